@@ -1,0 +1,3 @@
+"""Alibaba Cloud ID Verification (international eKYC) for Django."""
+
+__version__ = "0.1.0.dev0"
