@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class EkycConfig(AppConfig):
+    name = "django_ekyc"
+    label = "django_ekyc"
+    verbose_name = "eKYC identity verification"
+    default_auto_field = "django.db.models.BigAutoField"
