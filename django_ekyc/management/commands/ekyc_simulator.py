@@ -1,0 +1,46 @@
+"""``manage.py ekyc_simulator``: run the provider simulator in the foreground."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from django_ekyc.conf import ekyc_settings
+from django_ekyc.simulator import Simulator
+
+
+class Command(BaseCommand):
+    help = (
+        "Run a simulator of Alibaba Cloud ID Verification (cloudauth-intl) for demos and tests. "
+        "It checks ACS3 signatures against the given AccessKey. Never expose it publicly."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default 127.0.0.1).")
+        parser.add_argument("--port", type=int, default=8765, help="Port to listen on (default 8765).")
+        parser.add_argument("--access-key-id", help="AccessKey ID to accept (default: settings.EKYC).")
+        parser.add_argument("--access-key-secret", help="AccessKey secret to accept (default: settings.EKYC).")
+        parser.add_argument("--public-url", help="Base URL browsers use to reach it (default: http://HOST:PORT).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        key_id = options["access_key_id"] or ekyc_settings.ACCESS_KEY_ID
+        secret = options["access_key_secret"] or ekyc_settings.ACCESS_KEY_SECRET
+        if not key_id or not secret:
+            raise CommandError("Give --access-key-id and --access-key-secret, or set them in settings.EKYC.")
+        if options["verbosity"] > 1:
+            logging.getLogger("django_ekyc.simulator").setLevel(logging.DEBUG)
+        try:
+            simulator = Simulator(
+                {key_id: secret}, host=options["host"], port=options["port"], public_url=options["public_url"]
+            )
+        except OSError as err:
+            raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {err}") from err
+        self.stdout.write(f"eKYC simulator listening on {simulator.url} (AccessKey ID {key_id}); Ctrl-C stops it.")
+        try:
+            simulator.serve_forever()
+        except KeyboardInterrupt:
+            self.stdout.write("Stopping.")
+        finally:
+            simulator.stop()

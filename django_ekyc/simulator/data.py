@@ -1,0 +1,143 @@
+"""Realistic, fictitious verification results.
+
+Each transaction gets its own invented person, derived from its TransactionId
+so that repeated CheckResult calls agree. The shapes follow what the provider
+documents for ``ExtIdInfo`` (``ocrIdInfo`` fields by document type,
+``spoofInfo``) and ``ExtFaceInfo``; every name and number is made up.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import struct
+import zlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django_ekyc.doc_types import MAINLAND_ID_CARD, PASSPORT
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the person at the hosted page did, and what the provider concludes."""
+
+    name: str
+    passed: bool
+    sub_code: str | None  # None: the flow ended without a result
+    client_code: str  # the ``resultCode`` the hosted page hands to ReturnUrl
+
+
+OUTCOMES: dict[str, Outcome] = {
+    "pass": Outcome("pass", True, "200", "1000"),
+    "face_mismatch": Outcome("face_mismatch", False, "204", "1001"),
+    "liveness_attack": Outcome("liveness_attack", False, "205", "1001"),
+    "document_spoof": Outcome("document_spoof", False, "212", "1001"),
+    "quit": Outcome("quit", False, None, "1006"),
+}
+
+SURNAMES = ("CHAN", "WONG", "LEUNG", "NG", "HO", "LAU", "CHEUNG", "LI")
+GIVEN_NAMES = ("TAI MAN", "SIU MING", "KA YAN", "WING SZE", "CHI KEUNG", "MEI LING")
+CHINESE_NAMES = ("陳大文", "黃小明", "梁家欣", "吳詠詩", "何志強", "劉美玲")
+
+
+def _png(size: int = 8, shade: int = 128) -> str:
+    """A tiny grey PNG, base64-encoded: stands in for document and face images."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes([shade]) * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return base64.b64encode(png).decode("ascii")
+
+
+def _mainland_id_number(rng: random.Random, birth: date) -> str:
+    body = "110101" + birth.strftime("%Y%m%d") + f"{rng.randint(0, 999):03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + check
+
+
+def _ocr_fields(doc_type: str, rng: random.Random) -> dict[str, str]:
+    surname, given = rng.choice(SURNAMES), rng.choice(GIVEN_NAMES)
+    birth = date(1970, 1, 1) + timedelta(days=rng.randint(0, 365 * 35))
+    issued = date(2018, 1, 1) + timedelta(days=rng.randint(0, 365 * 5))
+    sex = rng.choice(("M", "F"))
+    if doc_type == PASSPORT:
+        return {
+            "surname": surname,
+            "givenname": given,
+            "sex": sex,
+            "nationality": "CHN",
+            "countryCode": "CHN",
+            "passportNo": f"K{rng.randint(10**7, 10**8 - 1)}",
+            "birthDate": birth.strftime("%Y%m%d"),
+            "issueDate": issued.strftime("%Y%m%d"),
+            "expiryDate": issued.replace(year=issued.year + 10).strftime("%Y%m%d"),
+        }
+    if doc_type == MAINLAND_ID_CARD:
+        return {
+            "name": rng.choice(CHINESE_NAMES),
+            "sex": "男" if sex == "M" else "女",
+            "ethnicity": "汉",
+            "birthDate": birth.strftime("%Y%m%d"),
+            "address": "北京市东城区示例路1号",
+            "idNumber": _mainland_id_number(rng, birth),
+        }
+    return {
+        "name": rng.choice(CHINESE_NAMES),
+        "englishName": f"{surname}, {given.title()}",
+        "sex": sex,
+        "birthDate": birth.strftime("%d-%m-%Y"),
+        "issueDate": issued.strftime("%m-%y"),
+        "idNumber": f"{rng.choice('ACEGKPRZ')}{rng.randint(100000, 999999)}({rng.randint(0, 9)})",
+    }
+
+
+def ext_id_info(doc_type: str, transaction_id: str, outcome: Outcome, with_images: bool) -> dict[str, Any]:
+    rng = random.Random(transaction_id)
+    spoofed = outcome.sub_code == "212"
+    info: dict[str, Any] = {
+        "ocrIdInfo": _ocr_fields(doc_type, rng),
+        "ocrIdPassed": "N" if spoofed else "Y",
+        "spoofInfo": {"spoofResult": "Y" if spoofed else "N", "spoofType": ["SCREEN_REMARK"] if spoofed else []},
+    }
+    if with_images:
+        info["idImage"] = _png(shade=200)
+        if doc_type == MAINLAND_ID_CARD:
+            info["idBackImage"] = _png(shade=180)
+    return info
+
+
+def ext_face_info(transaction_id: str, outcome: Outcome, with_images: bool) -> dict[str, Any]:
+    rng = random.Random(transaction_id[::-1])
+    mismatch, attack = outcome.sub_code == "204", outcome.sub_code == "205"
+    score = round(rng.uniform(20, 45) if mismatch else rng.uniform(85, 99), 2)
+    info: dict[str, Any] = {
+        "faceAttack": "Y" if attack else "N",
+        "faceComparisonScore": score,
+        "facePassed": "N" if (mismatch or attack) else "Y",
+        "faceQualityScore": round(rng.uniform(70, 95), 2),
+    }
+    if with_images:
+        info["faceImg"] = _png(shade=90)
+    return info
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def check_result_payload(*, transaction_id: str, doc_type: str, outcome: Outcome, with_images: bool) -> dict[str, str]:
+    """The ``Result`` object of a CheckResult answer; ``Ext*`` values are JSON strings."""
+    return {
+        "Passed": "Y" if outcome.passed else "N",
+        "SubCode": str(outcome.sub_code),
+        "ExtIdInfo": _json(ext_id_info(doc_type, transaction_id, outcome, with_images)),
+        "ExtFaceInfo": _json(ext_face_info(transaction_id, outcome, with_images)),
+        "ExtBasicInfo": _json({"certifyId": transaction_id, "docType": doc_type, "productCode": "eKYC"}),
+    }

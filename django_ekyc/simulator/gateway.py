@@ -1,0 +1,108 @@
+"""The API gateway's checks: ACS3 signature, clock, nonce, action and version.
+
+The order follows what a caller can learn: a malformed header is reported
+before the key is looked up, the key before the signature, and the nonce only
+once the signature is good so that nobody can burn another caller's nonces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django_ekyc import signing
+from django_ekyc.simulator.state import CLOCK_SKEW_SECONDS, SimulatorState
+
+API_VERSION = "2022-08-09"
+ACTIONS = frozenset({"Initialize", "CheckResult"})
+
+
+class GatewayError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class IncomingRequest:
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: Mapping[str, str]  # names lowercased
+    body: bytes
+
+
+def _parse_date(value: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise GatewayError(
+            400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."
+        ) from None
+
+
+def _authorization(request: IncomingRequest) -> signing.Authorization:
+    try:
+        auth = signing.parse_authorization(request.headers.get("authorization"))
+    except signing.MalformedAuthorization:
+        raise GatewayError(
+            400, "IncompleteSignature", "The request signature does not conform to Aliyun standards."
+        ) from None
+    if auth.algorithm != signing.ALGORITHM:
+        raise GatewayError(400, "IncompleteSignature", f"The signature algorithm {auth.algorithm} is not supported.")
+    required = set(signing.REQUIRED_SIGNED_HEADERS)
+    if request.body:
+        required.add("content-type")
+    missing = sorted(
+        (required - set(auth.signed_headers)) | {h for h in auth.signed_headers if h not in request.headers}
+    )
+    if missing:
+        raise GatewayError(
+            400, "IncompleteSignature", f"These headers must be present and signed: {', '.join(missing)}."
+        )
+    return auth
+
+
+def authenticate(request: IncomingRequest, state: SimulatorState, now: float) -> str:
+    """Check the request as the gateway does; return the caller's AccessKey ID."""
+    auth = _authorization(request)
+    signed_at = _parse_date(request.headers["x-acs-date"]).timestamp()
+    if abs(now - signed_at) > CLOCK_SKEW_SECONDS:
+        raise GatewayError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+    secret = state.credentials.get(auth.access_key_id)
+    if secret is None:
+        raise GatewayError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+    body_hash = signing.payload_hash(request.body)
+    if request.headers["x-acs-content-sha256"].lower() != body_hash:
+        raise GatewayError(400, "SignatureDoesNotMatch", "The x-acs-content-sha256 header does not match the body.")
+    matches, to_sign = signing.verify_signature(
+        authorization=auth,
+        access_key_secret=secret,
+        method=request.method,
+        path=request.path,
+        query=request.query,
+        headers=request.headers,
+        body_hash=body_hash,
+    )
+    if not matches:
+        raise GatewayError(
+            400,
+            "SignatureDoesNotMatch",
+            f"Specified signature does not match our calculation. Server string to sign is: {to_sign!r}",
+        )
+    if not state.use_nonce(request.headers["x-acs-signature-nonce"], now):
+        raise GatewayError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+    return auth.access_key_id
+
+
+def resolve_action(headers: Mapping[str, str]) -> str:
+    version = headers.get("x-acs-version", "")
+    if version != API_VERSION:
+        raise GatewayError(400, "InvalidVersion", f"Specified parameter Version is not valid: {version!r}.")
+    action = headers.get("x-acs-action", "")
+    if action not in ACTIONS:
+        raise GatewayError(404, "InvalidAction.NotFound", f"Specified api is not found: {action!r}.")
+    return action

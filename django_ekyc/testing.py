@@ -1,0 +1,107 @@
+"""Helpers for testing code that uses django-ekyc, without the network.
+
+``running_simulator()`` starts the simulator on a free port in a background
+thread and stops it (joining every thread) on exit; ``SimulatorControl``
+drives its ``/_sim/`` endpoints over HTTP, as a browser or the provider would::
+
+    from django_ekyc.testing import running_simulator
+
+    with running_simulator() as sim:
+        with override_settings(EKYC=sim.ekyc_settings()):
+            ...  # code under test calls Initialize / CheckResult
+            sim.control.complete(transaction_id, "pass")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from django_ekyc.simulator import Simulator
+
+TEST_ACCESS_KEY_ID = "LTAI-test-access-key-id"
+TEST_ACCESS_KEY_SECRET = "test-access-key-secret-not-real"  # noqa: S105 - accepted only by the simulator
+
+
+class SimulatorControl:
+    """A client for the simulator's ``/_sim/`` control and fault-injection endpoints."""
+
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def _request(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        response = self.session.request(method, f"{self.url}{path}", json=payload, timeout=self.timeout)
+        if response.status_code >= 400:
+            raise AssertionError(f"simulator {method} {path} -> {response.status_code}: {response.text}")
+        return response.json()
+
+    def complete(self, transaction_id: str, outcome: str = "pass") -> dict[str, Any]:
+        """End the hosted flow as the user would; returns the redirect URL and callback report."""
+        return self._request("POST", f"/_sim/transactions/{transaction_id}/complete", {"outcome": outcome})  # type: ignore[no-any-return]
+
+    def transaction(self, transaction_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/_sim/transactions/{transaction_id}")  # type: ignore[no-any-return]
+
+    def forget(self, transaction_id: str) -> None:
+        """Make the provider forget a transaction, as it does after 30 days."""
+        self._request("DELETE", f"/_sim/transactions/{transaction_id}")
+
+    def add_fault(self, fault: str, action: str = "*", count: int = 1, **options: Any) -> dict[str, Any]:
+        """Inject ``fault`` into the next ``count`` calls of ``action`` (``-1``: every call)."""
+        return self._request("POST", "/_sim/faults", {"fault": fault, "action": action, "count": count, **options})  # type: ignore[no-any-return]
+
+    def clear_faults(self) -> None:
+        self._request("DELETE", "/_sim/faults")
+
+    def calls(self, action: str | None = None) -> list[dict[str, Any]]:
+        calls: list[dict[str, Any]] = self._request("GET", "/_sim/calls")["calls"]
+        return [call for call in calls if action is None or call["action"] == action]
+
+    def reset(self) -> None:
+        self._request("POST", "/_sim/reset")
+
+    def close(self) -> None:
+        self.session.close()
+
+
+@dataclass
+class RunningSimulator:
+    simulator: Simulator
+    control: SimulatorControl
+    access_key_id: str
+    access_key_secret: str
+
+    @property
+    def url(self) -> str:
+        return self.simulator.url
+
+    def ekyc_settings(self, **overrides: Any) -> dict[str, Any]:
+        """A ``settings.EKYC`` dict pointing at this simulator."""
+        return {
+            "ACCESS_KEY_ID": self.access_key_id,
+            "ACCESS_KEY_SECRET": self.access_key_secret,
+            "ENDPOINT": self.url,
+            **overrides,
+        }
+
+
+@contextmanager
+def running_simulator(
+    access_key_id: str = TEST_ACCESS_KEY_ID,
+    access_key_secret: str = TEST_ACCESS_KEY_SECRET,
+    **options: Any,
+) -> Iterator[RunningSimulator]:
+    """Run a simulator on a free loopback port for the duration of the block."""
+    simulator = Simulator({access_key_id: access_key_secret}, **options).start()
+    control = SimulatorControl(simulator.url)
+    try:
+        yield RunningSimulator(simulator, control, access_key_id, access_key_secret)
+    finally:
+        control.close()
+        simulator.stop()
