@@ -1,0 +1,34 @@
+# The README's quick start: `make demo` runs the demo site, `make test` runs the test suite.
+# Each creates .venv with Python 3.11 and installs what it needs on first use.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test lint tox clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy django_ekyc tests example_project scripts
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+tox: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check tox
+	$(BIN)/tox
+
+clean:
+	rm -rf $(VENV) .tox .demo

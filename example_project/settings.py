@@ -1,0 +1,98 @@
+"""Settings for the example project and demo site.
+
+Everything comes from the environment (or an optional ``.env`` beside
+``manage.py``) through django-environ. With no real AccessKey configured, the
+site talks to the simulator that ``make demo`` starts on 127.0.0.1:8765.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="django-insecure-example-project-only")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_ekyc",
+    "example_project",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+WSGI_APPLICATION = "example_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '.demo' / 'db.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+STATIC_URL = "static/"
+LOGIN_URL = "/admin/login/"
+
+# Without a real AccessKey the demo runs against the local simulator.
+SIMULATOR_PORT = env.int("EKYC_SIMULATOR_PORT", default=8765)
+_real_key = env.str("EKYC_ACCESS_KEY_ID", default="")
+EKYC_USES_SIMULATOR = not _real_key
+
+EKYC = {
+    "ACCESS_KEY_ID": _real_key or "demo-access-key-id",
+    "ACCESS_KEY_SECRET": env.str("EKYC_ACCESS_KEY_SECRET", default="" if _real_key else "demo-access-key-secret"),
+    "ENDPOINT": env.str(
+        "EKYC_ENDPOINT",
+        default=f"http://127.0.0.1:{SIMULATOR_PORT}"
+        if EKYC_USES_SIMULATOR
+        else "https://cloudauth-intl.cn-hongkong.aliyuncs.com",
+    ),
+}
+# The web SDK script the browser loads to produce MetaInfo.
+EKYC_WEB_SDK_URL = env.str(
+    "EKYC_WEB_SDK_URL",
+    default=f"{EKYC['ENDPOINT']}/cdn/jsvm_all.js"
+    if EKYC_USES_SIMULATOR
+    else "https://hkwebcdn.yuncloudauth.com/cdn/jsvm_all.js",
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django_ekyc": {"handlers": ["console"], "level": env.str("EKYC_LOG_LEVEL", default="INFO")}},
+}

@@ -1,0 +1,67 @@
+"""Run the demo: database, demo user, the provider simulator and the site, stopped together.
+
+Used by ``make demo``. With ``EKYC_ACCESS_KEY_ID`` set (a real account), the
+simulator is not started and the site talks to Alibaba Cloud.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MANAGE = [sys.executable, str(ROOT / "manage.py")]
+SITE = os.environ.get("DEMO_ADDRESS", "127.0.0.1:8000")
+SIMULATOR_PORT = os.environ.get("EKYC_SIMULATOR_PORT", "8765")
+
+
+def manage(*args: str) -> None:
+    subprocess.run([*MANAGE, *args], cwd=ROOT, check=True)
+
+
+def ensure_demo_user() -> None:
+    code = (
+        "from django.contrib.auth import get_user_model; U = get_user_model(); "
+        "U.objects.filter(username='demo').exists() or "
+        "U.objects.create_superuser('demo', 'demo@example.com', 'demo')"
+    )
+    manage("shell", "-c", code)
+
+
+def wait_until_up(url: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 - our own loopback URL
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url} did not come up") from None
+            time.sleep(0.2)
+
+
+def main() -> None:
+    (ROOT / ".demo").mkdir(exist_ok=True)
+    manage("migrate", "--noinput", "-v", "0")
+    ensure_demo_user()
+    simulator = None
+    if not os.environ.get("EKYC_ACCESS_KEY_ID"):
+        simulator = subprocess.Popen([*MANAGE, "ekyc_simulator", "--port", SIMULATOR_PORT], cwd=ROOT)
+        wait_until_up(f"http://127.0.0.1:{SIMULATOR_PORT}/_sim/health")
+    print(f"\n  Demo site: http://{SITE}/   (user demo, password demo)\n", flush=True)
+    try:
+        subprocess.run([*MANAGE, "runserver", SITE, "--noreload"], cwd=ROOT, check=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if simulator is not None:
+            simulator.terminate()
+            simulator.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

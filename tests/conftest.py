@@ -1,0 +1,90 @@
+"""Shared fixtures: one simulator per test session (reset before each test), clients pointed at it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from django_ekyc.client import EkycClient, reset_client
+from django_ekyc.testing import RunningSimulator, running_simulator
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_thread_outlives_the_suite() -> Iterator[None]:
+    """Everything the suite starts, it stops: checked once all other fixtures are torn down."""
+    before = set(threading.enumerate())
+    yield
+    reset_client()
+    leftover = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert not leftover, f"threads left running: {leftover}"
+
+
+@pytest.fixture(scope="session")
+def _simulator_process() -> Iterator[RunningSimulator]:
+    with running_simulator() as sim:
+        yield sim
+
+
+@pytest.fixture
+def simulator(_simulator_process: RunningSimulator) -> RunningSimulator:
+    """The session's simulator with no transactions, faults or recorded calls."""
+    _simulator_process.control.reset()
+    return _simulator_process
+
+
+class SleepRecorder:
+    """Stands in for ``time.sleep`` in retry tests: records the waits instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+def make_client(simulator: RunningSimulator, sleeps: SleepRecorder) -> Iterator[object]:
+    """Build clients against the simulator; every one is closed after the test."""
+    made: list[EkycClient] = []
+
+    def make(**options: object) -> EkycClient:
+        defaults: dict[str, object] = {
+            "access_key_id": simulator.access_key_id,
+            "access_key_secret": simulator.access_key_secret,
+            "endpoint": simulator.url,
+            "timeout": (2.0, 5.0),
+            "sleep": sleeps,
+        }
+        client = EkycClient(**{**defaults, **options})  # type: ignore[arg-type]
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client) -> EkycClient:
+    return make_client()  # type: ignore[no-any-return]
+
+
+META_INFO = '{"apdidToken":"","bioMetaInfo":"4.1.0:2916352,0","deviceType":"web","ua":"Mozilla/5.0 (X11; Linux)"}'
+
+
+@pytest.fixture
+def initialize_kwargs() -> dict[str, str]:
+    return {
+        "merchant_biz_id": "e0c34a77f5ac40a5aa5e6ed20c35abcd",
+        "merchant_user_id": "9f86d081884c7d659a2feaa0c55ad015",
+        "meta_info": META_INFO,
+        "doc_type": "01000000",
+        "return_url": "https://shop.example/ekyc/return/tok123/",
+    }

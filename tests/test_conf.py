@@ -1,0 +1,65 @@
+"""``ekyc_settings``: defaults, overrides, reload on change, and refusing unknown keys."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from django_ekyc.conf import DEFAULT_ENDPOINT, DEFAULTS, EkycSettings, ekyc_settings
+from django_ekyc.doc_types import DEFAULT_DOC_TYPES
+from django_ekyc.exceptions import EkycConfigurationError
+
+
+def test_defaults_apply_where_the_site_sets_nothing():
+    with override_settings(EKYC={}):
+        assert ekyc_settings.ENDPOINT == DEFAULT_ENDPOINT
+        assert ekyc_settings.PRODUCT_CODE == "eKYC"
+        assert ekyc_settings.DOC_TYPES == DEFAULT_DOC_TYPES
+        assert ekyc_settings.INITIALIZE_DEFAULTS == {"SecurityLevel": "02"}
+
+
+def test_the_doc_type_table_is_the_seeds():
+    assert DEFAULT_DOC_TYPES["01000000"].startswith("Passport")
+    assert set(DEFAULT_DOC_TYPES) == {
+        "01000000",
+        "00000006",
+        "00000008",
+        "00000007",
+        "00000009",
+        "000000011",
+        "000000012",
+        "00000001",
+    }
+
+
+def test_site_values_win_and_changes_are_picked_up():
+    with override_settings(EKYC={"ENDPOINT": "http://127.0.0.1:1"}):
+        assert ekyc_settings.ENDPOINT == "http://127.0.0.1:1"
+        with override_settings(EKYC={"ENDPOINT": "http://127.0.0.1:2", "DOC_TYPES": {"01000000": "Passport"}}):
+            assert ekyc_settings.ENDPOINT == "http://127.0.0.1:2"
+            assert ekyc_settings.DOC_TYPES == {"01000000": "Passport"}
+        assert ekyc_settings.ENDPOINT == "http://127.0.0.1:1"
+
+
+def test_unknown_keys_are_refused():
+    with override_settings(EKYC={"ACCESS_KEY_SECERT": "typo"}), pytest.raises(EkycConfigurationError, match="SECERT"):
+        _ = ekyc_settings.ENDPOINT
+
+
+def test_a_non_dict_is_refused():
+    with override_settings(EKYC=["not", "a", "dict"]), pytest.raises(EkycConfigurationError):
+        _ = ekyc_settings.ENDPOINT
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError):
+        _ = EkycSettings(DEFAULTS).NOT_A_SETTING
+
+
+def test_configuration_errors_are_not_provider_errors():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from django_ekyc.exceptions import EkycError
+
+    assert issubclass(EkycConfigurationError, ImproperlyConfigured)
+    assert not issubclass(EkycConfigurationError, EkycError)

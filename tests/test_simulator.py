@@ -1,0 +1,490 @@
+"""The simulator as the provider: gateway checks, parameter validation, hosted page, callback, control API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from django_ekyc import signing
+from django_ekyc.simulator import Simulator
+from django_ekyc.testing import RunningSimulator, running_simulator
+
+ROOT = Path(__file__).resolve().parent.parent
+VALID_PARAMS = {
+    "ProductCode": "eKYC",
+    "MerchantBizId": "biz0001",
+    "MetaInfo": '{"deviceType":"h5","ua":"Mobile"}',
+    "MerchantUserId": "user-hash",
+    "DocType": "00000008",
+    "ReturnUrl": "https://shop.example/return/abc/",
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where to send a hand-signed call, and with which AccessKey."""
+
+    url: str
+    access_key_id: str
+    access_key_secret: str
+
+
+def signed_call(
+    sim: RunningSimulator | Endpoint,
+    params: dict[str, str],
+    *,
+    action: str = "Initialize",
+    version: str = "2022-08-09",
+    secret: str | None = None,
+    key_id: str | None = None,
+    when: datetime | None = None,
+    nonce: str | None = None,
+    in_query: bool = False,
+) -> requests.PreparedRequest:
+    """A request signed by hand, so each gateway check can be aimed at precisely."""
+    body = b"" if in_query else signing.canonical_query_string(params).encode()
+    headers = {
+        "host": urlsplit(sim.url).netloc,
+        "x-acs-action": action,
+        "x-acs-version": version,
+        "x-acs-date": (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "x-acs-signature-nonce": nonce or os.urandom(16).hex(),
+    }
+    if not in_query:
+        headers["content-type"] = "application/x-www-form-urlencoded"
+    query = params if in_query else {}
+    signed = signing.sign_request(
+        access_key_id=key_id or sim.access_key_id,
+        access_key_secret=secret or sim.access_key_secret,
+        method="POST",
+        path="/",
+        query=query,
+        headers=headers,
+        body=body,
+    )
+    url = f"{sim.url}/" + (f"?{signing.canonical_query_string(query)}" if query else "")
+    return requests.Request("POST", url, headers=signed, data=body).prepare()
+
+
+def send(prepared: requests.PreparedRequest) -> requests.Response:
+    with requests.Session() as session:
+        return session.send(prepared, timeout=5)
+
+
+def error_of(response: requests.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["Code"]
+
+
+# -- gateway -------------------------------------------------------------------------------------
+
+
+def test_a_correctly_signed_call_succeeds(simulator):
+    response = send(signed_call(simulator, VALID_PARAMS))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["Code"] == "Success"
+    assert body["RequestId"] == response.headers["x-acs-request-id"]
+    assert set(body["Result"]) == {"TransactionId", "TransactionUrl", "Protocol", "ClientCfg"}
+
+
+def test_parameters_may_also_come_in_the_query_string(simulator):
+    response = send(signed_call(simulator, VALID_PARAMS, in_query=True))
+    assert response.status_code == 200, response.text
+
+
+def test_missing_authorization_is_an_incomplete_signature(simulator):
+    prepared = signed_call(simulator, VALID_PARAMS)
+    del prepared.headers["Authorization"]
+    assert error_of(send(prepared)) == (400, "IncompleteSignature")
+
+
+def test_an_unsigned_required_header_is_an_incomplete_signature(simulator):
+    prepared = signed_call(simulator, VALID_PARAMS)
+    prepared.headers["Authorization"] = prepared.headers["Authorization"].replace("x-acs-signature-nonce;", "")
+    response = send(prepared)
+    assert error_of(response) == (400, "IncompleteSignature")
+    assert "x-acs-signature-nonce" in response.json()["Message"]
+
+
+def test_wrong_secret_is_signature_does_not_match(simulator):
+    response = send(signed_call(simulator, VALID_PARAMS, secret="not-the-secret"))
+    assert error_of(response) == (400, "SignatureDoesNotMatch")
+    assert "ACS3-HMAC-SHA256\\n" in response.json()["Message"]  # the server's string to sign, for debugging
+    assert simulator.access_key_secret not in response.text
+
+
+def test_a_tampered_body_is_refused(simulator):
+    prepared = signed_call(simulator, VALID_PARAMS)
+    assert isinstance(prepared.body, bytes)
+    prepared.body = prepared.body.replace(b"00000008", b"01000000")
+    assert error_of(send(prepared)) == (400, "SignatureDoesNotMatch")
+
+
+def test_a_tampered_header_is_refused(simulator):
+    prepared = signed_call(simulator, VALID_PARAMS)
+    prepared.headers["x-acs-action"] = "CheckResult"
+    assert error_of(send(prepared)) == (400, "SignatureDoesNotMatch")
+
+
+def test_unknown_access_key_id(simulator):
+    assert error_of(send(signed_call(simulator, VALID_PARAMS, key_id="LTAI-nobody"))) == (
+        404,
+        "InvalidAccessKeyId.NotFound",
+    )
+
+
+@pytest.mark.parametrize(("minutes", "ok"), [(-16, False), (-14, True), (14, True), (16, False)])
+def test_clock_skew_beyond_fifteen_minutes_is_expired(simulator, minutes, ok):
+    when = datetime.now(UTC) + timedelta(minutes=minutes)
+    response = send(signed_call(simulator, VALID_PARAMS, when=when))
+    assert (response.status_code == 200) is ok
+    if not ok:
+        assert error_of(response) == (400, "InvalidTimeStamp.Expired")
+
+
+def test_a_malformed_date_is_refused(simulator):
+    prepared = signed_call(simulator, VALID_PARAMS)
+    prepared.headers["x-acs-date"] = "yesterday"
+    assert error_of(send(prepared))[1] in {"InvalidTimeStamp.Format", "SignatureDoesNotMatch"}
+
+
+def test_a_replayed_request_is_refused_by_nonce(simulator):
+    prepared = signed_call(simulator, VALID_PARAMS)
+    assert send(prepared).status_code == 200
+    assert error_of(send(prepared)) == (400, "SignatureNonceUsed")
+
+
+def test_a_bad_signature_does_not_burn_the_nonce(simulator):
+    assert error_of(send(signed_call(simulator, VALID_PARAMS, secret="x", nonce="n1")))[1] == "SignatureDoesNotMatch"
+    assert send(signed_call(simulator, VALID_PARAMS, nonce="n1")).status_code == 200
+
+
+def test_unknown_action_and_version(simulator):
+    assert error_of(send(signed_call(simulator, VALID_PARAMS, action="DescribeNothing"))) == (
+        404,
+        "InvalidAction.NotFound",
+    )
+    assert error_of(send(signed_call(simulator, VALID_PARAMS, version="2019-03-07"))) == (400, "InvalidVersion")
+
+
+# -- Initialize / CheckResult validation ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(VALID_PARAMS))
+def test_each_required_initialize_parameter(simulator, name):
+    params = {k: v for k, v in VALID_PARAMS.items() if k != name}
+    response = send(signed_call(simulator, params))
+    assert error_of(response) == (400, "MissingParameter")
+    assert f'"{name}"' in response.json()["Message"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ProductCode", "eKYC_PRO"),
+        ("MerchantBizId", "has-dashes"),
+        ("MerchantBizId", "x" * 33),
+        ("MetaInfo", "not json"),
+        ("MetaInfo", "[1, 2]"),
+        ("DocType", "passport"),
+        ("ReturnUrl", "javascript:alert(1)"),
+        ("SceneCode", "more_than_10"),
+        ("IdSpoof", "yes"),
+        ("Authorize", "Y"),
+        ("SecurityLevel", "03"),
+        ("IdThreshold", "4"),
+        ("Model", "FLASH"),
+        ("DocVideo", "1"),
+        ("ShowAlbumIcon", "Y"),
+        ("ShowOcrResult", "2"),
+        ("LanguageConfig", "{broken"),
+        ("StyleConfig", '"a string"'),
+        ("CallbackUrl", "http://shop.example/callback/"),
+        ("CallbackUrl", "not a url"),
+    ],
+)
+def test_invalid_initialize_parameters_are_named(simulator, name, value):
+    response = send(signed_call(simulator, {**VALID_PARAMS, name: value}))
+    assert error_of(response) == (400, "InvalidParameter")
+    assert f'"{name}"' in response.json()["Message"]
+
+
+def test_official_data_check_only_for_mainland_id_cards(simulator):
+    response = send(signed_call(simulator, {**VALID_PARAMS, "Authorize": "T"}))
+    assert error_of(response) == (400, "InvalidParameter")
+    assert '"Authorize"' in response.json()["Message"]
+    ok = send(signed_call(simulator, {**VALID_PARAMS, "Authorize": "T", "DocType": "00000001"}))
+    assert ok.status_code == 200
+
+
+def test_http_callbacks_are_accepted_for_loopback_hosts_only(simulator):
+    params = {**VALID_PARAMS, "CallbackUrl": "http://127.0.0.1:9/cb/"}
+    assert send(signed_call(simulator, params)).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["MerchantBizId", "TransactionId"])
+def test_check_result_required_parameters(simulator, name):
+    params = {"MerchantBizId": "biz0001", "TransactionId": "hksabc"}
+    del params[name]
+    response = send(signed_call(simulator, params, action="CheckResult"))
+    assert error_of(response) == (400, "MissingParameter")
+    assert name in response.json()["Message"]
+
+
+def start(sim: RunningSimulator | Endpoint, **extra: str) -> dict[str, str]:
+    response = send(signed_call(sim, {**VALID_PARAMS, **extra}))
+    assert response.status_code == 200, response.text
+    return response.json()["Result"]  # type: ignore[no-any-return]
+
+
+def check(sim: RunningSimulator, transaction_id: str, biz_id: str = "biz0001") -> requests.Response:
+    return send(signed_call(sim, {"MerchantBizId": biz_id, "TransactionId": transaction_id}, action="CheckResult"))
+
+
+def test_check_result_needs_the_matching_merchant_biz_id(simulator):
+    result = start(simulator)
+    simulator.control.complete(result["TransactionId"])
+    assert error_of(check(simulator, result["TransactionId"], biz_id="other")) == (400, "InvalidParameter")
+    assert check(simulator, result["TransactionId"]).status_code == 200
+
+
+def test_forgotten_transactions_are_invalid(simulator):
+    result = start(simulator)
+    simulator.control.forget(result["TransactionId"])
+    assert error_of(check(simulator, result["TransactionId"])) == (400, "TransactionIdInvalid")
+
+
+def test_check_result_answer_shape(simulator):
+    result = start(simulator)
+    assert error_of(check(simulator, result["TransactionId"])) == (404, "ProcessNotCompleted")
+    simulator.control.complete(result["TransactionId"], "pass")
+    answer = check(simulator, result["TransactionId"]).json()["Result"]
+    assert answer["Passed"] == "Y"
+    assert answer["SubCode"] == "200"
+    id_info = json.loads(answer["ExtIdInfo"])  # JSON inside JSON, as the provider sends it
+    assert {"ocrIdInfo", "ocrIdPassed", "spoofInfo"} <= set(id_info)
+    assert {"name", "englishName", "idNumber", "birthDate"} <= set(id_info["ocrIdInfo"])  # Hong Kong ID fields
+    face = json.loads(answer["ExtFaceInfo"])
+    assert face["facePassed"] == "Y"
+    assert 0 <= face["faceComparisonScore"] <= 100
+    assert answer == check(simulator, result["TransactionId"]).json()["Result"]  # stable across calls
+
+
+# -- hosted page, return and callback ------------------------------------------------------------------------
+
+
+def test_hosted_page_is_single_use_and_redirects_with_response(simulator):
+    result = start(simulator)
+    with requests.Session() as browser:
+        page = browser.get(result["TransactionUrl"], timeout=5)
+        assert page.status_code == 200
+        for outcome in ("pass", "face_mismatch", "liveness_attack", "document_spoof", "quit"):
+            assert f"id='outcome-{outcome}'" in page.text
+        assert browser.get(result["TransactionUrl"], timeout=5).status_code == 410
+        token = parse_qs(urlsplit(result["TransactionUrl"]).query)["clientcfg"][0]
+        submitted = browser.post(
+            f"{simulator.url}/1.0.0/submit",
+            data={"clientcfg": token, "outcome": "pass"},
+            allow_redirects=False,
+            timeout=5,
+        )
+        assert submitted.status_code == 303
+        location = submitted.headers["Location"]
+        assert location.startswith(VALID_PARAMS["ReturnUrl"] + "?response=")
+        response = json.loads(parse_qs(urlsplit(location).query)["response"][0])
+        assert response == {
+            "resultCode": "1000",
+            "resultMessage": "finished",
+            "extInfo": {"certifyId": result["TransactionId"]},
+        }
+        again = browser.post(f"{simulator.url}/1.0.0/submit", data={"clientcfg": token, "outcome": "pass"}, timeout=5)
+        assert again.status_code == 409
+    assert check(simulator, result["TransactionId"]).json()["Result"]["Passed"] == "Y"
+
+
+def test_return_url_with_a_query_gets_an_ampersand(simulator):
+    result = start(simulator, ReturnUrl="https://shop.example/return/?t=abc")
+    finished = simulator.control.complete(result["TransactionId"], "face_mismatch")
+    assert finished["redirect_url"].startswith("https://shop.example/return/?t=abc&response=")
+    response = json.loads(parse_qs(urlsplit(finished["redirect_url"]).query)["response"][0])
+    assert response["resultCode"] == "1001"
+
+
+class CallbackRecorder(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict[str, list[str]]]] = []
+
+    def do_GET(self) -> None:
+        CallbackRecorder.received.append(parse_qs(urlsplit(self.path).query))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def callback_server() -> Iterator[str]:
+    CallbackRecorder.received = []
+    server = HTTPServer(("127.0.0.1", 0), CallbackRecorder)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/ekyc/callback/"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_callback_carries_the_result_and_token(simulator, callback_server):
+    result = start(simulator, CallbackUrl=callback_server, CallbackToken="tok-123")
+    finished = simulator.control.complete(result["TransactionId"], "liveness_attack")
+    assert finished["callback"] == {"url": callback_server, "status": 200, "error": None}
+    assert CallbackRecorder.received == [
+        {"transactionId": [result["TransactionId"]], "passed": ["N"], "subCode": ["205"], "callbackToken": ["tok-123"]}
+    ]
+
+
+def test_quitting_sends_no_callback_and_leaves_no_result(simulator, callback_server):
+    result = start(simulator, CallbackUrl=callback_server, CallbackToken="tok-123")
+    finished = simulator.control.complete(result["TransactionId"], "quit")
+    assert finished["callback"] is None
+    assert CallbackRecorder.received == []
+    assert json.loads(parse_qs(urlsplit(finished["redirect_url"]).query)["response"][0])["resultCode"] == "1006"
+    assert error_of(check(simulator, result["TransactionId"])) == (404, "ProcessNotCompleted")
+
+
+def test_an_unreachable_callback_is_reported_not_fatal(simulator):
+    result = start(simulator, CallbackUrl="http://127.0.0.1:9/cb/")
+    finished = simulator.control.complete(result["TransactionId"], "pass")
+    assert finished["callback"]["error"]
+    assert finished["callback"]["status"] is None
+
+
+def test_web_sdk_stand_in_defines_get_meta_info(simulator):
+    script = requests.get(f"{simulator.url}/cdn/jsvm_all.js", timeout=5)
+    assert script.status_code == 200
+    assert "javascript" in script.headers["Content-Type"]
+    assert "window.getMetaInfo = function" in script.text
+    assert "deviceType" in script.text
+
+
+# -- /_sim/ control -------------------------------------------------------------------------------------------
+
+
+def test_calls_are_recorded_without_signatures(simulator):
+    start(simulator)
+    [call] = simulator.control.calls()
+    assert call["action"] == "Initialize"
+    assert call["status"] == 200
+    assert call["code"] == "Success"
+    assert call["headers"]["authorization"].startswith(f"ACS3-HMAC-SHA256 Credential={simulator.access_key_id},")
+    assert "Signature=" not in call["headers"]["authorization"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"fault": "explode"},
+        {"fault": "throttle", "action": "Nope"},
+        {"fault": "slow", "count": 0},
+        {"fault": "slow", "delay_ms": "x"},
+        {"fault": "error"},
+    ],
+)
+def test_bad_fault_requests_are_refused(simulator, payload):
+    response = requests.post(f"{simulator.url}/_sim/faults", json=payload, timeout=5)
+    assert response.status_code == 400
+    assert response.json()["error"]
+
+
+def test_faults_are_consumed_per_action(simulator):
+    simulator.control.add_fault("internal_error", action="CheckResult", count=1)
+    result = start(simulator)  # Initialize is unaffected
+    assert error_of(check(simulator, result["TransactionId"])) == (500, "InternalError")
+    assert error_of(check(simulator, result["TransactionId"])) == (404, "ProcessNotCompleted")
+
+
+def test_throttle_fault_sends_retry_after(simulator):
+    simulator.control.add_fault("throttle", retry_after=3)
+    response = send(signed_call(simulator, VALID_PARAMS))
+    assert error_of(response) == (403, "Throttling.Api")
+    assert response.headers["x-acs-retry-after"] == "3"
+
+
+def test_reset_forgets_everything(simulator):
+    result = start(simulator)
+    simulator.control.add_fault("drop", count=-1)
+    simulator.control.reset()
+    assert simulator.control.calls() == []
+    assert requests.get(f"{simulator.url}/_sim/faults", timeout=5).json() == {"faults": []}
+    assert error_of(check(simulator, result["TransactionId"])) == (400, "TransactionIdInvalid")
+
+
+# -- lifecycle ------------------------------------------------------------------------------------------------
+
+
+def test_stop_ends_every_thread_even_with_kept_alive_connections():
+    before = set(threading.enumerate())
+    with running_simulator() as sim, requests.Session() as keep_alive:
+        assert keep_alive.get(f"{sim.url}/_sim/health", timeout=5).status_code == 200
+        slow = threading.Thread(target=lambda: keep_alive.get(f"{sim.url}/cdn/jsvm_all.js", timeout=5))
+        slow.start()
+        slow.join()
+    assert [t for t in threading.enumerate() if t not in before] == []
+
+
+def test_simulator_binds_to_a_free_port_and_reports_its_url():
+    with Simulator({"a": "b"}) as first, Simulator({"a": "b"}) as second:
+        assert first.url != second.url
+        assert requests.get(f"{first.url}/_sim/health", timeout=5).json() == {"status": "ok"}
+
+
+def test_management_command_serves_the_provider_api():
+    """``manage.py ekyc_simulator`` as a user runs it: a real process on a real port."""
+    with Simulator({"x": "y"}) as probe:  # find a port that is free right now
+        port = int(probe.url.rsplit(":", 1)[1])
+    command = [
+        sys.executable,
+        "manage.py",
+        "ekyc_simulator",
+        "--port",
+        str(port),
+        "--access-key-id",
+        "cmd-key",
+        "--access-key-secret",
+        "cmd-secret",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(f"{url}/_sim/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "simulator did not start"
+                time.sleep(0.1)
+        sim = Endpoint(url, "cmd-key", "cmd-secret")
+        assert send(signed_call(sim, VALID_PARAMS)).status_code == 200
+        assert error_of(send(signed_call(sim, VALID_PARAMS, secret="nope")))[1] == "SignatureDoesNotMatch"
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert f"listening on {url}" in output
+    assert "cmd-secret" not in output
