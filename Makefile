@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy django_ekyc tests example_project scripts
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 
 tox: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check tox

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -38,9 +39,16 @@ class Command(BaseCommand):
         except OSError as err:
             raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {err}") from err
         self.stdout.write(f"eKYC simulator listening on {simulator.url} (AccessKey ID {key_id}); Ctrl-C stops it.")
+        self.stdout.flush()
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
         try:
             simulator.serve_forever()
         except KeyboardInterrupt:
             self.stdout.write("Stopping.")
         finally:
             simulator.stop()
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """Let ``kill`` (and the demo script) stop the simulator as cleanly as Ctrl-C does."""
+    raise KeyboardInterrupt
