@@ -10,6 +10,11 @@ drives its ``/_sim/`` endpoints over HTTP, as a browser or the provider would::
         with override_settings(EKYC=sim.ekyc_settings()):
             ...  # code under test calls Initialize / CheckResult
             sim.control.complete(transaction_id, "pass")
+
+With pytest, ``pytest_plugins = ["django_ekyc.testing"]`` in a ``conftest.py``
+adds two fixtures: ``ekyc_simulator`` (one simulator for the session) and
+``ekyc_sim`` (that simulator, reset, with ``settings.EKYC`` pointing at it for
+the duration of one test).
 """
 
 from __future__ import annotations
@@ -105,3 +110,26 @@ def running_simulator(
     finally:
         control.close()
         simulator.stop()
+
+
+try:
+    import pytest
+except ImportError:  # pytest is a test-time tool, not a dependency of the app
+    pytest = None  # type: ignore[assignment]
+
+if pytest is not None:
+
+    @pytest.fixture(scope="session")
+    def ekyc_simulator() -> Iterator[RunningSimulator]:
+        """One simulator for the whole test session, stopped at its end."""
+        with running_simulator() as sim:
+            yield sim
+
+    @pytest.fixture
+    def ekyc_sim(ekyc_simulator: RunningSimulator) -> Iterator[RunningSimulator]:
+        """The session's simulator, emptied, with ``settings.EKYC`` pointing at it."""
+        from django.test import override_settings
+
+        ekyc_simulator.control.reset()
+        with override_settings(EKYC=ekyc_simulator.ekyc_settings(RETRY_BACKOFF=0.01)):
+            yield ekyc_simulator

@@ -7,6 +7,7 @@ simulator is not started and the site talks to Alibaba Cloud.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -44,23 +45,31 @@ def wait_until_up(url: str, seconds: float = 20) -> None:
             time.sleep(0.2)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     (ROOT / ".demo").mkdir(exist_ok=True)
     manage("migrate", "--noinput", "-v", "0")
     ensure_demo_user()
-    simulator = None
-    if not os.environ.get("EKYC_ACCESS_KEY_ID"):
-        simulator = subprocess.Popen([*MANAGE, "ekyc_simulator", "--port", SIMULATOR_PORT], cwd=ROOT)
-        wait_until_up(f"http://127.0.0.1:{SIMULATOR_PORT}/_sim/health")
-    print(f"\n  Demo site: http://{SITE}/   (user demo, password demo)\n", flush=True)
+    # Stopped by Ctrl-C or by kill alike, the demo takes its children with it.
+    signal.signal(signal.SIGTERM, _interrupt)
+    children: list[subprocess.Popen[bytes]] = []
     try:
-        subprocess.run([*MANAGE, "runserver", SITE, "--noreload"], cwd=ROOT, check=False)
+        if not os.environ.get("EKYC_ACCESS_KEY_ID"):
+            children.append(subprocess.Popen([*MANAGE, "ekyc_simulator", "--port", SIMULATOR_PORT], cwd=ROOT))
+            wait_until_up(f"http://127.0.0.1:{SIMULATOR_PORT}/_sim/health")
+        children.append(subprocess.Popen([*MANAGE, "runserver", SITE, "--noreload"], cwd=ROOT))
+        wait_until_up(f"http://{SITE}/admin/login/")
+        print(f"\n  Demo site: http://{SITE}/   (user demo, password demo)\n", flush=True)
+        children[-1].wait()
     except KeyboardInterrupt:
         pass
     finally:
-        if simulator is not None:
-            simulator.terminate()
-            simulator.wait(timeout=10)
+        for child in reversed(children):
+            child.terminate()
+            child.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from django_ekyc.client import EkycClient, reset_client
-from django_ekyc.testing import RunningSimulator, running_simulator
+from django_ekyc.testing import RunningSimulator
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,17 +21,10 @@ def _no_thread_outlives_the_suite() -> Iterator[None]:
     assert not leftover, f"threads left running: {leftover}"
 
 
-@pytest.fixture(scope="session")
-def _simulator_process() -> Iterator[RunningSimulator]:
-    with running_simulator() as sim:
-        yield sim
-
-
 @pytest.fixture
-def simulator(_simulator_process: RunningSimulator) -> RunningSimulator:
-    """The session's simulator with no transactions, faults or recorded calls."""
-    _simulator_process.control.reset()
-    return _simulator_process
+def simulator(ekyc_sim: RunningSimulator) -> RunningSimulator:
+    """The session's simulator with no transactions, faults or recorded calls; settings.EKYC points at it."""
+    return ekyc_sim
 
 
 class SleepRecorder:
