@@ -41,6 +41,24 @@ DEFAULTS: dict[str, Any] = {
     "DOC_TYPES": DEFAULT_DOC_TYPES,
     # Initialize parameters sent with every start unless a call overrides them.
     "INITIALIZE_DEFAULTS": {"SecurityLevel": "02"},
+    # Key for the keyed hash sent as MerchantUserId; None derives one from SECRET_KEY.
+    "MERCHANT_USER_ID_KEY": None,
+    # Base URL the provider and browsers reach this site at ("https://shop.example");
+    # None builds ReturnUrl and CallbackUrl from the request's (ALLOWED_HOSTS-checked) host.
+    "PUBLIC_BASE_URL": None,
+    # Ask the provider to call back when a verification ends (https only, as the provider requires).
+    "CALLBACK_ENABLED": True,
+    # Where the ReturnUrl view sends the user afterwards ("{id}" is the transaction's public id);
+    # None renders django_ekyc/result.html. Only URLs on this site or ALLOWED_HOSTS are followed.
+    "RESULT_REDIRECT_URL": None,
+    # Longest MetaInfo accepted from a browser, in characters.
+    "META_INFO_MAX_LENGTH": 10_000,
+    # Longest LanguageConfig / StyleConfig accepted from a client, in characters.
+    "JSON_OPTION_MAX_LENGTH": 20_000,
+    # DRF throttle rate for starting verifications, per user ("ekyc_start" scope).
+    "START_THROTTLE_RATE": "10/hour",
+    # A transaction still waiting after this many seconds is expired.
+    "EXPIRE_AFTER": 24 * 60 * 60,
 }
 
 

@@ -65,8 +65,9 @@ def make_client(simulator: RunningSimulator, sleeps: SleepRecorder) -> Iterator[
 
 
 @pytest.fixture
-def client(make_client) -> EkycClient:
-    return make_client()  # type: ignore[no-any-return]
+def ekyc_client(make_client) -> EkycClient:
+    """An EkycClient pointed at the simulator (``client`` stays Django's test client)."""
+    return make_client()
 
 
 META_INFO = '{"apdidToken":"","bioMetaInfo":"4.1.0:2916352,0","deviceType":"web","ua":"Mozilla/5.0 (X11; Linux)"}'
@@ -81,3 +82,73 @@ def initialize_kwargs() -> dict[str, str]:
         "doc_type": "01000000",
         "return_url": "https://shop.example/ekyc/return/tok123/",
     }
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="alice", email="alice@example.com", password="pw")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user(username="bob", email="bob@example.com", password="pw")
+
+
+@pytest.fixture
+def api(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def start_payload() -> dict[str, object]:
+    return {"doc_type": "01000000", "meta_info": META_INFO}
+
+
+class SignalRecorder:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, object]] = []
+
+    def __call__(self, sender: object, **kwargs: object) -> None:
+        self.calls.append({"sender": sender, **kwargs})
+
+
+@pytest.fixture
+def started_signals():
+    from django_ekyc.signals import verification_started
+
+    recorder = SignalRecorder()
+    verification_started.connect(recorder)
+    yield recorder
+    verification_started.disconnect(recorder)
+
+
+@pytest.fixture
+def completed_signals():
+    from django_ekyc.signals import verification_completed
+
+    recorder = SignalRecorder()
+    verification_completed.connect(recorder)
+    yield recorder
+    verification_completed.disconnect(recorder)
+
+
+@pytest.fixture
+def start(simulator, user):
+    """Start a verification through the service layer, as the API would, against the simulator."""
+    from django_ekyc import services
+
+    def run(owner=None, **overrides):
+        kwargs = {
+            "user": owner or user,
+            "doc_type": "01000000",
+            "meta_info": META_INFO,
+            "build_url": lambda path: f"http://testserver{path}",
+            **overrides,
+        }
+        return services.start_verification(**kwargs)
+
+    return run

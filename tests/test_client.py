@@ -20,8 +20,8 @@ from django_ekyc.results import InitializeResult, VerificationResult
 # -- happy paths -----------------------------------------------------------------------------
 
 
-def test_initialize_returns_a_typed_result_and_sends_every_parameter(client, simulator, initialize_kwargs):
-    result = client.initialize(
+def test_initialize_returns_a_typed_result_and_sends_every_parameter(ekyc_client, simulator, initialize_kwargs):
+    result = ekyc_client.initialize(
         **initialize_kwargs,
         scene_code="shop_01",
         id_spoof="Y",
@@ -70,8 +70,8 @@ def test_initialize_returns_a_typed_result_and_sends_every_parameter(client, sim
     }
 
 
-def test_parameters_travel_in_the_signed_body_not_the_url(client, simulator, initialize_kwargs):
-    client.initialize(**initialize_kwargs, callback_token="secret-callback-token")
+def test_parameters_travel_in_the_signed_body_not_the_url(ekyc_client, simulator, initialize_kwargs):
+    ekyc_client.initialize(**initialize_kwargs, callback_token="secret-callback-token")
     [call] = simulator.control.calls("Initialize")
     assert call["query"] == ""
     assert call["headers"]["content-type"] == "application/x-www-form-urlencoded"
@@ -87,16 +87,18 @@ def test_initialize_defaults_apply_and_named_arguments_win(make_client, simulato
     assert call["params"]["IdSpoof"] == "N"
 
 
-def test_required_parameters_are_checked_before_any_call(client, simulator, initialize_kwargs):
+def test_required_parameters_are_checked_before_any_call(ekyc_client, simulator, initialize_kwargs):
     with pytest.raises(ValueError, match="MetaInfo"):
-        client.initialize(**{**initialize_kwargs, "meta_info": "  "})
+        ekyc_client.initialize(**{**initialize_kwargs, "meta_info": "  "})
     assert simulator.control.calls() == []
 
 
-def test_check_result_before_the_user_finishes_is_not_completed(client, simulator, initialize_kwargs):
-    started = client.initialize(**initialize_kwargs)
+def test_check_result_before_the_user_finishes_is_not_completed(ekyc_client, simulator, initialize_kwargs):
+    started = ekyc_client.initialize(**initialize_kwargs)
     with pytest.raises(exc.EkycNotCompleted) as caught:
-        client.check_result(merchant_biz_id=initialize_kwargs["merchant_biz_id"], transaction_id=started.transaction_id)
+        ekyc_client.check_result(
+            merchant_biz_id=initialize_kwargs["merchant_biz_id"], transaction_id=started.transaction_id
+        )
     assert caught.value.status == 404
     assert caught.value.code == "ProcessNotCompleted"
     assert caught.value.request_id
@@ -112,10 +114,10 @@ def test_check_result_before_the_user_finishes_is_not_completed(client, simulato
         ("document_spoof", False, "212"),
     ],
 )
-def test_check_result_parses_each_outcome(client, simulator, initialize_kwargs, outcome, passed, sub_code):
-    started = client.initialize(**initialize_kwargs)
+def test_check_result_parses_each_outcome(ekyc_client, simulator, initialize_kwargs, outcome, passed, sub_code):
+    started = ekyc_client.initialize(**initialize_kwargs)
     simulator.control.complete(started.transaction_id, outcome)
-    result = client.check_result(
+    result = ekyc_client.check_result(
         merchant_biz_id=initialize_kwargs["merchant_biz_id"], transaction_id=started.transaction_id
     )
     assert isinstance(result, VerificationResult)
@@ -130,10 +132,10 @@ def test_check_result_parses_each_outcome(client, simulator, initialize_kwargs, 
     assert isinstance(result.raw["Result"]["ExtIdInfo"], str)  # the raw answer is kept as sent
 
 
-def test_check_result_with_images(client, simulator, initialize_kwargs):
-    started = client.initialize(**{**initialize_kwargs, "doc_type": "00000001"})
+def test_check_result_with_images(ekyc_client, simulator, initialize_kwargs):
+    started = ekyc_client.initialize(**{**initialize_kwargs, "doc_type": "00000001"})
     simulator.control.complete(started.transaction_id, "pass")
-    result = client.check_result(
+    result = ekyc_client.check_result(
         merchant_biz_id=initialize_kwargs["merchant_biz_id"],
         transaction_id=started.transaction_id,
         is_return_image=True,
@@ -145,10 +147,10 @@ def test_check_result_with_images(client, simulator, initialize_kwargs):
     assert call["params"]["IsReturnImage"] == "Y"
 
 
-def test_results_keep_identity_data_out_of_repr(client, simulator, initialize_kwargs):
-    started = client.initialize(**initialize_kwargs)
+def test_results_keep_identity_data_out_of_repr(ekyc_client, simulator, initialize_kwargs):
+    started = ekyc_client.initialize(**initialize_kwargs)
     simulator.control.complete(started.transaction_id, "pass")
-    result = client.check_result(
+    result = ekyc_client.check_result(
         merchant_biz_id=initialize_kwargs["merchant_biz_id"], transaction_id=started.transaction_id
     )
     text = repr(result) + repr(started)
@@ -190,13 +192,13 @@ def test_each_provider_code_raises_its_exception(make_client, simulator, initial
     assert err.request_id in str(err)
 
 
-def test_real_validation_errors_name_the_parameter(client, simulator, initialize_kwargs):
+def test_real_validation_errors_name_the_parameter(ekyc_client, simulator, initialize_kwargs):
     with pytest.raises(exc.EkycBadRequest) as caught:
-        client.initialize(**initialize_kwargs, id_spoof="maybe")
+        ekyc_client.initialize(**initialize_kwargs, id_spoof="maybe")
     assert caught.value.code == "InvalidParameter"
     assert "IdSpoof" in caught.value.message
     with pytest.raises(exc.EkycBadRequest) as caught:
-        client.check_result(merchant_biz_id="abc", transaction_id="hksdoesnotexist")
+        ekyc_client.check_result(merchant_biz_id="abc", transaction_id="hksdoesnotexist")
     assert caught.value.code == "TransactionIdInvalid"
 
 
@@ -218,12 +220,12 @@ def test_unknown_access_key(make_client, initialize_kwargs):
     assert (caught.value.status, caught.value.code) == (404, "InvalidAccessKeyId.NotFound")
 
 
-def test_a_provider_message_echoing_the_secret_is_scrubbed(client, simulator, initialize_kwargs):
+def test_a_provider_message_echoing_the_secret_is_scrubbed(ekyc_client, simulator, initialize_kwargs):
     simulator.control.add_fault(
         "error", code="InvalidParameter", status=400, message=f"echo {simulator.access_key_secret} back"
     )
     with pytest.raises(exc.EkycBadRequest) as caught:
-        client.initialize(**initialize_kwargs)
+        ekyc_client.initialize(**initialize_kwargs)
     assert simulator.access_key_secret not in str(caught.value)
     assert "[redacted]" in caught.value.message
 
@@ -231,9 +233,9 @@ def test_a_provider_message_echoing_the_secret_is_scrubbed(client, simulator, in
 # -- retries and timeouts ----------------------------------------------------------------------------
 
 
-def test_throttling_waits_as_told_then_succeeds(client, simulator, sleeps, initialize_kwargs):
+def test_throttling_waits_as_told_then_succeeds(ekyc_client, simulator, sleeps, initialize_kwargs):
     simulator.control.add_fault("throttle", action="Initialize", count=1, retry_after=2)
-    assert client.initialize(**initialize_kwargs).transaction_id
+    assert ekyc_client.initialize(**initialize_kwargs).transaction_id
     assert sleeps.waits == [2.0]
     first, second = simulator.control.calls("Initialize")
     assert first["code"] == "Throttling.Api"
@@ -252,10 +254,10 @@ def test_throttling_beyond_the_longest_wait_fails_fast(make_client, simulator, s
     assert len(simulator.control.calls()) == 1
 
 
-def test_retries_are_bounded(client, simulator, sleeps, initialize_kwargs):
+def test_retries_are_bounded(ekyc_client, simulator, sleeps, initialize_kwargs):
     simulator.control.add_fault("unavailable", count=-1)
     with pytest.raises(exc.EkycProviderError) as caught:
-        client.initialize(**initialize_kwargs)
+        ekyc_client.initialize(**initialize_kwargs)
     assert caught.value.code == "ServiceUnavailable"
     assert len(simulator.control.calls()) == 3  # one try and MAX_RETRIES=2 more
     assert len(sleeps.waits) == 2
@@ -264,31 +266,31 @@ def test_retries_are_bounded(client, simulator, sleeps, initialize_kwargs):
     assert 0.25 <= sleeps.waits[1] <= 0.5
 
 
-def test_service_unavailable_once_is_retried(client, simulator, initialize_kwargs):
+def test_service_unavailable_once_is_retried(ekyc_client, simulator, initialize_kwargs):
     simulator.control.add_fault("unavailable", count=1)
-    assert client.initialize(**initialize_kwargs).transaction_id
+    assert ekyc_client.initialize(**initialize_kwargs).transaction_id
     assert [c["code"] for c in simulator.control.calls()] == ["ServiceUnavailable", "Success"]
 
 
 @pytest.mark.parametrize("fault", ["internal_error", "malformed"])
-def test_faults_that_are_not_safe_to_retry_fail_at_once(client, simulator, initialize_kwargs, fault):
+def test_faults_that_are_not_safe_to_retry_fail_at_once(ekyc_client, simulator, initialize_kwargs, fault):
     simulator.control.add_fault(fault, count=1)
     expected = exc.EkycMalformedResponse if fault == "malformed" else exc.EkycProviderError
     with pytest.raises(expected):
-        client.initialize(**initialize_kwargs)
+        ekyc_client.initialize(**initialize_kwargs)
     assert len(simulator.control.calls()) == 1
 
 
-def test_a_dropped_connection_is_retried(client, simulator, initialize_kwargs):
+def test_a_dropped_connection_is_retried(ekyc_client, simulator, initialize_kwargs):
     simulator.control.add_fault("drop", action="Initialize", count=1)
-    assert client.initialize(**initialize_kwargs).transaction_id
+    assert ekyc_client.initialize(**initialize_kwargs).transaction_id
     assert [c["status"] for c in simulator.control.calls()] == [None, 200]
 
 
-def test_dropped_every_time_raises_a_transport_error(client, simulator, initialize_kwargs):
+def test_dropped_every_time_raises_a_transport_error(ekyc_client, simulator, initialize_kwargs):
     simulator.control.add_fault("drop", count=-1)
     with pytest.raises(exc.EkycTransportError) as caught:
-        client.initialize(**initialize_kwargs)
+        ekyc_client.initialize(**initialize_kwargs)
     assert caught.value.status is None
     assert caught.value.request_sent
     assert len(simulator.control.calls()) == 3
@@ -416,8 +418,8 @@ def test_bad_timeouts(value):
         normalize_timeout(value)
 
 
-def test_transaction_url_from_initialize_opens_the_hosted_page(client, initialize_kwargs):
-    started = client.initialize(**initialize_kwargs)
+def test_transaction_url_from_initialize_opens_the_hosted_page(ekyc_client, initialize_kwargs):
+    started = ekyc_client.initialize(**initialize_kwargs)
     page = requests.get(started.transaction_url, timeout=5)
     assert page.status_code == 200
     assert "outcome-pass" in page.text

@@ -100,9 +100,9 @@ def test_sdk_validation_errors_come_back_as_the_provider_codes(simulator):
     assert "IdSpoof" in caught.value.message
 
 
-def test_our_client_and_the_sdk_interoperate(simulator, client, initialize_kwargs):
-    """A transaction opened by our client is checked by the SDK, and the two agree on the result."""
-    started = client.initialize(**initialize_kwargs)
+def test_our_client_and_the_sdk_interoperate(simulator, ekyc_client, initialize_kwargs):
+    """A transaction opened by our ekyc_client is checked by the SDK, and the two agree on the result."""
+    started = ekyc_client.initialize(**initialize_kwargs)
     simulator.control.complete(started.transaction_id, "pass")
     sdk_answer = sdk_client(simulator).check_result_with_options(
         sdk_models.CheckResultRequest(
@@ -110,7 +110,7 @@ def test_our_client_and_the_sdk_interoperate(simulator, client, initialize_kwarg
         ),
         NO_RETRIES,
     )
-    ours = client.check_result(
+    ours = ekyc_client.check_result(
         merchant_biz_id=initialize_kwargs["merchant_biz_id"], transaction_id=started.transaction_id
     )
     assert ours.passed

@@ -1,0 +1,359 @@
+"""The verification flow: the only code that changes a ``KycTransaction``'s state.
+
+Provider calls happen outside row locks (they can take seconds); each result
+is then applied under ``select_for_update`` with a one-way transition check,
+so a return, a callback and a refresh racing for the same transaction complete
+it exactly once and ``verification_completed`` is sent once, after commit.
+Every provider call and every state change leaves a ``KycTransactionEvent``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from django_ekyc import signals
+from django_ekyc.client import EkycClient, get_client
+from django_ekyc.conf import ekyc_settings
+from django_ekyc.exceptions import EkycError, EkycNotCompleted
+from django_ekyc.models import (
+    ALLOWED_TRANSITIONS,
+    EventKind,
+    KycTransaction,
+    KycTransactionEvent,
+    Status,
+)
+from django_ekyc.results import VerificationResult
+from django_ekyc.validation import validate_doc_type, validate_meta_info, validate_options, validate_scene_code
+
+logger = logging.getLogger("django_ekyc.services")
+
+T = TypeVar("T")
+# Fields of the Ext* results that carry images; never stored.
+IMAGE_FIELDS = frozenset({"idImage", "idBackImage", "faceImg", "faceImage", "docVideo", "video"})
+
+
+class FlowError(Exception):
+    """Base of the errors the flow reports to its callers (views, API, admin)."""
+
+
+class ProviderFailure(FlowError):
+    """The provider call failed; the transaction (already updated) and the cause are attached."""
+
+    def __init__(self, kyc_transaction: KycTransaction, error: EkycError) -> None:
+        super().__init__(str(error))
+        self.transaction = kyc_transaction
+        self.error = error
+
+
+class UnknownTransaction(FlowError):
+    """No transaction matches the token or id given."""
+
+
+class CallbackRejected(FlowError):
+    """A callback's token does not match the transaction's."""
+
+
+@dataclass(frozen=True)
+class Started:
+    """A started verification. ``transaction_url`` is single-use and not stored: hand it over once."""
+
+    transaction: KycTransaction
+    transaction_url: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def merchant_user_id_for(user: Any) -> str:
+    """A keyed hash of the user's id: stable per user, meaningless to the provider."""
+    key = ekyc_settings.MERCHANT_USER_ID_KEY or f"django_ekyc.merchant_user_id:{settings.SECRET_KEY}"
+    return hmac.new(str(key).encode(), f"{user._meta.label_lower}:{user.pk}".encode(), hashlib.sha256).hexdigest()
+
+
+def absolute_url_builder(request: Any) -> Callable[[str], str]:
+    """Build absolute URLs from ``PUBLIC_BASE_URL`` or else from the (ALLOWED_HOSTS-checked) request."""
+    base = ekyc_settings.PUBLIC_BASE_URL
+    if base:
+        return lambda path: str(base).rstrip("/") + path
+    return lambda path: str(request.build_absolute_uri(path))
+
+
+def _callback_url(build_url: Callable[[str], str]) -> str | None:
+    """The provider only calls https URLs; loopback http is kept for the simulator."""
+    if not ekyc_settings.CALLBACK_ENABLED:
+        return None
+    url = build_url(reverse("django_ekyc:callback"))
+    host = urlsplit(url).hostname or ""
+    if url.startswith("https://") or host in ("127.0.0.1", "localhost", "::1"):
+        return url
+    return None
+
+
+# -- start ----------------------------------------------------------------------------------------
+
+
+def start_verification(
+    *,
+    user: Any,
+    doc_type: str,
+    meta_info: str,
+    build_url: Callable[[str], str],
+    scene_code: str = "",
+    options: Mapping[str, Any] | None = None,
+    source: str = "api",
+    client: EkycClient | None = None,
+) -> Started:
+    """Validate, save the attempt, call Initialize, and record the outcome.
+
+    Raises :class:`~django_ekyc.validation.InvalidInput` before anything is
+    saved or sent, and :class:`ProviderFailure` (with the transaction, now in
+    ``error``) when the provider refuses or cannot be reached.
+    """
+    doc_type = validate_doc_type(doc_type)
+    meta_info = validate_meta_info(meta_info)
+    scene_code = validate_scene_code(scene_code)
+    params = validate_options(options)
+    return_token, callback_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    kyc = KycTransaction.objects.create(
+        user=user,
+        merchant_biz_id=uuid.uuid4().hex,
+        merchant_user_id=merchant_user_id_for(user),
+        doc_type=doc_type,
+        scene_code=scene_code,
+        options=params,
+        return_token_hash=hash_token(return_token),
+        callback_token_hash=hash_token(callback_token),
+    )
+    callback_url = _callback_url(build_url)
+    client = client or get_client()
+    try:
+        started = _recorded_call(
+            kyc,
+            "Initialize",
+            source,
+            lambda: client.initialize(
+                merchant_biz_id=kyc.merchant_biz_id,
+                merchant_user_id=kyc.merchant_user_id,
+                meta_info=meta_info,
+                doc_type=doc_type,
+                return_url=build_url(reverse("django_ekyc:return", args=[return_token])),
+                scene_code=scene_code or None,
+                callback_url=callback_url,
+                callback_token=callback_token if callback_url else None,
+                extra=params,
+            ),
+        )
+    except EkycError as err:
+        kyc, _ = _transition(kyc, Status.ERROR, source, error_code=_code_of(err), error_message=err.message[:500])
+        raise ProviderFailure(kyc, err) from err
+    kyc, changed = _transition(kyc, Status.INITIALIZED, source, transaction_id=started.transaction_id)
+    if changed:
+        _send_on_commit(signals.verification_started, kyc)
+    return Started(kyc, started.transaction_url)
+
+
+# -- refresh, return, callback ---------------------------------------------------------------------------------
+
+
+def refresh(kyc: KycTransaction, *, source: str = "refresh", client: EkycClient | None = None) -> KycTransaction:
+    """Ask the provider (CheckResult, with the stored ids) and apply its answer once.
+
+    A transaction that is final, or not yet initialized, is returned as it is.
+    ``ProcessNotCompleted`` leaves it waiting; ``TransactionIdInvalid`` expires
+    it (the provider no longer knows it). Other failures raise
+    :class:`ProviderFailure` and leave the state alone.
+    """
+    kyc.refresh_from_db()
+    if kyc.status != Status.INITIALIZED or not kyc.transaction_id:
+        return kyc
+    client = client or get_client()
+    try:
+        result = _recorded_call(
+            kyc,
+            "CheckResult",
+            source,
+            lambda: client.check_result(merchant_biz_id=kyc.merchant_biz_id, transaction_id=str(kyc.transaction_id)),
+        )
+    except EkycNotCompleted:
+        return kyc
+    except EkycError as err:
+        if err.code == "TransactionIdInvalid":
+            kyc, _ = _transition(kyc, Status.EXPIRED, source, error_code=err.code, error_message=err.message[:500])
+            return kyc
+        raise ProviderFailure(kyc, err) from err
+    return _complete(kyc, result, source)
+
+
+def _complete(kyc: KycTransaction, result: VerificationResult, source: str) -> KycTransaction:
+    kyc, changed = _transition(
+        kyc,
+        Status.PASSED if result.passed else Status.FAILED,
+        source,
+        passed=result.passed,
+        sub_code=result.sub_code or "",
+        result=stored_result(result),
+    )
+    if changed:
+        _send_on_commit(signals.verification_completed, kyc, passed=result.passed)
+    return kyc
+
+
+def handle_return(token: str) -> KycTransaction:
+    """The user is back from the hosted page: look the outcome up with the provider, never in the URL.
+
+    A provider failure is logged and swallowed: the landing then shows the
+    transaction as still being checked, and a callback or refresh finishes it.
+    """
+    kyc = KycTransaction.objects.filter(return_token_hash=hash_token(token)).first()
+    if kyc is None:
+        raise UnknownTransaction("No verification matches this return link.")
+    try:
+        return refresh(kyc, source="return")
+    except ProviderFailure as failure:
+        logger.warning("eKYC result for %s not available on return: %s", kyc.public_id, failure.error.code)
+        return failure.transaction
+
+
+def handle_callback(transaction_id: str, token: str) -> KycTransaction:
+    """The provider says a verification ended: check its token, then confirm with CheckResult.
+
+    The callback's own ``passed`` is not trusted either; it only prompts a refresh.
+    """
+    kyc = KycTransaction.objects.filter(transaction_id=transaction_id).first() if transaction_id else None
+    if kyc is None:
+        raise UnknownTransaction("No verification has this transaction id.")
+    if not token or not constant_time_compare(hash_token(token), kyc.callback_token_hash):
+        logger.warning("eKYC callback for %s refused: wrong token", kyc.public_id)
+        raise CallbackRejected("The callback token does not match.")
+    return refresh(kyc, source="callback")
+
+
+def expire_stale(*, older_than: timedelta | None = None, now: datetime | None = None) -> int:
+    """Expire transactions still waiting after ``EXPIRE_AFTER``; safe to run from several hosts."""
+    cutoff = (now or timezone.now()) - (older_than or timedelta(seconds=int(ekyc_settings.EXPIRE_AFTER)))
+    expired = 0
+    for pk in KycTransaction.objects.waiting().filter(created_at__lt=cutoff).values_list("pk", flat=True):
+        kyc = KycTransaction(pk=pk)
+        _, changed = _transition(kyc, Status.EXPIRED, "expiry", error_code="expired", skip_locked=True)
+        expired += changed
+    return expired
+
+
+# -- queries ---------------------------------------------------------------------------------------------------
+
+
+def latest_verification(user: Any, *, max_age: timedelta | None = None) -> KycTransaction | None:
+    """The user's most recent passed verification (within ``max_age`` if given)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    passed = KycTransaction.objects.for_user(user).filter(status=Status.PASSED)
+    if max_age is not None:
+        passed = passed.filter(completed_at__gte=timezone.now() - max_age)
+    return passed.order_by("-completed_at", "-id").first()
+
+
+def is_verified(user: Any, *, max_age: timedelta | None = None) -> bool:
+    return latest_verification(user, max_age=max_age) is not None
+
+
+# -- internals -------------------------------------------------------------------------------------------------
+
+
+def stored_result(result: VerificationResult) -> dict[str, Any]:
+    """The parsed result as stored: the Ext* objects, images removed."""
+    parts = {
+        "ext_id_info": result.ext_id_info,
+        "ext_face_info": result.ext_face_info,
+        "ext_basic_info": result.ext_basic_info,
+        "ext_risk_info": result.ext_risk_info,
+    }
+    return {name: _without_images(value) for name, value in parts.items() if value}
+
+
+def _without_images(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: item for key, item in value.items() if key not in IMAGE_FIELDS}
+
+
+def _code_of(err: EkycError) -> str:
+    return err.code or type(err).__name__
+
+
+def _recorded_call(kyc: KycTransaction, action: str, source: str, call: Callable[[], T]) -> T:
+    """Run one provider call and record it, success or failure, in the history."""
+    started = time.monotonic()
+    try:
+        result = call()
+    except EkycError as err:
+        _event(
+            kyc,
+            EventKind.PROVIDER_CALL,
+            source,
+            started,
+            action=action,
+            code=_code_of(err),
+            http_status=err.status,
+            request_id=err.request_id or "",
+            message=err.message[:500],
+        )
+        raise
+    request_id = getattr(result, "request_id", "")
+    _event(
+        kyc,
+        EventKind.PROVIDER_CALL,
+        source,
+        started,
+        action=action,
+        code="Success",
+        http_status=200,
+        request_id=request_id,
+    )
+    return result
+
+
+def _event(kyc: KycTransaction, kind: str, source: str, started: float | None = None, **fields: Any) -> None:
+    duration = None if started is None else int((time.monotonic() - started) * 1000)
+    KycTransactionEvent.objects.create(transaction_id=kyc.pk, kind=kind, source=source, duration_ms=duration, **fields)
+
+
+def _transition(
+    kyc: KycTransaction, to_status: str, source: str, *, skip_locked: bool = False, **fields: Any
+) -> tuple[KycTransaction, bool]:
+    """Move to ``to_status`` under a row lock if the move is allowed; return (fresh row, moved?)."""
+    with transaction.atomic():
+        rows = KycTransaction.objects.select_for_update(skip_locked=skip_locked).filter(pk=kyc.pk)
+        locked = rows.first()
+        if locked is None:  # locked elsewhere (skip_locked) or gone
+            return kyc, False
+        from_status = locked.status
+        if to_status not in ALLOWED_TRANSITIONS.get(from_status, frozenset()):
+            return locked, False
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.status = to_status
+        if locked.is_final:
+            locked.completed_at = timezone.now()
+        locked.save()
+        code = fields.get("error_code") or fields.get("sub_code") or ""
+        _event(locked, EventKind.STATE_CHANGE, source, from_status=from_status, to_status=to_status, code=code)
+    return locked, True
+
+
+def _send_on_commit(signal: Any, kyc: KycTransaction, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: signal.send(sender=KycTransaction, transaction=kyc, **kwargs))

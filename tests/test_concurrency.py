@@ -1,0 +1,60 @@
+"""A return, a callback and refreshes racing for one transaction complete it exactly once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from django_ekyc import services
+from django_ekyc.models import EventKind, Status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_together(tasks: list[Callable[[], object]]) -> list[BaseException]:
+    """Start every task at the same moment in its own thread; return what they raised."""
+    barrier = threading.Barrier(len(tasks))
+    errors: list[BaseException] = []
+
+    def worker(task: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            task()
+        except BaseException as err:  # noqa: BLE001 - reported to the test
+            errors.append(err)
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=worker, args=(task,)) for task in tasks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite has no row locks; run with DATABASE_URL=postgres")
+def test_racing_return_callback_and_refreshes_complete_once(start, simulator, completed_signals):
+    kyc = start(build_url=lambda path: f"https://shop.example{path}").transaction
+    params = simulator.control.calls("Initialize")[0]["params"]
+    return_token = params["ReturnUrl"].rstrip("/").rsplit("/", 1)[1]
+    simulator.control.complete(kyc.transaction_id, "pass")  # the callback to shop.example goes nowhere
+
+    tasks: list[Callable[[], object]] = []
+    for _ in range(4):
+        tasks += [
+            lambda: services.handle_return(return_token),
+            lambda: services.handle_callback(str(kyc.transaction_id), params["CallbackToken"]),
+            lambda: services.refresh(kyc),
+        ]
+    assert run_together(tasks) == []
+
+    kyc.refresh_from_db()
+    assert kyc.status == Status.PASSED
+    changes = kyc.events.filter(kind=EventKind.STATE_CHANGE, to_status=Status.PASSED)
+    assert changes.count() == 1
+    assert len(completed_signals.calls) == 1
+    assert completed_signals.calls[0]["transaction"].pk == kyc.pk

@@ -1,0 +1,228 @@
+"""The flow over real HTTP with the simulator: start, refresh, return, callback, expiry, signals."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from django_ekyc import services
+from django_ekyc.models import EventKind, KycTransaction, Status
+from django_ekyc.validation import InvalidInput
+
+from .conftest import META_INFO
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_start_saves_initializes_and_signals_once(start, simulator, user, started_signals):
+    started = start(scene_code="shop_01", options={"id_spoof": "Y", "security_level": "01"})
+    kyc = started.transaction
+    assert kyc.status == Status.INITIALIZED
+    assert kyc.user == user and kyc.transaction_id and len(kyc.merchant_biz_id) == 32
+    assert started.transaction_url.startswith(simulator.url)
+    assert kyc.options == {"IdSpoof": "Y", "SecurityLevel": "01"}
+    [call] = simulator.control.calls("Initialize")
+    params = call["params"]
+    assert params["MerchantBizId"] == kyc.merchant_biz_id and params["SceneCode"] == "shop_01"
+    assert params["ReturnUrl"].startswith("http://testserver/ekyc/return/")
+    assert params["MerchantUserId"] == kyc.merchant_user_id != str(user.pk)
+    assert "CallbackUrl" not in params  # http and not loopback: the provider would refuse it
+    assert [c["transaction"].pk for c in started_signals.calls] == [kyc.pk]
+    events = list(kyc.events.values_list("kind", "action", "from_status", "to_status", "code"))
+    assert events == [
+        (EventKind.PROVIDER_CALL, "Initialize", "", "", "Success"),
+        (EventKind.STATE_CHANGE, "", Status.CREATED, Status.INITIALIZED, ""),
+    ]
+
+
+def test_nothing_is_stored_that_should_not_be(start, simulator):
+    started = start()
+    kyc = KycTransaction.objects.get(pk=started.transaction.pk)
+    stored = " ".join(str(value) for value in kyc.__dict__.values())
+    token = simulator.control.calls("Initialize")[0]["params"]["ReturnUrl"].rstrip("/").rsplit("/", 1)[1]
+    assert started.transaction_url not in stored  # single-use URL: returned once, never kept
+    assert META_INFO not in stored and "bioMetaInfo" not in stored
+    assert token not in stored  # only its hash
+    assert kyc.return_token_hash == services.hash_token(token)
+
+
+def test_merchant_user_id_is_a_keyed_hash(user, other_user):
+    first = services.merchant_user_id_for(user)
+    assert first == services.merchant_user_id_for(user) != services.merchant_user_id_for(other_user)
+    assert len(first) == 64 and int(first, 16)
+    unkeyed = hashlib.sha256(f"auth.user:{user.pk}".encode()).hexdigest()
+    assert first != unkeyed  # without the key, nobody can link it back to the user
+    with override_settings(EKYC={"MERCHANT_USER_ID_KEY": "another-key"}):
+        assert services.merchant_user_id_for(user) != first
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "code"),
+    [
+        ({"doc_type": "99999999"}, "doc_type", "unknown_doc_type"),
+        ({"meta_info": ""}, "meta_info", "required"),
+        ({"meta_info": "x" * 10_001}, "meta_info", "meta_info_too_long"),
+        ({"meta_info": "not json"}, "meta_info", "meta_info_invalid"),
+        ({"scene_code": "bad code!"}, "scene_code", "invalid_scene_code"),
+        ({"options": {"id_spoof": "maybe"}}, "options", "invalid_option_value"),
+        ({"options": {"return_url": "https://evil.example"}}, "options", "unknown_option"),
+    ],
+)
+def test_invalid_input_is_refused_before_anything_is_saved_or_sent(start, simulator, overrides, field, code):
+    with pytest.raises(InvalidInput) as caught:
+        start(**overrides)
+    assert (caught.value.field, caught.value.code) == (field, code)
+    assert KycTransaction.objects.count() == 0
+    assert simulator.control.calls() == []
+
+
+def test_provider_refusal_keeps_the_row_in_error(start, simulator, started_signals):
+    simulator.control.add_fault("error", action="Initialize", code="Forbidden.AccountAccessDenied", status=403)
+    with pytest.raises(services.ProviderFailure) as caught:
+        start()
+    kyc = KycTransaction.objects.get()
+    assert caught.value.transaction.pk == kyc.pk
+    assert (kyc.status, kyc.error_code) == (Status.ERROR, "Forbidden.AccountAccessDenied")
+    assert kyc.completed_at is not None and kyc.transaction_id is None
+    codes = list(kyc.events.values_list("kind", "code", "http_status"))
+    assert codes == [
+        (EventKind.PROVIDER_CALL, "Forbidden.AccountAccessDenied", 403),
+        (EventKind.STATE_CHANGE, "Forbidden.AccountAccessDenied", None),
+    ]
+    assert started_signals.calls == []
+
+
+def test_unreachable_provider_keeps_the_row_in_error(start, simulator):
+    simulator.control.add_fault("drop", count=-1)
+    with pytest.raises(services.ProviderFailure):
+        start()
+    kyc = KycTransaction.objects.get()
+    assert (kyc.status, kyc.error_code) == (Status.ERROR, "EkycTransportError")
+
+
+def test_refresh_waits_then_completes_once(start, simulator, completed_signals):
+    kyc = start().transaction
+    assert services.refresh(kyc).status == Status.INITIALIZED  # ProcessNotCompleted
+    simulator.control.complete(kyc.transaction_id, "face_mismatch")
+    kyc = services.refresh(kyc)
+    assert (kyc.status, kyc.passed, kyc.sub_code) == (Status.FAILED, False, "204")
+    assert kyc.result["ext_face_info"]["facePassed"] == "N"
+    assert services.refresh(kyc).status == Status.FAILED  # final: no more provider calls
+    assert len(simulator.control.calls("CheckResult")) == 2
+    assert [c["passed"] for c in completed_signals.calls] == [False]
+
+
+def test_refresh_uses_the_stored_ids(start, simulator):
+    kyc = start().transaction
+    simulator.control.complete(kyc.transaction_id, "pass")
+    services.refresh(kyc)
+    [call] = simulator.control.calls("CheckResult")
+    assert call["params"]["TransactionId"] == kyc.transaction_id
+    assert call["params"]["MerchantBizId"] == kyc.merchant_biz_id
+    assert call["params"]["IsReturnImage"] == "N"
+
+
+def test_images_are_never_stored(start, simulator):
+    kyc = start(doc_type="00000001").transaction
+    simulator.control.complete(kyc.transaction_id, "pass")
+    kyc = services.refresh(kyc)
+    text = str(kyc.result)
+    assert "idImage" not in text and "faceImg" not in text
+    assert kyc.result["ext_id_info"]["ocrIdInfo"]["idNumber"]
+
+
+def test_forgotten_by_the_provider_means_expired(start, simulator):
+    kyc = start().transaction
+    simulator.control.forget(kyc.transaction_id)
+    kyc = services.refresh(kyc)
+    assert (kyc.status, kyc.error_code) == (Status.EXPIRED, "TransactionIdInvalid")
+
+
+def test_provider_fault_on_refresh_leaves_the_state_and_records_the_call(start, simulator):
+    kyc = start().transaction
+    simulator.control.add_fault("internal_error", action="CheckResult")
+    with pytest.raises(services.ProviderFailure) as caught:
+        services.refresh(kyc)
+    assert caught.value.error.code == "InternalError"
+    kyc.refresh_from_db()
+    assert kyc.status == Status.INITIALIZED
+    assert kyc.events.filter(action="CheckResult", code="InternalError", http_status=500).exists()
+
+
+def test_return_trusts_the_provider_not_the_url(start, simulator):
+    kyc = start().transaction
+    token = simulator.control.calls("Initialize")[0]["params"]["ReturnUrl"].rstrip("/").rsplit("/", 1)[1]
+    simulator.control.complete(kyc.transaction_id, "liveness_attack")
+    kyc = services.handle_return(token)
+    assert (kyc.status, kyc.sub_code) == (Status.FAILED, "205")
+    with pytest.raises(services.UnknownTransaction):
+        services.handle_return("not-a-token")
+
+
+def test_return_while_the_provider_is_down_keeps_waiting(start, simulator):
+    kyc = start().transaction
+    token = simulator.control.calls("Initialize")[0]["params"]["ReturnUrl"].rstrip("/").rsplit("/", 1)[1]
+    simulator.control.add_fault("internal_error", action="CheckResult")
+    assert services.handle_return(token).status == Status.INITIALIZED
+    assert kyc.events.filter(source="return", action="CheckResult", code="InternalError").exists()
+
+
+def test_callback_checks_the_token(start, simulator):
+    kyc = start(build_url=lambda path: f"https://shop.example{path}").transaction
+    params = simulator.control.calls("Initialize")[0]["params"]
+    assert params["CallbackUrl"] == "https://shop.example/ekyc/callback/"
+    simulator.control.complete(kyc.transaction_id, "pass")
+    with pytest.raises(services.CallbackRejected):
+        services.handle_callback(kyc.transaction_id, "forged")
+    kyc.refresh_from_db()
+    assert kyc.status == Status.INITIALIZED and simulator.control.calls("CheckResult") == []
+    assert services.handle_callback(kyc.transaction_id, params["CallbackToken"]).status == Status.PASSED
+    with pytest.raises(services.UnknownTransaction):
+        services.handle_callback("hksunknown", params["CallbackToken"])
+
+
+def test_callback_can_be_disabled(start, simulator):
+    with override_settings(EKYC={**simulator.ekyc_settings(), "CALLBACK_ENABLED": False}):
+        start(build_url=lambda path: f"https://shop.example{path}")
+    params = simulator.control.calls("Initialize")[0]["params"]
+    assert "CallbackUrl" not in params and "CallbackToken" not in params
+
+
+def test_expiry(start, simulator):
+    waiting = start().transaction
+    done = start().transaction
+    simulator.control.complete(done.transaction_id)
+    services.refresh(done)
+    KycTransaction.objects.update(created_at=timezone.now() - timedelta(days=2))
+    assert services.expire_stale() == 1
+    waiting.refresh_from_db()
+    done.refresh_from_db()
+    assert (waiting.status, done.status) == (Status.EXPIRED, Status.PASSED)
+    assert services.expire_stale() == 0
+
+
+def test_is_verified_uses_the_latest_passed_transaction(start, simulator, user, other_user):
+    assert not services.is_verified(user)
+    first = start().transaction
+    simulator.control.complete(first.transaction_id, "pass")
+    services.refresh(first)
+    failed = start().transaction
+    simulator.control.complete(failed.transaction_id, "face_mismatch")
+    services.refresh(failed)
+    assert services.latest_verification(user).pk == first.pk
+    assert services.is_verified(user) and not services.is_verified(other_user)
+    assert not services.is_verified(user, max_age=timedelta(seconds=-1))
+
+
+def test_terminal_states_never_move(start, simulator):
+    kyc = start().transaction
+    simulator.control.complete(kyc.transaction_id, "pass")
+    kyc = services.refresh(kyc)
+    moved = services._transition(kyc, Status.EXPIRED, "test")[1]
+    assert not moved
+    kyc.refresh_from_db()
+    assert kyc.status == Status.PASSED
