@@ -21,8 +21,11 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_ekyc",
+    "example_project",  # its demo pages are what the browser tests drive
 ]
 
 MIDDLEWARE = [
@@ -46,6 +49,15 @@ TEMPLATES = [
         },
     }
 ]
+
+STATIC_URL = "/static/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

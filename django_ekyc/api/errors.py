@@ -1,0 +1,88 @@
+"""API errors with stable ``code`` values, rendered by DRF's exception handling.
+
+Our views answer every error as ``{"code": ..., "detail": ...}``, validation
+errors with per-field ``{"code", "message"}`` lists under ``fields``, and
+provider failures with the stored transaction, so a client always knows what
+happened to the attempt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from django_ekyc.exceptions import (
+    EkycAuthError,
+    EkycBadRequest,
+    EkycError,
+    EkycProviderError,
+    EkycThrottled,
+    EkycTransportError,
+)
+
+
+class ProviderUnavailable(exceptions.APIException):
+    """Try again later: the provider is throttling, unreachable or temporarily down."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The identity verification service is unavailable; try again shortly.")
+    default_code = "provider_unavailable"
+
+
+class ProviderFailed(exceptions.APIException):
+    """The provider refused or failed the request; retrying as-is will not help."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = _("The identity verification service could not process the request.")
+    default_code = "provider_error"
+
+
+def provider_exception(error: EkycError) -> exceptions.APIException:
+    """Map a provider failure to the API's answer and stable code."""
+    if isinstance(error, EkycThrottled):
+        return ProviderUnavailable(code="provider_throttled")
+    if isinstance(error, EkycTransportError):
+        return ProviderUnavailable(code="provider_unreachable")
+    if isinstance(error, EkycProviderError) and (error.code == "ServiceUnavailable" or error.status == 503):
+        return ProviderUnavailable(code="provider_unavailable")
+    if isinstance(error, EkycAuthError):
+        return ProviderFailed(code="provider_auth_failed")
+    if isinstance(error, EkycBadRequest):
+        return ProviderFailed(code="provider_rejected")
+    return ProviderFailed(code="provider_error")
+
+
+def _field_errors(detail: Any) -> dict[str, list[dict[str, str]]]:
+    if not isinstance(detail, dict):
+        detail = {"non_field_errors": detail if isinstance(detail, list) else [detail]}
+    fields: dict[str, list[dict[str, str]]] = {}
+    for name, errors in detail.items():
+        items = errors if isinstance(errors, list) else [errors]
+        fields[name] = [{"code": getattr(e, "code", "invalid"), "message": str(e)} for e in items]
+    return fields
+
+
+def ekyc_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, with a stable ``code`` on every error body."""
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "code": "invalid_request",
+            "detail": "The request is not valid.",
+            "fields": _field_errors(exc.detail),
+        }
+        return response
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        response.data = {
+            "code": codes if isinstance(codes, str) else exc.default_code,
+            "detail": str(exc.detail),
+            **getattr(exc, "extra", {}),
+        }
+    return response

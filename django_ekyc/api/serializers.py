@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from django_ekyc import validation
+from django_ekyc.models import KycTransaction
+
+
+def _field_validator(check: Any) -> Any:
+    """Turn a :mod:`django_ekyc.validation` check into a DRF validator keeping its stable code."""
+
+    def validate(value: Any) -> Any:
+        try:
+            return check(value)
+        except validation.InvalidInput as err:
+            raise serializers.ValidationError(err.message, code=err.code) from err
+
+    return validate
+
+
+class StartVerificationSerializer(serializers.Serializer[Any]):
+    """What a frontend sends to start: never a ReturnUrl, CallbackUrl or token (the server builds those)."""
+
+    doc_type = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    meta_info = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    scene_code = serializers.CharField(required=False, allow_blank=True, default="")
+    options = serializers.JSONField(required=False, default=dict)
+
+    def validate_doc_type(self, value: str) -> str:
+        return _field_validator(validation.validate_doc_type)(value)  # type: ignore[no-any-return]
+
+    def validate_meta_info(self, value: str) -> str:
+        return _field_validator(validation.validate_meta_info)(value)  # type: ignore[no-any-return]
+
+    def validate_scene_code(self, value: str) -> str:
+        return _field_validator(validation.validate_scene_code)(value)  # type: ignore[no-any-return]
+
+    def validate_options(self, value: Any) -> Any:
+        _field_validator(validation.validate_options)(value)
+        return value
+
+
+class KycTransactionSerializer(serializers.ModelSerializer[KycTransaction]):
+    """A user's view of an attempt: the outcome, no identity data."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    doc_type_label = serializers.CharField(read_only=True)
+    is_final = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = KycTransaction
+        fields = (
+            "id",
+            "status",
+            "is_final",
+            "doc_type",
+            "doc_type_label",
+            "scene_code",
+            "passed",
+            "sub_code",
+            "error_code",
+            "created_at",
+            "updated_at",
+            "completed_at",
+        )
+        read_only_fields = fields

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.decorators import method_decorator
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from django_ekyc import services
+from django_ekyc.api.errors import ekyc_exception_handler, provider_exception
+from django_ekyc.api.serializers import KycTransactionSerializer, StartVerificationSerializer
+from django_ekyc.api.throttling import StartVerificationThrottle
+from django_ekyc.models import KycTransaction
+
+
+def _provider_error(failure: services.ProviderFailure) -> Exception:
+    error = provider_exception(failure.error)
+    error.extra = {  # type: ignore[attr-defined]
+        "provider_code": failure.error.code,
+        "transaction": KycTransactionSerializer(failure.transaction).data,
+    }
+    return error
+
+
+# Each write commits as it goes: the attempt must be saved before the provider
+# is called and its history kept even when the answer is an error.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class KycTransactionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[KycTransaction]
+):
+    """The signed-in user's verifications: start one, list them, read or refresh one."""
+
+    serializer_class = KycTransactionSerializer
+    permission_classes = (IsAuthenticated,)
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+
+    def get_queryset(self) -> Any:
+        # Another user's transaction is simply not there: 404, never 403.
+        return KycTransaction.objects.for_user(self.request.user).order_by("-created_at", "-id")
+
+    def get_exception_handler(self) -> Any:
+        return ekyc_exception_handler
+
+    def get_throttles(self) -> list[Any]:
+        throttles = list(super().get_throttles())
+        if self.action == "create":
+            throttles.append(StartVerificationThrottle())
+        return throttles
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = StartVerificationSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            started = services.start_verification(
+                user=request.user,
+                build_url=services.absolute_url_builder(request),
+                **form.validated_data,
+            )
+        except services.ProviderFailure as failure:
+            raise _provider_error(failure) from failure
+        data = {**KycTransactionSerializer(started.transaction).data, "transaction_url": started.transaction_url}
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def refresh(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        kyc = self.get_object()
+        try:
+            kyc = services.refresh(kyc, source="api")
+        except services.ProviderFailure as failure:
+            raise _provider_error(failure) from failure
+        return Response(KycTransactionSerializer(kyc).data)

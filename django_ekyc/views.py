@@ -1,0 +1,73 @@
+"""The ReturnUrl landing and the CallbackUrl endpoint.
+
+Both only prompt a CheckResult with the ids we stored: nothing the browser's
+``response`` parameter or the callback's ``passed`` says is believed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from django_ekyc import services
+from django_ekyc.conf import ekyc_settings
+from django_ekyc.models import KycTransaction
+
+logger = logging.getLogger("django_ekyc.views")
+
+
+def result_redirect_url(request: HttpRequest, kyc: KycTransaction) -> str | None:
+    """``RESULT_REDIRECT_URL`` for this transaction, or None when unset or not a safe target."""
+    template = ekyc_settings.RESULT_REDIRECT_URL
+    if not template:
+        return None
+    url = str(template).replace("{id}", str(kyc.public_id))
+    allowed = {request.get_host(), *(h for h in settings.ALLOWED_HOSTS if h and not h.startswith(".") and h != "*")}
+    if url_has_allowed_host_and_scheme(url, allowed_hosts=allowed, require_https=request.is_secure()):
+        return url
+    logger.warning("EKYC RESULT_REDIRECT_URL points off-site; rendering the result page instead")
+    return None
+
+
+@never_cache
+@require_GET
+@transaction.non_atomic_requests
+def return_view(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        kyc = services.handle_return(token)
+    except services.UnknownTransaction:
+        return render(request, "django_ekyc/result.html", {"transaction": None}, status=404)
+    redirect_to = result_redirect_url(request, kyc)
+    if redirect_to:
+        return HttpResponseRedirect(redirect_to)
+    return render(request, "django_ekyc/result.html", {"transaction": kyc})
+
+
+@csrf_exempt  # called by the provider, not by a browser form
+@never_cache
+@require_GET
+@transaction.non_atomic_requests
+def callback_view(request: HttpRequest) -> HttpResponse:
+    transaction_id = request.GET.get("transactionId", "")
+    token = request.GET.get("callbackToken", "")
+    try:
+        kyc = services.handle_callback(transaction_id, token)
+    except services.UnknownTransaction:
+        return JsonResponse({"code": "unknown_transaction", "detail": "Unknown transactionId."}, status=404)
+    except services.CallbackRejected:
+        return JsonResponse(
+            {"code": "invalid_callback_token", "detail": "The callback token is not valid."}, status=403
+        )
+    except services.ProviderFailure as failure:
+        # Not confirmed yet: a non-2xx answer lets the provider call again.
+        code = failure.error.code or type(failure.error).__name__
+        return JsonResponse({"code": "provider_unavailable", "detail": f"Result not confirmed ({code})."}, status=503)
+    return JsonResponse({"code": "ok", "status": kyc.status})

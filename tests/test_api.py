@@ -1,0 +1,183 @@
+"""The DRF API: start, list, read, refresh; authentication, ownership, validation codes, provider faults."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from django_ekyc.models import KycTransaction, Status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LIST_URL = "/ekyc/api/transactions/"
+MISSING = object()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    cache.clear()
+
+
+def detail_url(kyc_or_id) -> str:
+    public_id = getattr(kyc_or_id, "public_id", kyc_or_id)
+    return f"{LIST_URL}{public_id}/"
+
+
+def test_start_answers_201_with_the_transaction_url(api, simulator, start_payload, user):
+    response = api.post(LIST_URL, start_payload, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    kyc = KycTransaction.objects.get()
+    assert body["id"] == str(kyc.public_id) and body["status"] == "initialized"
+    assert body["transaction_url"].startswith(simulator.url + "/1.0.0/index.html?clientcfg=")
+    assert body["doc_type"] == "01000000" and body["doc_type_label"].startswith("Passport")
+    assert "transaction_id" not in body and "merchant_biz_id" not in body
+    assert kyc.user == user
+
+
+def test_client_cannot_choose_urls_or_tokens(api, simulator, start_payload):
+    payload = {**start_payload, "return_url": "https://evil.example/", "callback_token": "mine"}
+    assert api.post(LIST_URL, payload, format="json").status_code == 201
+    params = simulator.control.calls("Initialize")[0]["params"]
+    assert params["ReturnUrl"].startswith("http://testserver/ekyc/return/")
+    assert "evil" not in str(params) and params.get("CallbackToken") != "mine"
+
+
+def test_public_base_url_builds_the_return_and_callback_urls(api, simulator, start_payload):
+    with override_settings(EKYC=simulator.ekyc_settings(PUBLIC_BASE_URL="https://shop.example")):
+        assert api.post(LIST_URL, start_payload, format="json").status_code == 201
+    params = simulator.control.calls("Initialize")[0]["params"]
+    assert params["ReturnUrl"].startswith("https://shop.example/ekyc/return/")
+    assert params["CallbackUrl"] == "https://shop.example/ekyc/callback/"
+    assert len(params["CallbackToken"]) >= 40
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "code"),
+    [
+        ({"doc_type": MISSING}, "doc_type", "required"),
+        ({"doc_type": "12345678"}, "doc_type", "unknown_doc_type"),
+        ({"doc_type": ""}, "doc_type", "required"),
+        ({"meta_info": None}, "meta_info", "null"),
+        ({"meta_info": ""}, "meta_info", "required"),
+        ({"meta_info": "y" * 10_001}, "meta_info", "meta_info_too_long"),
+        ({"meta_info": "[1]"}, "meta_info", "meta_info_invalid"),
+        ({"scene_code": "way_too_long_scene"}, "scene_code", "invalid_scene_code"),
+        ({"options": {"model": "SMILE"}}, "options", "invalid_option_value"),
+        ({"options": {"callback_url": "https://x"}}, "options", "unknown_option"),
+        ({"options": {"style_config": "[]"}}, "options", "invalid_json_option"),
+        ({"options": {"language_config": {"k": "v" * 20_001}}}, "options", "option_too_long"),
+        ({"options": "id_spoof=Y"}, "options", "invalid_options"),
+    ],
+)
+def test_validation_errors_have_stable_codes(api, simulator, start_payload, payload, field, code):
+    body = {key: value for key, value in {**start_payload, **payload}.items() if value is not MISSING}
+    response = api.post(LIST_URL, body, format="json")
+    assert response.status_code == 400
+    data = response.json()
+    assert data["code"] == "invalid_request"
+    assert [e["code"] for e in data["fields"][field]] == [code]
+    assert data["fields"][field][0]["message"]
+    assert KycTransaction.objects.count() == 0 and simulator.control.calls() == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "code"),
+    [
+        ({"fault": "throttle", "count": -1}, 503, "provider_throttled"),
+        ({"fault": "unavailable", "count": -1}, 503, "provider_unavailable"),
+        ({"fault": "drop", "count": -1}, 503, "provider_unreachable"),
+        ({"fault": "internal_error"}, 502, "provider_error"),
+        ({"fault": "malformed"}, 502, "provider_error"),
+        ({"fault": "error", "code": "InvalidParameter", "status": 400}, 502, "provider_rejected"),
+        ({"fault": "error", "code": "Forbidden.RAMUserAccessDenied", "status": 403}, 502, "provider_auth_failed"),
+    ],
+)
+def test_provider_faults_answer_502_or_503_with_the_stored_transaction(
+    api, simulator, start_payload, fault, status, code
+):
+    simulator.control.add_fault(action="Initialize", **fault)
+    response = api.post(LIST_URL, start_payload, format="json")
+    assert response.status_code == status
+    body = response.json()
+    assert body["code"] == code and body["detail"]
+    kyc = KycTransaction.objects.get()
+    assert body["transaction"]["id"] == str(kyc.public_id)
+    assert body["transaction"]["status"] == kyc.status == Status.ERROR
+    assert kyc.events.count() >= 2
+
+
+def test_wrong_secret_is_a_502_and_never_shown(api, simulator, start_payload):
+    with override_settings(EKYC=simulator.ekyc_settings(ACCESS_KEY_SECRET="wrong-secret-value")):
+        response = api.post(LIST_URL, start_payload, format="json")
+    assert response.status_code == 502 and response.json()["code"] == "provider_auth_failed"
+    assert b"wrong-secret-value" not in response.content
+
+
+def test_anonymous_is_refused(simulator, start_payload):
+    response = APIClient().post(LIST_URL, start_payload, format="json")
+    assert response.status_code in (401, 403)
+    assert response.json()["code"] == "not_authenticated"
+    assert simulator.control.calls() == []
+
+
+def test_token_authentication_works(simulator, start_payload, user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    assert client.post(LIST_URL, start_payload, format="json").status_code == 201
+    assert client.get(LIST_URL).json()[0]["status"] == "initialized"
+
+
+def test_session_authentication_enforces_csrf(simulator, start_payload, user):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post(LIST_URL, start_payload, format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    client.get("/admin/login/")  # sets the csrftoken cookie
+    token = client.cookies["csrftoken"].value
+    assert client.post(LIST_URL, start_payload, format="json", HTTP_X_CSRFTOKEN=token).status_code == 201
+
+
+def test_users_see_only_their_own(api, simulator, start_payload, other_user):
+    mine = api.post(LIST_URL, start_payload, format="json").json()["id"]
+    theirs_client = APIClient()
+    theirs_client.force_authenticate(other_user)
+    theirs = theirs_client.post(LIST_URL, start_payload, format="json").json()["id"]
+    assert [t["id"] for t in api.get(LIST_URL).json()] == [mine]
+    assert api.get(detail_url(mine)).status_code == 200
+    assert api.get(detail_url(theirs)).status_code == 404
+    assert api.post(detail_url(theirs) + "refresh/").status_code == 404
+    assert api.get(detail_url(uuid.uuid4())).status_code == 404
+    assert api.get(f"{LIST_URL}1/").status_code == 404  # no sequential ids
+
+
+def test_refresh_endpoint(api, simulator, start_payload):
+    created = api.post(LIST_URL, start_payload, format="json").json()
+    assert api.post(detail_url(created["id"]) + "refresh/").json()["status"] == "initialized"
+    kyc = KycTransaction.objects.get()
+    simulator.control.complete(kyc.transaction_id, "document_spoof")
+    body = api.post(detail_url(created["id"]) + "refresh/").json()
+    assert (body["status"], body["passed"], body["sub_code"], body["is_final"]) == ("failed", False, "212", True)
+    assert "result" not in body  # identity data is not exposed by the API
+
+
+def test_refresh_with_the_provider_down(api, simulator, start_payload):
+    created = api.post(LIST_URL, start_payload, format="json").json()
+    simulator.control.add_fault("unavailable", action="CheckResult", count=-1)
+    response = api.post(detail_url(created["id"]) + "refresh/")
+    assert response.status_code == 503 and response.json()["code"] == "provider_unavailable"
+    assert response.json()["transaction"]["status"] == "initialized"
+
+
+def test_starts_are_throttled(api, simulator, start_payload):
+    with override_settings(EKYC=simulator.ekyc_settings(START_THROTTLE_RATE="2/hour")):
+        codes = [api.post(LIST_URL, start_payload, format="json").status_code for _ in range(3)]
+        assert codes == [201, 201, 429]
+        assert api.get(LIST_URL).status_code == 200  # reading is not throttled
+    assert KycTransaction.objects.count() == 2  # the refused start saved nothing
