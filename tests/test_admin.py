@@ -1,0 +1,121 @@
+"""Staff review in the admin: list, filters, search, read-only detail, history, refresh action."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from django_ekyc import services
+from django_ekyc.models import KycTransaction, Status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LIST = "/admin/django_ekyc/kyctransaction/"
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_superuser("staff", "staff@example.com", "pw")
+
+
+@pytest.fixture
+def admin_client_logged_in(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def finished(start, simulator, outcome="pass", **kwargs) -> KycTransaction:
+    kyc = start(**kwargs).transaction
+    simulator.control.complete(kyc.transaction_id, outcome)
+    return services.refresh(kyc)
+
+
+def test_list_shows_the_columns(admin_client_logged_in, start, simulator, user):
+    kyc = finished(start, simulator, "face_mismatch")
+    html = admin_client_logged_in.get(LIST).content.decode()
+    for text in (str(kyc.public_id), "Failed", "alice", "01000000", "204"):
+        assert text in html
+
+
+def test_list_page_query_count_does_not_grow_with_rows(admin_client_logged_in, start, simulator, django_user_model):
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client_logged_in.get(LIST).status_code == 200
+        return len(queries)
+
+    start()
+    few = count_queries()
+    for index in range(6):
+        owner = django_user_model.objects.create_user(f"user{index}", f"u{index}@example.com", "pw")
+        start(owner=owner)
+    assert count_queries() == few
+
+
+@pytest.mark.parametrize(
+    "term_of",
+    [
+        lambda kyc: str(kyc.public_id),
+        lambda kyc: kyc.transaction_id,
+        lambda kyc: kyc.merchant_biz_id,
+        lambda kyc: "alice",
+        lambda kyc: "alice@example.com",
+    ],
+)
+def test_search(admin_client_logged_in, start, simulator, other_user, term_of):
+    mine = start().transaction
+    theirs = start(owner=other_user).transaction
+    html = admin_client_logged_in.get(LIST, {"q": term_of(mine)}).content.decode()
+    assert str(mine.public_id) in html and str(theirs.public_id) not in html
+
+
+def test_search_with_odd_text_does_not_fail(admin_client_logged_in, start, simulator):
+    start()
+    assert admin_client_logged_in.get(LIST, {"q": "1234-not-a-uuid"}).status_code == 200
+
+
+def test_filters(admin_client_logged_in, start, simulator):
+    passed = finished(start, simulator, "pass")
+    waiting = start().transaction
+    html = admin_client_logged_in.get(LIST, {"status__exact": "passed"}).content.decode()
+    assert str(passed.public_id) in html and str(waiting.public_id) not in html
+
+
+def test_detail_is_read_only_and_shows_results_and_history(admin_client_logged_in, start, simulator):
+    kyc = finished(start, simulator, "pass")
+    url = f"{LIST}{kyc.pk}/change/"
+    response = admin_client_logged_in.get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    ocr = kyc.result["ext_id_info"]["ocrIdInfo"]
+    assert f"<dt>passportNo</dt><dd>{ocr['passportNo']}</dd>" in html
+    assert "<dt>faceComparisonScore</dt>" in html
+    assert "CheckResult" in html and "Initialize" in html  # the history inline
+    assert 'name="_save"' not in html
+    assert admin_client_logged_in.post(url, {"status": "passed"}).status_code == 403
+    assert admin_client_logged_in.get(f"{LIST}add/").status_code == 403
+    assert admin_client_logged_in.get(f"{LIST}{kyc.pk}/delete/").status_code == 403
+
+
+def test_refresh_action(admin_client_logged_in, start, simulator):
+    kyc = start().transaction
+    simulator.control.complete(kyc.transaction_id, "document_spoof")
+    response = admin_client_logged_in.post(
+        LIST, {"action": "refresh_from_provider", "_selected_action": [kyc.pk]}, follow=True
+    )
+    assert "Asked the provider about 1 transaction(s); 0 failed." in response.content.decode()
+    kyc.refresh_from_db()
+    assert (kyc.status, kyc.sub_code) == (Status.FAILED, "212")
+    assert kyc.events.filter(source="admin").exists()
+
+
+def test_refresh_action_needs_its_permission(client, django_user_model, start, simulator):
+    viewer = django_user_model.objects.create_user("viewer", "v@example.com", "pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_kyctransaction"))
+    client.force_login(viewer)
+    start()
+    html = client.get(LIST).content.decode()
+    assert "refresh_from_provider" not in html
+    viewer.user_permissions.add(Permission.objects.get(codename="refresh_kyctransaction"))
+    assert "refresh_from_provider" in client.get(LIST).content.decode()
