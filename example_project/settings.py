@@ -81,6 +81,10 @@ EKYC = {
         if EKYC_USES_SIMULATOR
         else "https://cloudauth-intl.cn-hongkong.aliyuncs.com",
     ),
+    # After the provider's page, show the demo's own page for the transaction.
+    "RESULT_REDIRECT_URL": "/verifications/{id}/",
+    # Set when the site is reached under another name than the request's host (a proxy, a tunnel).
+    "PUBLIC_BASE_URL": env.str("EKYC_PUBLIC_BASE_URL", default=None),
 }
 # The web SDK script the browser loads to produce MetaInfo.
 EKYC_WEB_SDK_URL = env.str(
@@ -93,6 +97,17 @@ EKYC_WEB_SDK_URL = env.str(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django_ekyc": {"handlers": ["console"], "level": env.str("EKYC_LOG_LEVEL", default="INFO")}},
+    # Request lines carry the return and callback tokens: keep them out of the log.
+    "filters": {"ekyc_redact": {"()": "django_ekyc.logging.RedactTokensFilter"}},
+    "formatters": {
+        "server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["ekyc_redact"]},
+        "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["ekyc_redact"]},
+    },
+    "loggers": {
+        "django_ekyc": {"handlers": ["console"], "level": env.str("EKYC_LOG_LEVEL", default="INFO")},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+    },
 }

@@ -23,7 +23,7 @@ def run_together(tasks: list[Callable[[], object]]) -> list[BaseException]:
         try:
             barrier.wait()
             task()
-        except BaseException as err:  # noqa: BLE001 - reported to the test
+        except BaseException as err:  # reported to the test
             errors.append(err)
         finally:
             connection.close()  # each thread has its own connection
