@@ -301,29 +301,11 @@ def _recorded_call(kyc: KycTransaction, action: str, source: str, call: Callable
     try:
         result = call()
     except EkycError as err:
-        _event(
-            kyc,
-            EventKind.PROVIDER_CALL,
-            source,
-            started,
-            action=action,
-            code=_code_of(err),
-            http_status=err.status,
-            request_id=err.request_id or "",
-            message=err.message[:500],
-        )
+        outcome = {"code": _code_of(err), "http_status": err.status, "request_id": err.request_id or ""}
+        _event(kyc, EventKind.PROVIDER_CALL, source, started, action=action, message=err.message[:500], **outcome)
         raise
-    request_id = getattr(result, "request_id", "")
-    _event(
-        kyc,
-        EventKind.PROVIDER_CALL,
-        source,
-        started,
-        action=action,
-        code="Success",
-        http_status=200,
-        request_id=request_id,
-    )
+    outcome = {"code": "Success", "http_status": 200, "request_id": getattr(result, "request_id", "")}
+    _event(kyc, EventKind.PROVIDER_CALL, source, started, action=action, **outcome)
     return result
 
 

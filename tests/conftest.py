@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -116,24 +117,25 @@ class SignalRecorder:
         self.calls.append({"sender": sender, **kwargs})
 
 
+def _recording(signal: Any) -> Iterator[SignalRecorder]:
+    recorder = SignalRecorder()
+    signal.connect(recorder)
+    yield recorder
+    signal.disconnect(recorder)
+
+
 @pytest.fixture
 def started_signals():
     from django_ekyc.signals import verification_started
 
-    recorder = SignalRecorder()
-    verification_started.connect(recorder)
-    yield recorder
-    verification_started.disconnect(recorder)
+    yield from _recording(verification_started)
 
 
 @pytest.fixture
 def completed_signals():
     from django_ekyc.signals import verification_completed
 
-    recorder = SignalRecorder()
-    verification_completed.connect(recorder)
-    yield recorder
-    verification_completed.disconnect(recorder)
+    yield from _recording(verification_completed)
 
 
 @pytest.fixture

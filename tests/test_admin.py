@@ -119,3 +119,31 @@ def test_refresh_action_needs_its_permission(client, django_user_model, start, s
     assert "refresh_from_provider" not in html
     viewer.user_permissions.add(Permission.objects.get(codename="refresh_kyctransaction"))
     assert "refresh_from_provider" in client.get(LIST).content.decode()
+
+
+class EmailOnlyUser:
+    """The shape of a custom user model that signs in by email and has no username."""
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+
+    class _meta:  # mimics Django's Options
+        fields = [type("F", (), {"name": "email"})(), type("F", (), {"name": "full_name"})()]
+
+
+class HandleUser:
+    USERNAME_FIELD = "handle"
+
+    class _meta:
+        fields = [type("F", (), {"name": "handle"})()]
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [(EmailOnlyUser, ("user__email",)), (HandleUser, ("user__handle",))],
+)
+def test_user_search_fields_follow_custom_user_models(monkeypatch, model, expected):
+    from django_ekyc import admin as ekyc_admin
+
+    monkeypatch.setattr(ekyc_admin, "get_user_model", lambda: model)
+    assert ekyc_admin._user_search_fields() == expected
