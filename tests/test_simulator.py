@@ -488,3 +488,18 @@ def test_management_command_serves_the_provider_api():
         output, _ = process.communicate(timeout=10)
     assert f"listening on {url}" in output
     assert "cmd-secret" not in output
+
+
+@pytest.mark.parametrize("doc_type", ["01000000", "00000001", "00000008", "000000011"])
+def test_invented_results_never_fail_whatever_the_transaction(doc_type):
+    """Each transaction's fake person is derived from its id: every id must give a valid one.
+
+    Ids 3653 and 3735 draw a passport issued on 29 February, whose expiry ten years on once crashed CheckResult.
+    """
+    from django_ekyc.simulator import data
+
+    for index in range(4000):
+        payload = data.check_result_payload(
+            transaction_id=f"hks{index:029x}", doc_type=doc_type, outcome=data.OUTCOMES["pass"], with_images=False
+        )
+        assert json.loads(payload["ExtIdInfo"])["ocrIdInfo"]

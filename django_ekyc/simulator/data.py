@@ -55,6 +55,11 @@ def _png(size: int = 8, shade: int = 128) -> str:
     return base64.b64encode(png).decode("ascii")
 
 
+def _years_later(day: date, years: int) -> date:
+    """The same day ``years`` later; 29 February becomes 28 February in a common year."""
+    return date(day.year + years, day.month, min(day.day, 28) if day.month == 2 else day.day)
+
+
 def _mainland_id_number(rng: random.Random, birth: date) -> str:
     body = "110101" + birth.strftime("%Y%m%d") + f"{rng.randint(0, 999):03d}"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -77,7 +82,7 @@ def _ocr_fields(doc_type: str, rng: random.Random) -> dict[str, str]:
             "passportNo": f"K{rng.randint(10**7, 10**8 - 1)}",
             "birthDate": birth.strftime("%Y%m%d"),
             "issueDate": issued.strftime("%Y%m%d"),
-            "expiryDate": issued.replace(year=issued.year + 10).strftime("%Y%m%d"),
+            "expiryDate": _years_later(issued, 10).strftime("%Y%m%d"),
         }
     if doc_type == MAINLAND_ID_CARD:
         return {
