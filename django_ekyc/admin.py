@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from django_ekyc import services
+from django_ekyc.fields import Ciphertext
 from django_ekyc.models import KycTransaction, KycTransactionEvent
 
 if TYPE_CHECKING:  # django-stubs makes these generic; Django's runtime classes are not subscriptable
@@ -85,16 +86,6 @@ class KycTransactionAdmin(_TransactionAdmin):
     raw_id_fields = ("user",)
     inlines = (KycTransactionEventInline,)
     actions = ("refresh_from_provider",)
-    fieldsets = (
-        (None, {"fields": ("public_id", "user", "status", "doc_type", "scene_code", "options")}),
-        (_("Decision"), {"fields": ("passed", "sub_code", "error_code", "error_message", "completed_at")}),
-        (_("Document (OCR)"), {"fields": ("ocr_result",)}),
-        (_("Face"), {"fields": ("face_result",)}),
-        (
-            _("Provider"),
-            {"fields": ("transaction_id", "merchant_biz_id", "merchant_user_id", "created_at", "updated_at")},
-        ),
-    )
     readonly_fields = (
         "public_id",
         "user",
@@ -107,14 +98,46 @@ class KycTransactionAdmin(_TransactionAdmin):
         "error_code",
         "error_message",
         "completed_at",
-        "ocr_result",
+        "checks",
         "face_result",
         "transaction_id",
         "merchant_biz_id",
         "merchant_user_id",
         "created_at",
         "updated_at",
+        "identity_purged_at",
+        "provider_deleted_at",
+        "ocr_result",
+        "ocr_result_masked",
     )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        ocr = "ocr_result" if self._revealing(request) else "ocr_result_masked"
+        return (
+            (None, {"fields": ("public_id", "user", "status", "doc_type", "scene_code", "options")}),
+            (_("Decision"), {"fields": ("passed", "sub_code", "error_code", "error_message", "completed_at")}),
+            (_("Checks"), {"fields": ("checks", "face_result")}),
+            (_("Identity data (OCR)"), {"fields": (ocr, "identity_purged_at", "provider_deleted_at")}),
+            (
+                _("Provider"),
+                {"fields": ("transaction_id", "merchant_biz_id", "merchant_user_id", "created_at", "updated_at")},
+            ),
+        )
+
+    def has_identity_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.view_identity_data")
+
+    def _revealing(self, request: HttpRequest) -> bool:
+        return request.GET.get("reveal") == "1" and self.has_identity_permission(request)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
+        if self._revealing(request):
+            obj = self.get_object(request, object_id)
+            if obj is not None:
+                # Every look at someone's documents is on record, in Django's admin log.
+                self.log_change(request, obj, "Revealed identity data.")
+        context = {**(extra_context or {}), "can_reveal_identity": self.has_identity_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         return ("=transaction_id", "=merchant_biz_id", *_user_search_fields())
@@ -144,12 +167,29 @@ class KycTransactionAdmin(_TransactionAdmin):
 
     @admin.display(description=_("Document fields read (OCR)"))
     def ocr_result(self, obj: KycTransaction) -> str:
-        id_info = (obj.result or {}).get("ext_id_info") or {}
-        return _definition_list({**(id_info.get("ocrIdInfo") or {}), **_checks(id_info)})
+        return _definition_list(_ocr_fields(obj))
+
+    @admin.display(description=_("Document fields read (OCR)"))
+    def ocr_result_masked(self, obj: KycTransaction) -> str:
+        fields = _ocr_fields(obj)
+        if not fields:
+            return _definition_list(fields)
+        masked = {key: _mask(value) for key, value in fields.items()}
+        hint = format_html(
+            '<p class="help">{} <a href="?reveal=1" id="reveal-identity">{}</a></p>',
+            _("Masked. Users with the permission to reveal identity data can"),
+            _("reveal them (this is recorded)."),
+        )
+        return format_html("{}{}", _definition_list(masked), hint)
+
+    @admin.display(description=_("Document checks"))
+    def checks(self, obj: KycTransaction) -> str:
+        return _definition_list(_checks(_result_part(obj, "ext_id_info")))
 
     @admin.display(description=_("Face comparison and liveness"))
     def face_result(self, obj: KycTransaction) -> str:
-        return _definition_list((obj.result or {}).get("ext_face_info") or {})
+        face = _result_part(obj, "ext_face_info")
+        return _definition_list({key: value for key, value in face.items() if key not in services.IMAGE_FIELDS})
 
     @admin.action(description=_("Refresh selected transactions from the provider"), permissions=["refresh"])
     def refresh_from_provider(self, request: HttpRequest, queryset: QuerySet[KycTransaction]) -> None:
@@ -164,6 +204,23 @@ class KycTransactionAdmin(_TransactionAdmin):
                     request, f"{kyc.public_id}: {failure.error.code or type(failure.error).__name__}", messages.WARNING
                 )
         self.message_user(request, f"Asked the provider about {refreshed} transaction(s); {failed} failed.")
+
+
+def _result_part(obj: KycTransaction, name: str) -> Mapping[str, Any]:
+    result = obj.result
+    if isinstance(result, Ciphertext):
+        return {"-": "encrypted with a key that is no longer configured"}
+    part = (result or {}).get(name) or {}
+    return part if isinstance(part, Mapping) else {}
+
+
+def _ocr_fields(obj: KycTransaction) -> dict[str, Any]:
+    return dict(_result_part(obj, "ext_id_info").get("ocrIdInfo") or {})
+
+
+def _mask(value: Any) -> str:
+    text = str(value)
+    return text[:1] + "\u2022" * max(len(text) - 1, 3) if text else ""
 
 
 def _checks(id_info: Mapping[str, Any]) -> dict[str, Any]:

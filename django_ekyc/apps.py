@@ -6,3 +6,6 @@ class EkycConfig(AppConfig):
     label = "django_ekyc"
     verbose_name = "eKYC identity verification"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django_ekyc import checks  # noqa: F401 - registers the system checks

@@ -43,7 +43,7 @@ from django_ekyc.exceptions import (
     EkycTransportError,
     error_class_for,
 )
-from django_ekyc.results import InitializeResult, VerificationResult
+from django_ekyc.results import DeletionResult, InitializeResult, VerificationResult
 from django_ekyc.signing import canonical_query_string, sign_request
 
 logger = logging.getLogger("django_ekyc.client")
@@ -290,6 +290,18 @@ class EkycClient:
         if not isinstance(body.get("Result"), Mapping):
             raise self._malformed("CheckResult", body, "no Result")
         return VerificationResult.from_response(body)
+
+    def delete_verify_result(self, *, transaction_id: str, extra: Mapping[str, str] | None = None) -> DeletionResult:
+        """Ask the provider to delete its copy of a verification now, not after its 30 days.
+
+        ``extra`` passes ``DeleteAfterQuery`` / ``DeleteType`` unchanged where an
+        account needs them. Safe to retry: deleting twice deletes once.
+        """
+        _require({"TransactionId": transaction_id})
+        body = self.call("DeleteVerifyResult", {**(extra or {}), "TransactionId": transaction_id}, idempotent=True)
+        if not isinstance(body.get("Result"), Mapping):
+            raise self._malformed("DeleteVerifyResult", body, "no Result")
+        return DeletionResult.from_response(body)
 
     # -- transport --------------------------------------------------------------
 

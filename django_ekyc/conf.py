@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     # Where the ReturnUrl view sends the user afterwards ("{id}" is the transaction's public id);
     # None renders django_ekyc/result.html. Only URLs on this site or ALLOWED_HOSTS are followed.
     "RESULT_REDIRECT_URL": None,
+    # Largest start request body accepted, in bytes (answered 413 beyond).
+    "MAX_REQUEST_BYTES": 64 * 1024,
     # Longest MetaInfo accepted from a browser, in characters.
     "META_INFO_MAX_LENGTH": 10_000,
     # Longest LanguageConfig / StyleConfig accepted from a client, in characters.
@@ -59,6 +61,14 @@ DEFAULTS: dict[str, Any] = {
     "START_THROTTLE_RATE": "10/hour",
     # A transaction still waiting after this many seconds is expired.
     "EXPIRE_AFTER": 24 * 60 * 60,
+    # Fernet keys (urlsafe base64, 32 bytes) for the stored identity data: the first encrypts,
+    # all decrypt, so a new key goes first and old ones stay until `ekyc_reencrypt` has run.
+    # Empty: a key derived from SECRET_KEY, for development only (check django_ekyc.E004).
+    "ENCRYPTION_KEYS": [],
+    # Keep document and face images (encrypted) from CheckResult. Off: they are never requested.
+    "STORE_IMAGES": False,
+    # Days after completion when `ekyc_purge_identity_data` strips identity data.
+    "RETENTION_DAYS": 90,
 }
 
 

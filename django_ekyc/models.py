@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_ekyc.fields import EncryptedJSONField
+
 
 class Status(models.TextChoices):
     CREATED = "created", _("Created")
@@ -60,8 +62,10 @@ class KycTransaction(models.Model):
     options = models.JSONField(_("options"), default=dict, blank=True)
     passed = models.BooleanField(_("passed"), null=True)
     sub_code = models.CharField(_("sub code"), max_length=16, blank=True)
-    # The parsed Ext* results, without images: personal data.
-    result = models.JSONField(_("result"), null=True, blank=True)
+    # The parsed Ext* results (images only if STORE_IMAGES): personal data, encrypted at rest.
+    result = EncryptedJSONField(_("result"), null=True, blank=True)
+    identity_purged_at = models.DateTimeField(_("identity data purged"), null=True, blank=True)
+    provider_deleted_at = models.DateTimeField(_("deleted at the provider"), null=True, blank=True)
     error_code = models.CharField(_("error code"), max_length=64, blank=True)
     error_message = models.TextField(_("error message"), blank=True)
     # SHA-256 of the random tokens in the ReturnUrl and given as CallbackToken:
@@ -82,7 +86,10 @@ class KycTransaction(models.Model):
             models.Index(fields=["user", "-created_at"], name="ekyc_tx_user_created"),
             models.Index(fields=["status", "created_at"], name="ekyc_tx_status_created"),
         ]
-        permissions = [("refresh_kyctransaction", _("Can refresh a KYC transaction from the provider"))]
+        permissions = [
+            ("refresh_kyctransaction", _("Can refresh a KYC transaction from the provider")),
+            ("view_identity_data", _("Can reveal the identity data of a KYC transaction")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.status})"
@@ -102,6 +109,7 @@ class EventKind(models.TextChoices):
     PROVIDER_CALL = "provider_call", _("Provider call")
     STATE_CHANGE = "state_change", _("State change")
     REJECTED = "rejected", _("Rejected request")
+    PURGED = "purged", _("Identity data purged")
 
 
 class KycTransactionEvent(models.Model):

@@ -124,3 +124,23 @@ class VerificationResult:
             return float(self.ext_face_info["faceComparisonScore"])
         except (KeyError, TypeError, ValueError):
             return None
+
+
+@dataclass(frozen=True)
+class DeletionResult:
+    """The provider's answer to ``DeleteVerifyResult``."""
+
+    request_id: str
+    transaction_id: str
+    deleted: bool
+    raw: Mapping[str, Any] = field(default_factory=_empty, repr=False, compare=False)
+
+    @classmethod
+    def from_response(cls, body: Mapping[str, Any]) -> DeletionResult:
+        result = body.get("Result") or {}
+        return cls(
+            request_id=str(body.get("RequestId") or ""),
+            transaction_id=str(result.get("TransactionId") or ""),
+            deleted=str(result.get("DeleteResult", "")).upper() == "Y",
+            raw=freeze(body),
+        )

@@ -189,7 +189,11 @@ def refresh(kyc: KycTransaction, *, source: str = "refresh", client: EkycClient 
             kyc,
             "CheckResult",
             source,
-            lambda: client.check_result(merchant_biz_id=kyc.merchant_biz_id, transaction_id=str(kyc.transaction_id)),
+            lambda: client.check_result(
+                merchant_biz_id=kyc.merchant_biz_id,
+                transaction_id=str(kyc.transaction_id),
+                is_return_image=bool(ekyc_settings.STORE_IMAGES),
+            ),
         )
     except EkycNotCompleted:
         return kyc
@@ -246,14 +250,72 @@ def handle_callback(transaction_id: str, token: str) -> KycTransaction:
 
 
 def expire_stale(*, older_than: timedelta | None = None, now: datetime | None = None) -> int:
-    """Expire transactions still waiting after ``EXPIRE_AFTER``; safe to run from several hosts."""
+    """Close attempts left open past ``EXPIRE_AFTER``; safe to run from several hosts at once.
+
+    Waiting transactions become ``expired``; rows still ``created`` (the process died between saving
+    the attempt and recording the provider's answer) become ``error`` with code ``abandoned``.
+    """
     cutoff = (now or timezone.now()) - (older_than or timedelta(seconds=int(ekyc_settings.EXPIRE_AFTER)))
-    expired = 0
-    for pk in KycTransaction.objects.waiting().filter(created_at__lt=cutoff).values_list("pk", flat=True):
-        kyc = KycTransaction(pk=pk)
-        _, changed = _transition(kyc, Status.EXPIRED, "expiry", error_code="expired", skip_locked=True)
-        expired += changed
-    return expired
+    stale = KycTransaction.objects.filter(status__in=[Status.INITIALIZED, Status.CREATED], created_at__lt=cutoff)
+    closed = 0
+    for pk, status in stale.values_list("pk", "status"):
+        to_status, code = (Status.EXPIRED, "expired") if status == Status.INITIALIZED else (Status.ERROR, "abandoned")
+        _, changed = _transition(KycTransaction(pk=pk), to_status, "expiry", error_code=code, skip_locked=True)
+        closed += changed
+    return closed
+
+
+# -- retention -------------------------------------------------------------------------------------------------
+
+
+def purge_candidates(*, older_than_days: int | None = None, now: datetime | None = None) -> Any:
+    """Finished transactions whose identity data is older than the retention period."""
+    days = int(ekyc_settings.RETENTION_DAYS if older_than_days is None else older_than_days)
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    return KycTransaction.objects.filter(
+        status__in=[Status.PASSED, Status.FAILED, Status.EXPIRED], completed_at__lt=cutoff, identity_purged_at=None
+    ).order_by("completed_at", "id")
+
+
+def purge_identity_data(
+    kyc: KycTransaction,
+    *,
+    delete_at_provider: bool = False,
+    source: str = "retention",
+    client: EkycClient | None = None,
+) -> KycTransaction:
+    """Strip the identity data, keeping the decision (who, when, passed, sub code).
+
+    With ``delete_at_provider`` the provider is asked to delete its copy too
+    (DeleteVerifyResult); a provider that no longer knows the transaction
+    counts as deleted. Provider failures raise :class:`ProviderFailure` after
+    the local purge, which stands.
+    """
+    with transaction.atomic():
+        locked = KycTransaction.objects.select_for_update().get(pk=kyc.pk)
+        if locked.identity_purged_at is None:
+            locked.result = None
+            locked.identity_purged_at = timezone.now()
+            locked.save(update_fields=["result", "identity_purged_at", "updated_at"])
+            _event(locked, EventKind.PURGED, source)
+    if delete_at_provider and locked.transaction_id and locked.provider_deleted_at is None:
+        _delete_at_provider(locked, source, client or get_client())
+    return locked
+
+
+def _delete_at_provider(kyc: KycTransaction, source: str, client: EkycClient) -> None:
+    try:
+        _recorded_call(
+            kyc,
+            "DeleteVerifyResult",
+            source,
+            lambda: client.delete_verify_result(transaction_id=str(kyc.transaction_id)),
+        )
+    except EkycError as err:
+        if err.code != "TransactionIdInvalid":  # already gone is what we wanted
+            raise ProviderFailure(kyc, err) from err
+    kyc.provider_deleted_at = timezone.now()
+    kyc.save(update_fields=["provider_deleted_at", "updated_at"])
 
 
 # -- queries ---------------------------------------------------------------------------------------------------
@@ -284,11 +346,12 @@ def stored_result(result: VerificationResult) -> dict[str, Any]:
         "ext_basic_info": result.ext_basic_info,
         "ext_risk_info": result.ext_risk_info,
     }
-    return {name: _without_images(value) for name, value in parts.items() if value}
+    keep_images = bool(ekyc_settings.STORE_IMAGES)
+    return {name: _without_images(value, keep_images) for name, value in parts.items() if value}
 
 
-def _without_images(value: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: item for key, item in value.items() if key not in IMAGE_FIELDS}
+def _without_images(value: Mapping[str, Any], keep_images: bool = False) -> dict[str, Any]:
+    return {key: item for key, item in value.items() if keep_images or key not in IMAGE_FIELDS}
 
 
 def _code_of(err: EkycError) -> str:

@@ -87,11 +87,20 @@ class RunningSimulator:
         return self.simulator.url
 
     def ekyc_settings(self, **overrides: Any) -> dict[str, Any]:
-        """A ``settings.EKYC`` dict pointing at this simulator."""
+        """A ``settings.EKYC`` dict pointing at this simulator.
+
+        The site's ``ENCRYPTION_KEYS`` are kept, so data written under these
+        settings stays readable under the site's own.
+        """
+        from django.conf import settings
+
+        site = getattr(settings, "EKYC", {}) if settings.configured else {}
+        keys = {"ENCRYPTION_KEYS": site["ENCRYPTION_KEYS"]} if "ENCRYPTION_KEYS" in site else {}
         return {
             "ACCESS_KEY_ID": self.access_key_id,
             "ACCESS_KEY_SECRET": self.access_key_secret,
             "ENDPOINT": self.url,
+            **keys,
             **overrides,
         }
 

@@ -59,11 +59,18 @@ REST_FRAMEWORK = {
     ],
 }
 
+# The suite talks to a local simulator over http on purpose.
+SILENCED_SYSTEM_CHECKS = ["django_ekyc.W002", "django_ekyc.W003"]
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Test-only Fernet keys; the first encrypts.
+TEST_ENCRYPTION_KEYS = ["bm90LWEtcmVhbC1rZXktdGVzdHMtb25seS0wMDAwMDA=", "b2xkLXRlc3Qta2V5LWZvci1yb3RhdGlvbi0wMDAwMDA="]
 
 EKYC = {
     "ACCESS_KEY_ID": "LTAI-settings-key-id",
     "ACCESS_KEY_SECRET": "settings-secret-value",
     "ENDPOINT": "http://127.0.0.1:9",
     "RETRY_BACKOFF": 0.01,
+    "ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
 }

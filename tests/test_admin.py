@@ -89,8 +89,9 @@ def test_detail_is_read_only_and_shows_results_and_history(admin_client_logged_i
     html = response.content.decode()
     assert response.status_code == 200
     ocr = kyc.result["ext_id_info"]["ocrIdInfo"]
-    assert f"<dt>passportNo</dt><dd>{ocr['passportNo']}</dd>" in html
-    assert "<dt>faceComparisonScore</dt>" in html
+    assert f"<dt>passportNo</dt><dd>{ocr['passportNo'][0]}\u2022" in html  # masked until revealed
+    assert ocr["passportNo"] not in html and ocr["surname"] not in html
+    assert "<dt>faceComparisonScore</dt>" in html and "<dt>spoofResult</dt>" in html  # checks are not identity data
     assert "CheckResult" in html and "Initialize" in html  # the history inline
     assert 'name="_save"' not in html
     assert admin_client_logged_in.post(url, {"status": "passed"}).status_code == 403
@@ -147,3 +148,26 @@ def test_user_search_fields_follow_custom_user_models(monkeypatch, model, expect
 
     monkeypatch.setattr(ekyc_admin, "get_user_model", lambda: model)
     assert ekyc_admin._user_search_fields() == expected
+
+
+def test_revealing_identity_data_is_logged(admin_client_logged_in, start, simulator, staff):
+    from django.contrib.admin.models import LogEntry
+
+    kyc = finished(start, simulator, "pass")
+    ocr = kyc.result["ext_id_info"]["ocrIdInfo"]
+    html = admin_client_logged_in.get(f"{LIST}{kyc.pk}/change/", {"reveal": "1"}).content.decode()
+    assert f"<dt>passportNo</dt><dd>{ocr['passportNo']}</dd>" in html
+    [entry] = LogEntry.objects.filter(object_id=str(kyc.pk))
+    assert entry.user == staff and "Revealed identity data" in entry.get_change_message()
+
+
+def test_revealing_needs_the_permission(client, django_user_model, start, simulator):
+    from django.contrib.admin.models import LogEntry
+
+    viewer = django_user_model.objects.create_user("viewer", "v@example.com", "pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_kyctransaction"))
+    client.force_login(viewer)
+    kyc = finished(start, simulator, "pass")
+    html = client.get(f"{LIST}{kyc.pk}/change/", {"reveal": "1"}).content.decode()
+    assert kyc.result["ext_id_info"]["ocrIdInfo"]["passportNo"] not in html
+    assert not LogEntry.objects.exists()

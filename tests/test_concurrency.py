@@ -9,7 +9,9 @@ import pytest
 from django.db import connection
 
 from django_ekyc import services
-from django_ekyc.models import EventKind, Status
+from django_ekyc.models import EventKind, KycTransaction, Status
+
+from .conftest import META_INFO
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,3 +60,22 @@ def test_racing_return_callback_and_refreshes_complete_once(start, simulator, co
     assert changes.count() == 1
     assert len(completed_signals.calls) == 1
     assert completed_signals.calls[0]["transaction"].pk == kyc.pk
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite has no row locks; run with DATABASE_URL=postgres")
+def test_concurrent_starts_by_one_user_are_separate_attempts(simulator, user):
+    """Documented behaviour: every start is its own attempt; the start throttle bounds how many."""
+    results: list[services.Started] = []
+
+    def start() -> None:
+        results.append(
+            services.start_verification(
+                user=user, doc_type="01000000", meta_info=META_INFO, build_url=lambda p: f"https://shop.example{p}"
+            )
+        )
+
+    assert run_together([start] * 4) == []
+    rows = KycTransaction.objects.filter(user=user)
+    assert len(results) == 4 and rows.count() == 4
+    assert {row.status for row in rows} == {Status.INITIALIZED}
+    assert len({row.merchant_biz_id for row in rows}) == 4 and len({row.transaction_id for row in rows}) == 4

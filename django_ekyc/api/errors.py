@@ -41,6 +41,12 @@ class ProviderFailed(exceptions.APIException):
     default_code = "provider_error"
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "request_too_large"
+
+
 def provider_exception(error: EkycError) -> exceptions.APIException:
     """Map a provider failure to the API's answer and stable code."""
     if isinstance(error, EkycThrottled):

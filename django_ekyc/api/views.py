@@ -11,9 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_ekyc import services
-from django_ekyc.api.errors import ekyc_exception_handler, provider_exception
+from django_ekyc.api.errors import RequestTooLarge, ekyc_exception_handler, provider_exception
 from django_ekyc.api.serializers import KycTransactionSerializer, StartVerificationSerializer
 from django_ekyc.api.throttling import StartVerificationThrottle
+from django_ekyc.conf import ekyc_settings
 from django_ekyc.models import KycTransaction
 
 
@@ -54,6 +55,9 @@ class KycTransactionViewSet(
         return throttles
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Refuse a large body before DRF reads and parses it.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > int(ekyc_settings.MAX_REQUEST_BYTES):
+            raise RequestTooLarge()
         form = StartVerificationSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:

@@ -15,7 +15,7 @@ from django_ekyc import signing
 from django_ekyc.simulator.state import CLOCK_SKEW_SECONDS, SimulatorState
 
 API_VERSION = "2022-08-09"
-ACTIONS = frozenset({"Initialize", "CheckResult"})
+ACTIONS = frozenset({"Initialize", "CheckResult", "DeleteVerifyResult"})
 
 
 class GatewayError(Exception):

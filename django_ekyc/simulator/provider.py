@@ -67,6 +67,19 @@ def check_result(state: SimulatorState, params: Mapping[str, str]) -> dict[str, 
     )
 
 
+def delete_verify_result(state: SimulatorState, params: Mapping[str, str]) -> dict[str, Any]:
+    """Forget a transaction's result; CheckResult then answers TransactionIdInvalid."""
+    try:
+        rules.validate_delete(params)
+    except rules.ParameterError as err:
+        raise _bad_parameter(err) from err
+    with state.lock:
+        tx = state.transactions.pop(params["TransactionId"], None)
+    if tx is None:
+        raise ProviderError(400, "TransactionIdInvalid", "The TransactionId is invalid or has expired.")
+    return {"DeleteResult": "Y", "TransactionId": tx.transaction_id}
+
+
 class FlowError(Exception):
     """The hosted flow cannot go on: unknown, already used or already finished."""
 

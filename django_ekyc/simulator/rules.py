@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 INITIALIZE_REQUIRED = ("ProductCode", "MerchantBizId", "MetaInfo", "MerchantUserId", "DocType", "ReturnUrl")
 CHECK_RESULT_REQUIRED = ("MerchantBizId", "TransactionId")
+DELETE_REQUIRED = ("TransactionId",)
 
 SUPPORTED_PRODUCT_CODES = frozenset({"eKYC"})
 
@@ -35,6 +36,7 @@ ENUMS: dict[str, frozenset[str]] = {
     "DocScanMode": frozenset({"auto", "manual"}),
     "UseNFC": frozenset({"Y", "N"}),
     "IsReturnImage": frozenset({"Y", "N"}),
+    "DeleteAfterQuery": frozenset({"Y", "N"}),
 }
 
 PATTERNS: dict[str, re.Pattern[str]] = {
@@ -125,4 +127,9 @@ def validate_initialize(params: Mapping[str, str]) -> None:
 
 def validate_check_result(params: Mapping[str, str]) -> None:
     require(params, CHECK_RESULT_REQUIRED)
+    check_values(params)
+
+
+def validate_delete(params: Mapping[str, str]) -> None:
+    require(params, DELETE_REQUIRED)
     check_values(params)

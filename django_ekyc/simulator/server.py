@@ -108,8 +108,10 @@ class SimulatorApp:
         try:
             if action == "Initialize":
                 result = provider.initialize(self.state, params, self.public_url)
-            else:
+            elif action == "CheckResult":
                 result = provider.check_result(self.state, params)
+            else:
+                result = provider.delete_verify_result(self.state, params)
         except provider.ProviderError as err:
             return api_error(err.status, err.code, err.message, request_id)
         payload = {"RequestId": request_id, "Code": "Success", "Message": "success", "Result": result}

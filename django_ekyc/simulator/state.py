@@ -20,7 +20,7 @@ CLOCK_SKEW_SECONDS = 15 * 60
 NONCE_TTL_SECONDS = 2 * CLOCK_SKEW_SECONDS
 
 FAULT_KINDS = frozenset({"throttle", "internal_error", "unavailable", "slow", "malformed", "drop", "error"})
-FAULT_ACTIONS = frozenset({"Initialize", "CheckResult", "*"})
+FAULT_ACTIONS = frozenset({"Initialize", "CheckResult", "DeleteVerifyResult", "*"})
 
 
 def new_request_id() -> str:

@@ -1,0 +1,46 @@
+"""``manage.py ekyc_purge_identity_data``: strip identity data past the retention period (dry run by default)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from django_ekyc import services
+from django_ekyc.conf import ekyc_settings
+
+
+class Command(BaseCommand):
+    help = (
+        "Remove the stored OCR and face results of finished verifications older than RETENTION_DAYS, keeping "
+        "the decision (who, when, passed, sub code). Shows what it would do unless --apply is given."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--days", type=int, default=None, help="Override EKYC['RETENTION_DAYS'].")
+        parser.add_argument("--apply", action="store_true", help="Purge; without it nothing is changed.")
+        parser.add_argument(
+            "--delete-at-provider", action="store_true", help="Also ask the provider to delete (DeleteVerifyResult)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        days = ekyc_settings.RETENTION_DAYS if options["days"] is None else options["days"]
+        candidates = services.purge_candidates(older_than_days=days)
+        count = candidates.count()
+        if not options["apply"]:
+            self.stdout.write(
+                f"Dry run: {count} transaction(s) finished more than {days} day(s) ago hold identity data."
+            )
+            for kyc in candidates[:50]:
+                self.stdout.write(f"  {kyc.public_id}  {kyc.status}  completed {kyc.completed_at:%Y-%m-%d}")
+            self.stdout.write("Run again with --apply to purge them.")
+            return
+        purged, failures = 0, 0
+        for kyc in candidates.iterator():
+            try:
+                services.purge_identity_data(kyc, delete_at_provider=options["delete_at_provider"])
+            except services.ProviderFailure as failure:
+                failures += 1
+                self.stderr.write(f"{kyc.public_id}: purged here, provider deletion failed ({failure.error.code}).")
+            purged += 1
+        self.stdout.write(f"Purged identity data of {purged} transaction(s); {failures} provider deletion(s) failed.")

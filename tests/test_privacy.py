@@ -1,0 +1,150 @@
+"""Identity data: encrypted at rest, images only on request, key rotation, retention, provider deletion."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+
+from django_ekyc import services
+from django_ekyc.fields import Ciphertext
+from django_ekyc.models import EventKind, KycTransaction, Status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def finished(start, simulator, outcome="pass", **kwargs) -> KycTransaction:
+    kyc = start(**kwargs).transaction
+    simulator.control.complete(kyc.transaction_id, outcome)
+    return services.refresh(kyc)
+
+
+def raw_result(kyc: KycTransaction) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT result FROM {KycTransaction._meta.db_table} WHERE id = %s", [kyc.pk])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def with_keys(simulator: Any, keys: list[str], **extra: Any) -> Any:
+    return override_settings(EKYC=simulator.ekyc_settings(ENCRYPTION_KEYS=keys, **extra))
+
+
+def test_identity_data_is_encrypted_at_rest(start, simulator):
+    kyc = finished(start, simulator)
+    stored = raw_result(kyc)
+    passport = kyc.result["ext_id_info"]["ocrIdInfo"]["passportNo"]
+    assert stored.startswith("gAAAAA")  # a Fernet token
+    assert passport not in stored and "ocrIdInfo" not in stored
+    decrypted = Fernet(settings.TEST_ENCRYPTION_KEYS[0]).decrypt(stored.encode())
+    assert passport.encode() in decrypted
+
+
+def test_images_are_stored_only_when_a_site_opts_in(start, simulator):
+    kyc = finished(start, simulator)
+    assert simulator.control.calls("CheckResult")[0]["params"]["IsReturnImage"] == "N"
+    assert "idImage" not in str(kyc.result)
+    with with_keys(simulator, settings.TEST_ENCRYPTION_KEYS, STORE_IMAGES=True):
+        kyc = finished(start, simulator)
+    assert simulator.control.calls("CheckResult")[-1]["params"]["IsReturnImage"] == "Y"
+    assert kyc.result["ext_id_info"]["idImage"].startswith("iVBOR")
+    assert "iVBOR" not in raw_result(kyc)  # images are encrypted like the rest
+
+
+def test_key_rotation_with_reencrypt(start, simulator):
+    old_key, new_key = settings.TEST_ENCRYPTION_KEYS[1], Fernet.generate_key().decode()
+    with with_keys(simulator, [old_key]):
+        kyc = finished(start, simulator)
+        expected = KycTransaction.objects.get(pk=kyc.pk).result
+    with with_keys(simulator, [new_key, old_key]):
+        assert KycTransaction.objects.get(pk=kyc.pk).result == expected  # old data still readable
+        out = io.StringIO()
+        call_command("ekyc_reencrypt", stdout=out)
+        assert "Re-encrypted 1 result(s)." in out.getvalue()
+    with with_keys(simulator, [new_key]):  # the old key can go now
+        assert KycTransaction.objects.get(pk=kyc.pk).result == expected
+
+
+def test_data_under_a_lost_key_is_reported_not_destroyed(start, simulator, client, django_user_model):
+    kyc = finished(start, simulator)
+    token = raw_result(kyc)
+    with with_keys(simulator, [Fernet.generate_key().decode()]):
+        loaded = KycTransaction.objects.get(pk=kyc.pk)
+        assert isinstance(loaded.result, Ciphertext)
+        loaded.save()  # writing it back keeps the ciphertext as it was
+        with pytest.raises(CommandError, match="1 result"):
+            call_command("ekyc_reencrypt", stdout=io.StringIO())
+        staff = django_user_model.objects.create_superuser("staff", "s@example.com", "pw")
+        client.force_login(staff)
+        page = client.get(f"/admin/django_ekyc/kyctransaction/{kyc.pk}/change/").content.decode()
+        assert "encrypted with a key that is no longer configured" in page
+    assert raw_result(kyc) == token
+
+
+def test_retention_is_a_dry_run_until_applied(start, simulator):
+    old = finished(start, simulator)
+    recent = finished(start, simulator, "face_mismatch")
+    KycTransaction.objects.filter(pk=old.pk).update(completed_at=old.completed_at.replace(year=2020))
+    out = io.StringIO()
+    call_command("ekyc_purge_identity_data", "--days", "30", stdout=out)
+    assert "Dry run: 1 transaction(s)" in out.getvalue() and str(old.public_id) in out.getvalue()
+    assert KycTransaction.objects.get(pk=old.pk).result is not None
+
+    call_command("ekyc_purge_identity_data", "--days", "30", "--apply", stdout=io.StringIO())
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.result is None and old.identity_purged_at is not None
+    # the decision stays: who, when, passed or not, sub code
+    assert (old.user_id, old.status, old.passed, old.sub_code) == (recent.user_id, Status.PASSED, True, "200")
+    assert old.completed_at is not None
+    assert old.events.filter(kind=EventKind.PURGED, source="retention").count() == 1
+    assert recent.result is not None  # within the retention period
+    assert simulator.control.calls("DeleteVerifyResult") == []
+
+
+def test_retention_can_delete_at_the_provider(start, simulator):
+    kyc = finished(start, simulator)
+    KycTransaction.objects.filter(pk=kyc.pk).update(completed_at=kyc.completed_at.replace(year=2020))
+    call_command("ekyc_purge_identity_data", "--apply", "--delete-at-provider", stdout=io.StringIO())
+    kyc.refresh_from_db()
+    assert kyc.provider_deleted_at is not None and kyc.result is None
+    [call] = simulator.control.calls("DeleteVerifyResult")
+    assert call["params"] == {"TransactionId": kyc.transaction_id}
+    assert kyc.events.filter(action="DeleteVerifyResult", code="Success").exists()
+    with pytest.raises(AssertionError, match="404"):  # the provider no longer has it
+        simulator.control.transaction(kyc.transaction_id)
+    # purging again is harmless, and a provider that already forgot counts as deleted
+    services.purge_identity_data(kyc, delete_at_provider=True)
+
+
+def test_provider_deletion_failure_keeps_the_local_purge(start, simulator):
+    kyc = finished(start, simulator)
+    simulator.control.add_fault("internal_error", action="DeleteVerifyResult", count=-1)
+    with pytest.raises(services.ProviderFailure):
+        services.purge_identity_data(kyc, delete_at_provider=True)
+    kyc.refresh_from_db()
+    assert kyc.result is None and kyc.provider_deleted_at is None
+
+
+def test_deleting_a_user_deletes_their_verifications(start, simulator, user):
+    kyc = finished(start, simulator)
+    user.delete()
+    assert not KycTransaction.objects.filter(pk=kyc.pk).exists()
+    assert not kyc.events.exists()
+
+
+def test_client_delete_verify_result(make_client, simulator, initialize_kwargs):
+    from django_ekyc.exceptions import EkycBadRequest
+
+    client = make_client()
+    started = client.initialize(**initialize_kwargs)
+    deleted = client.delete_verify_result(transaction_id=started.transaction_id)
+    assert deleted.deleted and deleted.transaction_id == started.transaction_id and deleted.request_id
+    with pytest.raises(EkycBadRequest) as caught:
+        client.delete_verify_result(transaction_id=started.transaction_id)
+    assert caught.value.code == "TransactionIdInvalid"
