@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint tox browser clean
+.PHONY: demo test lint fuzz tox browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy django_ekyc tests example_project scripts
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
+
+# schemathesis against the OpenAPI schema on a live server: no server error allowed.
+fuzz: $(STAMP)
+	$(BIN)/python scripts/fuzz.py
 
 tox: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check tox

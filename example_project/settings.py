@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_ekyc",
     "example_project",
 ]
@@ -59,13 +60,25 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '.demo' / 'db.sqlite3'}")}
+DEMO_DIR = BASE_DIR / ".demo"  # the demo's SQLite database, kept out of git
+if "DATABASE_URL" not in env:
+    DEMO_DIR.mkdir(exist_ok=True)
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DEMO_DIR / 'db.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "static/"
 LOGIN_URL = "/admin/login/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    # The OpenAPI schema at /ekyc/api/schema/ (drf-spectacular, the "openapi" extra).
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
 
 # Without a real AccessKey the demo runs against the local simulator.
 SIMULATOR_PORT = env.int("EKYC_SIMULATOR_PORT", default=8765)
@@ -81,6 +94,7 @@ EKYC = {
         if EKYC_USES_SIMULATOR
         else "https://cloudauth-intl.cn-hongkong.aliyuncs.com",
     ),
+    "START_THROTTLE_RATE": env.str("EKYC_START_THROTTLE_RATE", default="10/hour") or None,
     # After the provider's page, show the demo's own page for the transaction.
     "RESULT_REDIRECT_URL": "/verifications/{id}/",
     # Set when the site is reached under another name than the request's host (a proxy, a tunnel).

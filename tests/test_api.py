@@ -181,3 +181,18 @@ def test_starts_are_throttled(api, simulator, start_payload):
         assert codes == [201, 201, 429]
         assert api.get(LIST_URL).status_code == 200  # reading is not throttled
     assert KycTransaction.objects.count() == 2  # the refused start saved nothing
+
+
+def test_openapi_schema_describes_only_this_api(client):
+    response = client.get("/ekyc/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    schema = response.json()
+    assert set(schema["paths"]) == {
+        "/ekyc/api/transactions/",
+        "/ekyc/api/transactions/{id}/",
+        "/ekyc/api/transactions/{id}/refresh/",
+    }
+    start = schema["paths"]["/ekyc/api/transactions/"]["post"]
+    assert {"201", "400", "413", "429", "502", "503"} <= set(start["responses"])
+    body = schema["components"]["schemas"]["StartVerification"]
+    assert set(body["properties"]) == {"doc_type", "meta_info", "scene_code", "options"}

@@ -63,8 +63,8 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_demo_settings_pass_check():
-    result = run_manage("check", "--fail-level", "ERROR")
+def test_the_demo_settings_pass_check(tmp_path):
+    result = run_manage("check", "--fail-level", "ERROR", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

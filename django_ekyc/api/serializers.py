@@ -51,7 +51,7 @@ class KycTransactionSerializer(serializers.ModelSerializer[KycTransaction]):
 
     class Meta:
         model = KycTransaction
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "status",
             "is_final",
@@ -65,4 +65,27 @@ class KycTransactionSerializer(serializers.ModelSerializer[KycTransaction]):
             "updated_at",
             "completed_at",
         )
+        read_only_fields: tuple[str, ...] = fields
+
+
+class StartedSerializer(KycTransactionSerializer):
+    """The answer to a start: the transaction plus the single-use URL of the provider's page."""
+
+    transaction_url = serializers.URLField(read_only=True)
+
+    class Meta(KycTransactionSerializer.Meta):
+        fields = (*KycTransactionSerializer.Meta.fields, "transaction_url")
         read_only_fields = fields
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """Every error body: a stable code, a message, and what applies of the rest."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    # Declared fields are collected by DRF's metaclass, so this does not replace Serializer.fields.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        required=False, help_text="Per field: a list of {code, message}."
+    )
+    provider_code = serializers.CharField(required=False, allow_null=True)
+    transaction = KycTransactionSerializer(required=False)

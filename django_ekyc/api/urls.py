@@ -1,7 +1,29 @@
+from typing import Any
+
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from django_ekyc.api.views import KycTransactionViewSet
 
 router = SimpleRouter()
 router.register("transactions", KycTransactionViewSet, basename="transaction")
-urlpatterns = router.urls
+urlpatterns: list[Any] = list(router.urls)
+
+try:
+    from drf_spectacular.views import SpectacularAPIView
+except ImportError:  # the schema is optional: pip install django-ekyc[openapi]
+    pass
+else:
+    urlpatterns.append(
+        path(
+            "schema/",
+            SpectacularAPIView.as_view(
+                custom_settings={
+                    "TITLE": "django-ekyc API",
+                    "DESCRIPTION": "Start identity verifications and read their outcome.",
+                    "PREPROCESSING_HOOKS": ["django_ekyc.api.schema.only_ekyc_endpoints"],
+                }
+            ),
+            name="schema",
+        )
+    )

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from django_ekyc import services
 from django_ekyc.api.errors import RequestTooLarge, ekyc_exception_handler, provider_exception
+from django_ekyc.api.schema import list_schema, read_schema, refresh_schema, start_schema
 from django_ekyc.api.serializers import KycTransactionSerializer, StartVerificationSerializer
 from django_ekyc.api.throttling import StartVerificationThrottle
 from django_ekyc.conf import ekyc_settings
@@ -54,6 +55,15 @@ class KycTransactionViewSet(
             throttles.append(StartVerificationThrottle())
         return throttles
 
+    @list_schema
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @read_schema
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    @start_schema
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Refuse a large body before DRF reads and parses it.
         if int(request.META.get("CONTENT_LENGTH") or 0) > int(ekyc_settings.MAX_REQUEST_BYTES):
@@ -71,6 +81,7 @@ class KycTransactionViewSet(
         data = {**KycTransactionSerializer(started.transaction).data, "transaction_url": started.transaction_url}
         return Response(data, status=status.HTTP_201_CREATED)
 
+    @refresh_schema
     @action(detail=True, methods=["post"])
     def refresh(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         kyc = self.get_object()
