@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -12,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 APP = "django_ekyc"
 
 
-def migrate_to(target: str) -> object:
+def migrate_to(target: str) -> Any:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate([(APP, target)])
