@@ -135,6 +135,8 @@ class EkycClient:
         security_token: str | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        rate_limiter: Callable[[str], None] | None = None,
+        account: str = "",
     ) -> None:
         if not access_key_id or not access_key_secret:
             raise EkycConfigurationError("An AccessKey ID and secret are required.")
@@ -151,22 +153,27 @@ class EkycClient:
         self.product_code = product_code
         self.initialize_defaults = dict(initialize_defaults or {})
         self._sleep = sleep
+        self.rate_limiter = rate_limiter
+        self.account = account
         self.session = session or self._new_session(pool_maxsize)
 
     @classmethod
-    def from_settings(cls, **overrides: Any) -> EkycClient:
-        """Build a client from ``settings.EKYC``; keyword arguments win over settings."""
+    def from_settings(cls, account: str = "", **overrides: Any) -> EkycClient:
+        """Build a client from ``settings.EKYC`` (for ``account``, one of ``ACCOUNTS``); keyword arguments win."""
+        config = account_config(account)
         options: dict[str, Any] = {
-            "access_key_id": ekyc_settings.ACCESS_KEY_ID,
-            "access_key_secret": ekyc_settings.ACCESS_KEY_SECRET,
-            "endpoint": ekyc_settings.ENDPOINT,
+            "access_key_id": config.get("ACCESS_KEY_ID", ""),
+            "access_key_secret": config.get("ACCESS_KEY_SECRET", ""),
+            "endpoint": config.get("ENDPOINT", ekyc_settings.ENDPOINT),
             "timeout": ekyc_settings.TIMEOUT,
             "max_retries": ekyc_settings.MAX_RETRIES,
             "retry_backoff": ekyc_settings.RETRY_BACKOFF,
             "retry_max_wait": ekyc_settings.RETRY_MAX_WAIT,
             "pool_maxsize": ekyc_settings.POOL_MAXSIZE,
-            "product_code": ekyc_settings.PRODUCT_CODE,
+            "product_code": config.get("PRODUCT_CODE", ekyc_settings.PRODUCT_CODE),
             "initialize_defaults": ekyc_settings.INITIALIZE_DEFAULTS,
+            "rate_limiter": _rate_limiter(str(config.get("RATE_LIMIT_GROUP") or account or "default")),
+            "account": account,
         }
         options.update(overrides)
         if not options["access_key_id"] or not options["access_key_secret"]:
@@ -310,6 +317,8 @@ class EkycClient:
         attempt = 0
         while True:
             try:
+                if self.rate_limiter is not None:
+                    self.rate_limiter(action)  # every attempt counts against the account's limit
                 return self._send(action, params)
             except EkycError as err:
                 delay = self._retry_delay(err, attempt, idempotent)
@@ -474,29 +483,51 @@ def _retry_after(value: str | None) -> float | None:
     return seconds if seconds is not None and seconds > 0 else None
 
 
-_default_client: EkycClient | None = None
-_default_client_lock = threading.Lock()
+def account_config(account: str = "") -> dict[str, Any]:
+    """The credentials and options of ``account``: "" is the top-level settings, others come from ACCOUNTS."""
+    if not account:
+        return {"ACCESS_KEY_ID": ekyc_settings.ACCESS_KEY_ID, "ACCESS_KEY_SECRET": ekyc_settings.ACCESS_KEY_SECRET}
+    accounts = ekyc_settings.ACCOUNTS or {}
+    if account not in accounts:
+        raise EkycConfigurationError(f"Unknown eKYC account {account!r}: add it to EKYC['ACCOUNTS'].")
+    return dict(accounts[account])
 
 
-def get_client() -> EkycClient:
-    """The process-wide client built from settings, created on first use.
+def _rate_limiter(group: str) -> Callable[[str], None] | None:
+    rate = ekyc_settings.RATE_LIMIT
+    if not rate:
+        return None
+    from django_ekyc.ratelimit import CacheRateLimiter
+
+    return CacheRateLimiter(
+        rate=int(rate),
+        group=group,
+        max_wait=float(ekyc_settings.RATE_LIMIT_MAX_WAIT),
+        cache_alias=str(ekyc_settings.RATE_LIMIT_CACHE),
+    )
+
+
+_clients: dict[str, EkycClient] = {}
+_clients_lock = threading.Lock()
+
+
+def get_client(account: str = "") -> EkycClient:
+    """The process-wide client of ``account`` built from settings, created on first use.
 
     Sharing it keeps the connection pool warm across requests; it is rebuilt
     when ``settings.EKYC`` changes (``override_settings`` in tests).
     """
-    global _default_client
-    with _default_client_lock:
-        if _default_client is None:
-            _default_client = EkycClient.from_settings()
-        return _default_client
+    with _clients_lock:
+        if account not in _clients:
+            _clients[account] = EkycClient.from_settings(account)
+        return _clients[account]
 
 
 def reset_client() -> None:
-    global _default_client
-    with _default_client_lock:
-        if _default_client is not None:
-            _default_client.close()
-        _default_client = None
+    with _clients_lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
 
 
 @receiver(setting_changed)

@@ -69,6 +69,22 @@ DEFAULTS: dict[str, Any] = {
     "STORE_IMAGES": False,
     # Days after completion when `ekyc_purge_identity_data` strips identity data.
     "RETENTION_DAYS": 90,
+    # Site-wide limit on provider calls per second, per API and account, shared by every process
+    # through Django's cache (use Redis in production). None disables it. The provider allows 10.
+    "RATE_LIMIT": 8,
+    # Seconds a call may wait for a slot; 0 fails at once with EkycRateLimited.
+    "RATE_LIMIT_MAX_WAIT": 1.0,
+    # The cache alias the limiter counts in.
+    "RATE_LIMIT_CACHE": "default",
+    # Background sync: first re-check of a waiting transaction after this many seconds,
+    # doubling per attempt up to SYNC_MAX_INTERVAL.
+    "SYNC_INTERVAL": 60,
+    "SYNC_MAX_INTERVAL": 3600,
+    # Other Alibaba accounts (brands, tenants): name -> {"ACCESS_KEY_ID", "ACCESS_KEY_SECRET",
+    # optionally "ENDPOINT", "PRODUCT_CODE", "RATE_LIMIT_GROUP"}. The top-level keys are account "".
+    "ACCOUNTS": {},
+    # Dotted path to a callable (request, user) -> account name, or None for the default account.
+    "ACCOUNT_RESOLVER": None,
 }
 
 

@@ -53,6 +53,8 @@ class KycTransaction(models.Model):
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CREATED)
     merchant_biz_id = models.CharField(_("merchant business id"), max_length=32, unique=True, editable=False)
+    # Which of EKYC["ACCOUNTS"] opened it ("" = the default account); refreshes use the same one.
+    account = models.CharField(_("provider account"), max_length=64, blank=True, default="", editable=False)
     # A keyed hash of the user id: the provider never learns who the user is here.
     merchant_user_id = models.CharField(_("merchant user id"), max_length=64, editable=False)
     transaction_id = models.CharField(_("provider transaction id"), max_length=64, unique=True, null=True, blank=True)
@@ -75,6 +77,9 @@ class KycTransaction(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    # Background sync: when to ask the provider next, and how often it has been asked.
+    next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
+    check_attempts = models.PositiveIntegerField(_("checks"), default=0)
 
     objects = KycTransactionQuerySet.as_manager()
 
@@ -85,6 +90,7 @@ class KycTransaction(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="ekyc_tx_user_created"),
             models.Index(fields=["status", "created_at"], name="ekyc_tx_status_created"),
+            models.Index(fields=["status", "next_check_at"], name="ekyc_tx_status_next_check"),
         ]
         permissions = [
             ("refresh_kyctransaction", _("Can refresh a KYC transaction from the provider")),

@@ -23,9 +23,11 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.module_loading import import_string
 
 from django_ekyc import signals
 from django_ekyc.client import EkycClient, get_client
@@ -119,6 +121,7 @@ def start_verification(
     options: Mapping[str, Any] | None = None,
     source: str = "api",
     client: EkycClient | None = None,
+    account: str = "",
 ) -> Started:
     """Validate, save the attempt, call Initialize, and record the outcome.
 
@@ -131,8 +134,10 @@ def start_verification(
     scene_code = validate_scene_code(scene_code)
     params = validate_options(options)
     return_token, callback_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    client = client or get_client(account)  # an unknown account fails here, before anything is saved
     kyc = KycTransaction.objects.create(
         user=user,
+        account=account,
         merchant_biz_id=uuid.uuid4().hex,
         merchant_user_id=merchant_user_id_for(user),
         doc_type=doc_type,
@@ -142,7 +147,6 @@ def start_verification(
         callback_token_hash=hash_token(callback_token),
     )
     callback_url = _callback_url(build_url)
-    client = client or get_client()
     try:
         started = _recorded_call(
             kyc,
@@ -163,7 +167,10 @@ def start_verification(
     except EkycError as err:
         kyc, _ = _transition(kyc, Status.ERROR, source, error_code=_code_of(err), error_message=err.message[:500])
         raise ProviderFailure(kyc, err) from err
-    kyc, changed = _transition(kyc, Status.INITIALIZED, source, transaction_id=started.transaction_id)
+    first_check = timezone.now() + timedelta(seconds=int(ekyc_settings.SYNC_INTERVAL))
+    kyc, changed = _transition(
+        kyc, Status.INITIALIZED, source, transaction_id=started.transaction_id, next_check_at=first_check
+    )
     if changed:
         _send_on_commit(signals.verification_started, kyc)
     return Started(kyc, started.transaction_url)
@@ -183,7 +190,7 @@ def refresh(kyc: KycTransaction, *, source: str = "refresh", client: EkycClient 
     kyc.refresh_from_db()
     if kyc.status != Status.INITIALIZED or not kyc.transaction_id:
         return kyc
-    client = client or get_client()
+    client = client or get_client(kyc.account)
     try:
         result = _recorded_call(
             kyc,
@@ -265,6 +272,85 @@ def expire_stale(*, older_than: timedelta | None = None, now: datetime | None = 
     return closed
 
 
+# -- background sync -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    """What one pass of :func:`sync_waiting` did."""
+
+    checked: int = 0
+    completed: int = 0
+    still_waiting: int = 0
+    provider_failures: int = 0
+    expired: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+# A claimed transaction is skipped by other hosts for this long, even if its host dies mid-pass.
+CLAIM_LEASE = timedelta(minutes=5)
+
+
+def sync_waiting(*, batch_size: int = 100, now: datetime | None = None) -> SyncReport:
+    """One pass of background sync: refresh the waiting transactions that are due, expire the stale ones.
+
+    For users who close the tab before returning, and callbacks that never come. Safe to run from
+    several hosts at once: due rows are claimed with ``select_for_update(skip_locked=True)`` and
+    leased, so each is checked by one host; each check that finds no result doubles the wait
+    before the next (``SYNC_INTERVAL`` up to ``SYNC_MAX_INTERVAL``). Scheduling the passes (cron,
+    a task backend) is the site's; nothing here loops.
+    """
+    now = now or timezone.now()
+    report = SyncReport(expired=expire_stale(now=now))
+    for kyc in _claim_due(batch_size, now):
+        report.checked += 1
+        try:
+            kyc = refresh(kyc, source="sync")
+        except ProviderFailure as failure:
+            report.provider_failures += 1
+            kyc = failure.transaction
+        if kyc.status == Status.INITIALIZED:
+            report.still_waiting += 1
+            _schedule_next_check(kyc, now)
+        elif kyc.is_final:
+            report.completed += 1
+    return report
+
+
+def _claim_due(batch_size: int, now: datetime) -> list[KycTransaction]:
+    due = Q(next_check_at__lte=now) | Q(next_check_at=None)
+    with transaction.atomic():
+        claimed = list(
+            KycTransaction.objects.select_for_update(skip_locked=True)
+            .filter(due, status=Status.INITIALIZED)
+            .order_by("next_check_at", "id")[:batch_size]
+        )
+        KycTransaction.objects.filter(pk__in=[kyc.pk for kyc in claimed]).update(next_check_at=now + CLAIM_LEASE)
+    return claimed
+
+
+def _schedule_next_check(kyc: KycTransaction, now: datetime) -> None:
+    attempts = kyc.check_attempts + 1
+    delay = min(int(ekyc_settings.SYNC_MAX_INTERVAL), int(ekyc_settings.SYNC_INTERVAL) * 2 ** (attempts - 1))
+    KycTransaction.objects.filter(pk=kyc.pk, status=Status.INITIALIZED).update(
+        check_attempts=attempts, next_check_at=now + timedelta(seconds=delay)
+    )
+
+
+# -- accounts --------------------------------------------------------------------------------------------------
+
+
+def resolve_account(request: Any, user: Any) -> str:
+    """The account a new verification uses: ``ACCOUNT_RESOLVER(request, user)``, or "" (the default)."""
+    resolver = ekyc_settings.ACCOUNT_RESOLVER
+    if not resolver:
+        return ""
+    function = import_string(resolver) if isinstance(resolver, str) else resolver
+    return str(function(request, user) or "")
+
+
 # -- retention -------------------------------------------------------------------------------------------------
 
 
@@ -299,7 +385,7 @@ def purge_identity_data(
             locked.save(update_fields=["result", "identity_purged_at", "updated_at"])
             _event(locked, EventKind.PURGED, source)
     if delete_at_provider and locked.transaction_id and locked.provider_deleted_at is None:
-        _delete_at_provider(locked, source, client or get_client())
+        _delete_at_provider(locked, source, client or get_client(locked.account))
     return locked
 
 

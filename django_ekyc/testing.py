@@ -140,5 +140,6 @@ if pytest is not None:
         from django.test import override_settings
 
         ekyc_simulator.control.reset()
-        with override_settings(EKYC=ekyc_simulator.ekyc_settings(RETRY_BACKOFF=0.01)):
+        # No site-wide rate limit in tests: the simulator does not enforce one.
+        with override_settings(EKYC=ekyc_simulator.ekyc_settings(RETRY_BACKOFF=0.01, RATE_LIMIT=None)):
             yield ekyc_simulator

@@ -79,3 +79,18 @@ def test_concurrent_starts_by_one_user_are_separate_attempts(simulator, user):
     assert len(results) == 4 and rows.count() == 4
     assert {row.status for row in rows} == {Status.INITIALIZED}
     assert len({row.merchant_biz_id for row in rows}) == 4 and len({row.transaction_id for row in rows}) == 4
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite has no row locks; run with DATABASE_URL=postgres")
+def test_sync_passes_on_several_hosts_check_each_transaction_once(start, simulator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    for _ in range(12):
+        start()
+    KycTransaction.objects.update(next_check_at=timezone.now() - timedelta(seconds=1))
+    reports: list[services.SyncReport] = []
+    assert run_together([lambda: reports.append(services.sync_waiting(batch_size=5)) for _ in range(6)]) == []
+    assert sum(report.checked for report in reports) == 12
+    assert len(simulator.control.calls("CheckResult")) == 12  # nobody checked a transaction twice

@@ -42,15 +42,13 @@ def test_existing_results_are_encrypted_then_readable(at_0001, user):
         return_token_hash="r" * 64,
         callback_token_hash="c" * 64,
     )
-    migrate_to("0002_encrypt_identity_data")
+    at_0002 = migrate_to("0002_encrypt_identity_data")
     with connection.cursor() as cursor:
         cursor.execute("SELECT result FROM django_ekyc_kyctransaction WHERE id = %s", [row.pk])
         stored = cursor.fetchone()[0]
     assert stored.startswith("gAAAAA") and "CHAN" not in stored
 
-    from django_ekyc.models import KycTransaction
-
-    assert KycTransaction.objects.get(pk=row.pk).result == plain
+    assert at_0002.get_model(APP, "KycTransaction").objects.get(pk=row.pk).result == plain
 
     back = migrate_to("0001_kyc_transaction_and_history")
     assert back.get_model(APP, "KycTransaction").objects.get(pk=row.pk).result == plain

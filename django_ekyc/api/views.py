@@ -74,6 +74,7 @@ class KycTransactionViewSet(
             started = services.start_verification(
                 user=request.user,
                 build_url=services.absolute_url_builder(request),
+                account=services.resolve_account(request, request.user),
                 **form.validated_data,
             )
         except services.ProviderFailure as failure:
