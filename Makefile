@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint fuzz tox browser clean
+.PHONY: demo test lint fuzz bench tox browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +30,19 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy django_ekyc tests example_project scripts
+	$(BIN)/mypy django_ekyc tests example_project scripts bench
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 
 # schemathesis against the OpenAPI schema on a live server: no server error allowed.
 fuzz: $(STAMP)
 	$(BIN)/python scripts/fuzz.py
+
+# Each benchmark prints its figures (bench/README.md records the latest); PostgreSQL on 127.0.0.1 is needed.
+bench: $(STAMP)
+	$(BIN)/python bench/start_throughput.py
+	$(BIN)/python bench/start_overhead.py
+	$(BIN)/python bench/connections.py
+	$(BIN)/python bench/admin_list.py
 
 tox: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check tox

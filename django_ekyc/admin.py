@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from django_ekyc import services
+from django_ekyc.conf import ekyc_settings
 from django_ekyc.fields import Ciphertext
 from django_ekyc.models import KycTransaction, KycTransactionEvent
 
@@ -77,12 +78,26 @@ def _definition_list(data: Mapping[str, Any]) -> str:
     return format_html('<dl class="ekyc-result">{}</dl>', rows)
 
 
+class DocTypeFilter(admin.SimpleListFilter):
+    title = _("document type")
+    parameter_name = "doc_type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(code, f"{label} ({code})") for code, label in ekyc_settings.DOC_TYPES.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[KycTransaction]) -> QuerySet[KycTransaction]:
+        value = self.value()
+        return queryset.filter(doc_type=value) if value else queryset
+
+
 @admin.register(KycTransaction)
 class KycTransactionAdmin(_TransactionAdmin):
     list_display = ("public_id", "status", "user", "doc_type", "passed", "sub_code", "created_at", "completed_at")
-    list_filter = ("status", "passed", "doc_type", "created_at")
+    # Every filter's choices come from code or settings, never from a DISTINCT over the table, and
+    # there is no date hierarchy (a DISTINCT over dates): the page costs the same at any size.
+    list_filter = ("status", "passed", DocTypeFilter, "created_at")
     list_select_related = ("user",)
-    date_hierarchy = "created_at"
+    show_full_result_count = False  # one COUNT(*) per page, not two
     raw_id_fields = ("user",)
     inlines = (KycTransactionEventInline,)
     actions = ("refresh_from_provider",)

@@ -1,9 +1,10 @@
 """The verification flow: the only code that changes a ``KycTransaction``'s state.
 
-Provider calls happen outside row locks (they can take seconds); each result
-is then applied under ``select_for_update`` with a one-way transition check,
-so a return, a callback and a refresh racing for the same transaction complete
-it exactly once and ``verification_completed`` is sent once, after commit.
+Provider calls happen outside any lock (they can take seconds); each result is
+then applied with a conditional UPDATE that only moves the row from the one
+state it may come from, so a return, a callback and a refresh racing for the
+same transaction complete it exactly once and ``verification_completed`` is
+sent once, after commit.
 Every provider call and every state change leaves a ``KycTransactionEvent``.
 """
 
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +36,7 @@ from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycError, EkycNotCompleted
 from django_ekyc.models import (
     ALLOWED_TRANSITIONS,
+    TERMINAL_STATUSES,
     EventKind,
     KycTransaction,
     KycTransactionEvent,
@@ -148,7 +150,7 @@ def start_verification(
     )
     callback_url = _callback_url(build_url)
     try:
-        started = _recorded_call(
+        started, record = _recorded_call(
             kyc,
             "Initialize",
             source,
@@ -169,7 +171,12 @@ def start_verification(
         raise ProviderFailure(kyc, err) from err
     first_check = timezone.now() + timedelta(seconds=int(ekyc_settings.SYNC_INTERVAL))
     kyc, changed = _transition(
-        kyc, Status.INITIALIZED, source, transaction_id=started.transaction_id, next_check_at=first_check
+        kyc,
+        Status.INITIALIZED,
+        source,
+        record=record,
+        transaction_id=started.transaction_id,
+        next_check_at=first_check,
     )
     if changed:
         _send_on_commit(signals.verification_started, kyc)
@@ -192,7 +199,7 @@ def refresh(kyc: KycTransaction, *, source: str = "refresh", client: EkycClient 
         return kyc
     client = client or get_client(kyc.account)
     try:
-        result = _recorded_call(
+        result, record = _recorded_call(
             kyc,
             "CheckResult",
             source,
@@ -209,14 +216,17 @@ def refresh(kyc: KycTransaction, *, source: str = "refresh", client: EkycClient 
             kyc, _ = _transition(kyc, Status.EXPIRED, source, error_code=err.code, error_message=err.message[:500])
             return kyc
         raise ProviderFailure(kyc, err) from err
-    return _complete(kyc, result, source)
+    return _complete(kyc, result, source, record)
 
 
-def _complete(kyc: KycTransaction, result: VerificationResult, source: str) -> KycTransaction:
+def _complete(
+    kyc: KycTransaction, result: VerificationResult, source: str, record: KycTransactionEvent
+) -> KycTransaction:
     kyc, changed = _transition(
         kyc,
         Status.PASSED if result.passed else Status.FAILED,
         source,
+        record=record,
         passed=result.passed,
         sub_code=result.sub_code or "",
         result=stored_result(result),
@@ -267,7 +277,7 @@ def expire_stale(*, older_than: timedelta | None = None, now: datetime | None = 
     closed = 0
     for pk, status in stale.values_list("pk", "status"):
         to_status, code = (Status.EXPIRED, "expired") if status == Status.INITIALIZED else (Status.ERROR, "abandoned")
-        _, changed = _transition(KycTransaction(pk=pk), to_status, "expiry", error_code=code, skip_locked=True)
+        _, changed = _transition(KycTransaction(pk=pk), to_status, "expiry", error_code=code)
         closed += changed
     return closed
 
@@ -391,12 +401,13 @@ def purge_identity_data(
 
 def _delete_at_provider(kyc: KycTransaction, source: str, client: EkycClient) -> None:
     try:
-        _recorded_call(
+        _, record = _recorded_call(
             kyc,
             "DeleteVerifyResult",
             source,
             lambda: client.delete_verify_result(transaction_id=str(kyc.transaction_id)),
         )
+        record.save()
     except EkycError as err:
         if err.code != "TransactionIdInvalid":  # already gone is what we wanted
             raise ProviderFailure(kyc, err) from err
@@ -444,8 +455,11 @@ def _code_of(err: EkycError) -> str:
     return err.code or type(err).__name__
 
 
-def _recorded_call(kyc: KycTransaction, action: str, source: str, call: Callable[[], T]) -> T:
-    """Run one provider call and record it, success or failure, in the history."""
+def _recorded_call(
+    kyc: KycTransaction, action: str, source: str, call: Callable[[], T]
+) -> tuple[T, KycTransactionEvent]:
+    """Run one provider call. A failure is recorded at once; a success is returned with its
+    history row unsaved, for the caller to write in the same commit as the state change it causes."""
     started = time.monotonic()
     try:
         result = call()
@@ -453,9 +467,17 @@ def _recorded_call(kyc: KycTransaction, action: str, source: str, call: Callable
         outcome = {"code": _code_of(err), "http_status": err.status, "request_id": err.request_id or ""}
         _event(kyc, EventKind.PROVIDER_CALL, source, started, action=action, message=err.message[:500], **outcome)
         raise
-    outcome = {"code": "Success", "http_status": 200, "request_id": getattr(result, "request_id", "")}
-    _event(kyc, EventKind.PROVIDER_CALL, source, started, action=action, **outcome)
-    return result
+    record = KycTransactionEvent(
+        transaction_id=kyc.pk,
+        kind=EventKind.PROVIDER_CALL,
+        source=source,
+        action=action,
+        code="Success",
+        http_status=200,
+        request_id=getattr(result, "request_id", ""),
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    return result, record
 
 
 def _event(kyc: KycTransaction, kind: str, source: str, started: float | None = None, **fields: Any) -> None:
@@ -464,26 +486,57 @@ def _event(kyc: KycTransaction, kind: str, source: str, started: float | None = 
 
 
 def _transition(
-    kyc: KycTransaction, to_status: str, source: str, *, skip_locked: bool = False, **fields: Any
+    kyc: KycTransaction,
+    to_status: str,
+    source: str,
+    *,
+    record: KycTransactionEvent | None = None,
+    **fields: Any,
 ) -> tuple[KycTransaction, bool]:
-    """Move to ``to_status`` under a row lock if the move is allowed; return (fresh row, moved?)."""
-    with transaction.atomic():
-        rows = KycTransaction.objects.select_for_update(skip_locked=skip_locked).filter(pk=kyc.pk)
-        locked = rows.first()
-        if locked is None:  # locked elsewhere (skip_locked) or gone
-            return kyc, False
-        from_status = locked.status
-        if to_status not in ALLOWED_TRANSITIONS.get(from_status, frozenset()):
-            return locked, False
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        locked.status = to_status
-        if locked.is_final:
-            locked.completed_at = timezone.now()
-        locked.save()
-        code = fields.get("error_code") or fields.get("sub_code") or ""
-        _event(locked, EventKind.STATE_CHANGE, source, from_status=from_status, to_status=to_status, code=code)
-    return locked, True
+    """Move to ``to_status`` if the move is allowed; return (the row, moved?).
+
+    The move is one conditional ``UPDATE ... WHERE status = <the only state it may come from>``:
+    the database locks the row and re-checks the condition, so of several racing callers exactly
+    one moves it, and a terminal state never moves again. ``record`` (the provider call that led
+    here) is written in the same commit; if that commit fails, it is still written on its own.
+    """
+    try:
+        with transaction.atomic():
+            if record is not None:
+                record.save()
+            moved = _move(kyc, to_status, source, fields)
+    except DatabaseError:
+        if record is not None:
+            _save_alone(record)
+        raise
+    if not moved:
+        kyc.refresh_from_db()
+    return kyc, moved
+
+
+def _move(kyc: KycTransaction, to_status: str, source: str, fields: dict[str, Any]) -> bool:
+    [from_status] = [state for state, targets in ALLOWED_TRANSITIONS.items() if to_status in targets]
+    now = timezone.now()
+    values = {**fields, "status": to_status, "updated_at": now}
+    if to_status in TERMINAL_STATUSES:
+        values["completed_at"] = now
+    if not KycTransaction.objects.filter(pk=kyc.pk, status=from_status).update(**values):
+        return False
+    for name, value in values.items():
+        setattr(kyc, name, value)
+    code = fields.get("error_code") or fields.get("sub_code") or ""
+    _event(kyc, EventKind.STATE_CHANGE, source, from_status=from_status, to_status=to_status, code=code)
+    return True
+
+
+def _save_alone(record: KycTransactionEvent) -> None:
+    """Keep the provider call on record even when the state change that follows it failed."""
+    record.pk = None
+    try:
+        with transaction.atomic():
+            record.save()
+    except DatabaseError:
+        logger.exception("could not record a provider call for transaction %s", record.transaction_id)
 
 
 def _send_on_commit(signal: Any, kyc: KycTransaction, **kwargs: Any) -> None:

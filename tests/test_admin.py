@@ -80,6 +80,11 @@ def test_filters(admin_client_logged_in, start, simulator):
     waiting = start().transaction
     html = admin_client_logged_in.get(LIST, {"status__exact": "passed"}).content.decode()
     assert str(passed.public_id) in html and str(waiting.public_id) not in html
+    passport = start(doc_type="01000000").transaction
+    hk_id = start(doc_type="00000008").transaction
+    html = admin_client_logged_in.get(LIST, {"doc_type": "00000008"}).content.decode()
+    assert str(hk_id.public_id) in html and str(passport.public_id) not in html
+    assert "Hong Kong (China) identity card (2018 version) (00000008)" in html  # choices from settings
 
 
 def test_detail_is_read_only_and_shows_results_and_history(admin_client_logged_in, start, simulator):

@@ -1,0 +1,108 @@
+"""Shared plumbing for the benchmarks: free ports, child processes, a throwaway PostgreSQL database."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+SIM_KEY = ("demo-access-key-id", "demo-access-key-secret")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()  # noqa: S310 - loopback
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url} did not come up") from None
+            time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def postgres_database(name: str) -> Iterator[str]:
+    """A fresh database on the machine's PostgreSQL, dropped afterwards; yields its URL."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def child(command: list[str], env: dict[str, str], quiet: bool = True) -> Iterator[subprocess.Popen[bytes]]:
+    out = subprocess.DEVNULL if quiet else None
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def site_env(database_url: str, simulator_port: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EKYC_")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "example_project.settings",
+            "DJANGO_DEBUG": "false",
+            "DATABASE_URL": database_url,
+            "EKYC_SIMULATOR_PORT": str(simulator_port),
+            "EKYC_START_THROTTLE_RATE": "",
+            "EKYC_RATE_LIMIT": "0",
+            "EKYC_LOG_LEVEL": "WARNING",
+            "EKYC_ENCRYPTION_KEYS": "YmVuY2htYXJrLWtleS1ub3Qtc2VjcmV0LTAwMDAwMDA=",
+            # The benchmark talks to the simulator with its demo key, with DEBUG off: expected.
+            "DJANGO_SILENCED_SYSTEM_CHECKS": "django_ekyc.E001,django_ekyc.W002,django_ekyc.W003",
+            **extra,
+        }
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def api_token(env: dict[str, str]) -> str:
+    code = (
+        "from django.contrib.auth import get_user_model; from rest_framework.authtoken.models import Token; "
+        "u, _ = get_user_model().objects.get_or_create(username='bench'); "
+        "print(Token.objects.get_or_create(user=u)[0].key)"
+    )
+    return manage(env, "shell", "-c", code).strip().splitlines()[-1]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)

@@ -1,0 +1,122 @@
+"""Per-start server overhead: what the site adds on top of the provider's own service time.
+
+Measured in the same run, one request at a time: a direct Initialize to the simulator (the baseline:
+the provider's service time plus the client), then a start through the site under gunicorn (DRF,
+validation, the transaction row, its history, the Initialize, the state change). The difference is
+the site's overhead per start. Run: .venv/bin/python bench/start_overhead.py [--samples 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._support import (
+    BIN,
+    PYTHON,
+    SIM_KEY,
+    api_token,
+    child,
+    free_port,
+    manage,
+    median,
+    percentile,
+    postgres_database,
+    site_env,
+    wait_until_up,
+)
+
+META_INFO = json.dumps({"bioMetaInfo": "4.1.0:2916352,0", "deviceType": "web", "ua": "bench"})
+
+
+def timed(call, samples: int) -> list[float]:  # type: ignore[no-untyped-def]
+    times = []
+    for index in range(samples):
+        started = time.perf_counter()
+        call(index)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=300)
+    args = parser.parse_args()
+    sim_port, site_port = free_port(), free_port()
+    with postgres_database("ekyc_bench_overhead") as database_url:
+        env = site_env(database_url, sim_port)
+        manage(env, "migrate", "--noinput")
+        token = api_token(env)
+        simulator = [PYTHON, "manage.py", "ekyc_simulator", "--port", str(sim_port)]
+        gunicorn = [
+            str(BIN / "gunicorn"),
+            "example_project.wsgi",
+            "--bind",
+            f"127.0.0.1:{site_port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+        ]
+        with child(simulator, env), child(gunicorn, env):
+            sim_url = f"http://127.0.0.1:{sim_port}"
+            wait_until_up(f"{sim_url}/_sim/health")
+            wait_until_up(f"http://127.0.0.1:{site_port}/admin/login/")
+            from django_ekyc.client import EkycClient
+
+            client = EkycClient(access_key_id=SIM_KEY[0], access_key_secret=SIM_KEY[1], endpoint=sim_url)
+
+            def direct(index: int) -> None:
+                client.initialize(
+                    merchant_biz_id=f"d{index}",
+                    merchant_user_id="u",
+                    meta_info=META_INFO,
+                    doc_type="01000000",
+                    return_url="https://x.example/r/",
+                )
+
+            session = requests.Session()
+            session.headers["Authorization"] = f"Token {token}"
+            url = f"http://127.0.0.1:{site_port}/ekyc/api/transactions/"
+
+            def through_site(index: int) -> None:
+                answer = session.post(url, json={"doc_type": "01000000", "meta_info": META_INFO}, timeout=30)
+                assert answer.status_code == 201, answer.text
+
+            created = session.post(url, json={"doc_type": "01000000", "meta_info": META_INFO}, timeout=30)
+            detail = f"{url}{created.json()['id']}/"
+
+            def read_one(index: int) -> None:
+                assert session.get(detail, timeout=30).status_code == 200
+
+            timed(direct, 20)  # warm up every path
+            timed(through_site, 20)
+            timed(read_one, 20)
+            baseline = timed(direct, args.samples)
+            site = timed(through_site, args.samples)
+            floor = timed(read_one, args.samples)
+            client.close()
+            session.close()
+    for name, values in (
+        ("direct Initialize (baseline)", baseline),
+        ("start through the site", site),
+        ("read one transaction", floor),
+    ):
+        print(f"{name:30} median {median(values):6.2f} ms   p99 {percentile(values, 0.99):6.2f} ms")
+    print(
+        f"{'server overhead per start':30} median {median(site) - median(baseline):6.2f} ms   "
+        f"p99 {percentile(site, 0.99) - percentile(baseline, 0.99):6.2f} ms   (aim < 5 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()

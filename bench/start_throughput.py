@@ -1,0 +1,128 @@
+"""Start-endpoint throughput under gunicorn (threads) with 300 ms of provider latency.
+
+The ceiling for a threaded server whose every start waits on the provider is threads / latency.
+Measured in the same run: the provider's latency as the client sees it (a direct Initialize),
+then the site's throughput with enough concurrent callers to keep every thread busy.
+Run: .venv/bin/python bench/start_throughput.py [--threads 8] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._support import (
+    BIN,
+    PYTHON,
+    SIM_KEY,
+    api_token,
+    child,
+    free_port,
+    manage,
+    median,
+    postgres_database,
+    site_env,
+    wait_until_up,
+)
+
+META_INFO = json.dumps({"bioMetaInfo": "4.1.0:2916352,0", "deviceType": "web", "ua": "bench"})
+LATENCY_MS = 300
+
+
+def direct_latency(simulator_url: str, samples: int = 10) -> float:
+    from django_ekyc.client import EkycClient
+
+    client = EkycClient(access_key_id=SIM_KEY[0], access_key_secret=SIM_KEY[1], endpoint=simulator_url)
+    times = []
+    for index in range(samples):
+        started = time.perf_counter()
+        client.initialize(
+            merchant_biz_id=f"direct{index}",
+            merchant_user_id="u",
+            meta_info=META_INFO,
+            doc_type="01000000",
+            return_url="https://x.example/r/",
+        )
+        times.append(time.perf_counter() - started)
+    client.close()
+    return median(times)
+
+
+def load(url: str, token: str, callers: int, seconds: float) -> tuple[int, int, float]:
+    ok, failed = [0], [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def caller() -> None:
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Token {token}"
+            while time.monotonic() < stop_at:
+                answer = session.post(url, json={"doc_type": "01000000", "meta_info": META_INFO}, timeout=30)
+                with lock:
+                    (ok if answer.status_code == 201 else failed)[0] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=caller) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return ok[0], failed[0], time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    sim_port, site_port = free_port(), free_port()
+    with postgres_database("ekyc_bench_throughput") as database_url:
+        env = site_env(database_url, sim_port)
+        manage(env, "migrate", "--noinput")
+        token = api_token(env)
+        simulator = [PYTHON, "manage.py", "ekyc_simulator", "--port", str(sim_port)]
+        gunicorn = [
+            str(BIN / "gunicorn"),
+            "example_project.wsgi",
+            "--bind",
+            f"127.0.0.1:{site_port}",
+            "--workers",
+            "1",
+            "--threads",
+            str(args.threads),
+            "--worker-class",
+            "gthread",
+        ]
+        with child(simulator, env), child(gunicorn, env):
+            sim_url = f"http://127.0.0.1:{sim_port}"
+            wait_until_up(f"{sim_url}/_sim/health")
+            wait_until_up(f"http://127.0.0.1:{site_port}/admin/login/")
+            requests.post(
+                f"{sim_url}/_sim/faults",
+                json={"fault": "slow", "action": "Initialize", "count": -1, "delay_ms": LATENCY_MS},
+                timeout=5,
+            )
+            latency = direct_latency(sim_url)
+            ceiling = args.threads / latency
+            url = f"http://127.0.0.1:{site_port}/ekyc/api/transactions/"
+            load(url, token, args.threads, 2)  # warm up connections and the pool
+            ok, failed, elapsed = load(url, token, args.threads * 2, args.seconds)
+    throughput = ok / elapsed
+    print(f"threads={args.threads}  provider latency (direct Initialize, median)={latency * 1000:.0f} ms")
+    print(f"ceiling threads/latency = {ceiling:.1f} starts/s")
+    print(
+        f"measured: {ok} starts ({failed} failed) in {elapsed:.1f} s = {throughput:.1f} starts/s "
+        f"= {throughput / ceiling:.0%} of the ceiling (aim >= 80%)"
+    )
+
+
+if __name__ == "__main__":
+    main()
