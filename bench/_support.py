@@ -4,38 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+sys.path.insert(0, str(ROOT))
+
+from scripts._support import free_port, wait_until_up  # noqa: E402
+
 BIN = Path(PYTHON).parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 SIM_KEY = ("demo-access-key-id", "demo-access-key-secret")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()  # noqa: S310 - loopback
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{url} did not come up") from None
-            time.sleep(0.2)
 
 
 @contextlib.contextmanager
@@ -106,3 +89,32 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+@contextlib.contextmanager
+def site_under_gunicorn(database: str, threads: int) -> Iterator[tuple[str, str, str]]:
+    """The example project under gunicorn (1 worker, ``threads`` threads) and the simulator, on a fresh
+    PostgreSQL database; yields (simulator URL, start endpoint URL, API token)."""
+    sim_port, site_port = free_port(), free_port()
+    with postgres_database(database) as database_url:
+        env = site_env(database_url, sim_port)
+        manage(env, "migrate", "--noinput")
+        token = api_token(env)
+        simulator = [PYTHON, "manage.py", "ekyc_simulator", "--port", str(sim_port)]
+        gunicorn = [
+            str(BIN / "gunicorn"),
+            "example_project.wsgi",
+            "--bind",
+            f"127.0.0.1:{site_port}",
+            "--workers",
+            "1",
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+        ]
+        with child(simulator, env), child(gunicorn, env):
+            sim_url = f"http://127.0.0.1:{sim_port}"
+            wait_until_up(f"{sim_url}/_sim/health")
+            wait_until_up(f"http://127.0.0.1:{site_port}/admin/login/")
+            yield sim_url, f"http://127.0.0.1:{site_port}/ekyc/api/transactions/", token

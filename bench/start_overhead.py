@@ -18,20 +18,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import (
-    BIN,
-    PYTHON,
-    SIM_KEY,
-    api_token,
-    child,
-    free_port,
-    manage,
-    median,
-    percentile,
-    postgres_database,
-    site_env,
-    wait_until_up,
-)
+from bench._support import SIM_KEY, median, percentile, site_under_gunicorn
 
 META_INFO = json.dumps({"bioMetaInfo": "4.1.0:2916352,0", "deviceType": "web", "ua": "bench"})
 
@@ -49,63 +36,41 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=300)
     args = parser.parse_args()
-    sim_port, site_port = free_port(), free_port()
-    with postgres_database("ekyc_bench_overhead") as database_url:
-        env = site_env(database_url, sim_port)
-        manage(env, "migrate", "--noinput")
-        token = api_token(env)
-        simulator = [PYTHON, "manage.py", "ekyc_simulator", "--port", str(sim_port)]
-        gunicorn = [
-            str(BIN / "gunicorn"),
-            "example_project.wsgi",
-            "--bind",
-            f"127.0.0.1:{site_port}",
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-        ]
-        with child(simulator, env), child(gunicorn, env):
-            sim_url = f"http://127.0.0.1:{sim_port}"
-            wait_until_up(f"{sim_url}/_sim/health")
-            wait_until_up(f"http://127.0.0.1:{site_port}/admin/login/")
-            from django_ekyc.client import EkycClient
+    with site_under_gunicorn("ekyc_bench_overhead", threads=4) as (sim_url, url, token):
+        from django_ekyc.client import EkycClient
 
-            client = EkycClient(access_key_id=SIM_KEY[0], access_key_secret=SIM_KEY[1], endpoint=sim_url)
+        client = EkycClient(access_key_id=SIM_KEY[0], access_key_secret=SIM_KEY[1], endpoint=sim_url)
 
-            def direct(index: int) -> None:
-                client.initialize(
-                    merchant_biz_id=f"d{index}",
-                    merchant_user_id="u",
-                    meta_info=META_INFO,
-                    doc_type="01000000",
-                    return_url="https://x.example/r/",
-                )
+        def direct(index: int) -> None:
+            client.initialize(
+                merchant_biz_id=f"d{index}",
+                merchant_user_id="u",
+                meta_info=META_INFO,
+                doc_type="01000000",
+                return_url="https://x.example/r/",
+            )
 
-            session = requests.Session()
-            session.headers["Authorization"] = f"Token {token}"
-            url = f"http://127.0.0.1:{site_port}/ekyc/api/transactions/"
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {token}"
 
-            def through_site(index: int) -> None:
-                answer = session.post(url, json={"doc_type": "01000000", "meta_info": META_INFO}, timeout=30)
-                assert answer.status_code == 201, answer.text
+        def through_site(index: int) -> None:
+            answer = session.post(url, json={"doc_type": "01000000", "meta_info": META_INFO}, timeout=30)
+            assert answer.status_code == 201, answer.text
 
-            created = session.post(url, json={"doc_type": "01000000", "meta_info": META_INFO}, timeout=30)
-            detail = f"{url}{created.json()['id']}/"
+        created = session.post(url, json={"doc_type": "01000000", "meta_info": META_INFO}, timeout=30)
+        detail = f"{url}{created.json()['id']}/"
 
-            def read_one(index: int) -> None:
-                assert session.get(detail, timeout=30).status_code == 200
+        def read_one(index: int) -> None:
+            assert session.get(detail, timeout=30).status_code == 200
 
-            timed(direct, 20)  # warm up every path
-            timed(through_site, 20)
-            timed(read_one, 20)
-            baseline = timed(direct, args.samples)
-            site = timed(through_site, args.samples)
-            floor = timed(read_one, args.samples)
-            client.close()
-            session.close()
+        timed(direct, 20)  # warm up every path
+        timed(through_site, 20)
+        timed(read_one, 20)
+        baseline = timed(direct, args.samples)
+        site = timed(through_site, args.samples)
+        floor = timed(read_one, args.samples)
+        client.close()
+        session.close()
     for name, values in (
         ("direct Initialize (baseline)", baseline),
         ("start through the site", site),

@@ -19,19 +19,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import (
-    BIN,
-    PYTHON,
-    SIM_KEY,
-    api_token,
-    child,
-    free_port,
-    manage,
-    median,
-    postgres_database,
-    site_env,
-    wait_until_up,
-)
+from bench._support import SIM_KEY, median, site_under_gunicorn
 
 META_INFO = json.dumps({"bioMetaInfo": "4.1.0:2916352,0", "deviceType": "web", "ua": "bench"})
 LATENCY_MS = 300
@@ -83,38 +71,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args()
-    sim_port, site_port = free_port(), free_port()
-    with postgres_database("ekyc_bench_throughput") as database_url:
-        env = site_env(database_url, sim_port)
-        manage(env, "migrate", "--noinput")
-        token = api_token(env)
-        simulator = [PYTHON, "manage.py", "ekyc_simulator", "--port", str(sim_port)]
-        gunicorn = [
-            str(BIN / "gunicorn"),
-            "example_project.wsgi",
-            "--bind",
-            f"127.0.0.1:{site_port}",
-            "--workers",
-            "1",
-            "--threads",
-            str(args.threads),
-            "--worker-class",
-            "gthread",
-        ]
-        with child(simulator, env), child(gunicorn, env):
-            sim_url = f"http://127.0.0.1:{sim_port}"
-            wait_until_up(f"{sim_url}/_sim/health")
-            wait_until_up(f"http://127.0.0.1:{site_port}/admin/login/")
-            requests.post(
-                f"{sim_url}/_sim/faults",
-                json={"fault": "slow", "action": "Initialize", "count": -1, "delay_ms": LATENCY_MS},
-                timeout=5,
-            )
-            latency = direct_latency(sim_url)
-            ceiling = args.threads / latency
-            url = f"http://127.0.0.1:{site_port}/ekyc/api/transactions/"
-            load(url, token, args.threads, 2)  # warm up connections and the pool
-            ok, failed, elapsed = load(url, token, args.threads * 2, args.seconds)
+    with site_under_gunicorn("ekyc_bench_throughput", args.threads) as (sim_url, url, token):
+        slow = {"fault": "slow", "action": "Initialize", "count": -1, "delay_ms": LATENCY_MS}
+        requests.post(f"{sim_url}/_sim/faults", json=slow, timeout=5)
+        latency = direct_latency(sim_url)
+        ceiling = args.threads / latency
+        load(url, token, args.threads, 2)  # warm up connections and the pool
+        ok, failed, elapsed = load(url, token, args.threads * 2, args.seconds)
     throughput = ok / elapsed
     print(f"threads={args.threads}  provider latency (direct Initialize, median)={latency * 1000:.0f} ms")
     print(f"ceiling threads/latency = {ceiling:.1f} starts/s")

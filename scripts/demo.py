@@ -10,11 +10,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts._support import wait_until_up  # noqa: E402
+
 MANAGE = [sys.executable, str(ROOT / "manage.py")]
 SITE = os.environ.get("DEMO_ADDRESS", "127.0.0.1:8000")
 SIMULATOR_PORT = os.environ.get("EKYC_SIMULATOR_PORT", "8765")
@@ -31,18 +33,6 @@ def ensure_demo_user() -> None:
         "U.objects.create_superuser('demo', 'demo@example.com', 'demo')"
     )
     manage("shell", "-c", code)
-
-
-def wait_until_up(url: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 - our own loopback URL
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{url} did not come up") from None
-            time.sleep(0.2)
 
 
 def _interrupt(signum: int, frame: object) -> None:
