@@ -155,7 +155,7 @@ def test_results_keep_identity_data_out_of_repr(ekyc_client, simulator, initiali
     )
     text = repr(result) + repr(started)
     assert result.ocr_id_info["passportNo"] not in text
-    assert result.ocr_id_info["surname"] not in text
+    assert result.ocr_id_info["givenname"] not in text
     assert "clientcfg" not in text  # the single-use URL is not echoed either
 
 

@@ -26,7 +26,7 @@ def test_return_shows_the_outcome_from_the_provider_and_no_identity_data(client,
     assert 'data-status="passed"' in html and "Identity verified" in html
     kyc.refresh_from_db()
     ocr = kyc.result["ext_id_info"]["ocrIdInfo"]
-    for value in (ocr["surname"], ocr["passportNo"], kyc.transaction_id, kyc.merchant_biz_id):
+    for value in (ocr["givenname"], ocr["passportNo"], kyc.transaction_id, kyc.merchant_biz_id):
         assert value not in html
     assert finished["redirect_url"].startswith("http://testserver" + return_path(simulator))
 
