@@ -152,6 +152,8 @@ def test_several_processes_share_one_limit_through_redis(simulator):
     per_second: dict[int, int] = {}
     for call in calls:
         per_second[int(call["received_at"])] = per_second.get(int(call["received_at"]), 0) + 1
-    # windows are aligned on the same clock; a call admitted just before a boundary may land after it
-    assert max(per_second.values()) <= 6
-    assert elapsed >= 40 / 5 - 1.5  # 40 calls at 5 a second cannot take less than ~7 s
+    # Unlimited, the 40 calls would land within a fraction of a second. Fixed windows admit at most
+    # twice the rate in any one second (a call admitted just before a boundary may land after it) ...
+    assert max(per_second.values()) <= 2 * 5
+    # ... and 40 calls at 5 a second cannot take less than ~7 s.
+    assert elapsed >= 40 / 5 - 1.5
