@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import statistics
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -19,6 +21,19 @@ from scripts._support import free_port, wait_until_up  # noqa: E402
 BIN = Path(PYTHON).parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 SIM_KEY = ("demo-access-key-id", "demo-access-key-secret")
+META_INFO = json.dumps({"bioMetaInfo": "4.1.0:2916352,0", "deviceType": "web", "ua": "bench"})
+START_BODY = {"doc_type": "01000000", "meta_info": META_INFO}
+
+
+def direct_initialize(client: Any, merchant_biz_id: str) -> None:
+    """One Initialize straight to the provider: the baseline the site's figures are compared with."""
+    client.initialize(
+        merchant_biz_id=merchant_biz_id,
+        merchant_user_id="u",
+        meta_info=META_INFO,
+        doc_type="01000000",
+        return_url="https://x.example/r/",
+    )
 
 
 @contextlib.contextmanager

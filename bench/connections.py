@@ -10,7 +10,6 @@ Run: .venv/bin/python bench/connections.py [--threads 8] [--calls 1000]
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 from pathlib import Path
@@ -19,9 +18,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import SIM_KEY
-
-META_INFO = json.dumps({"deviceType": "web"})
+from bench._support import SIM_KEY, direct_initialize
 
 
 def run(calls: int, threads: int, make_client) -> None:  # type: ignore[no-untyped-def]
@@ -30,13 +27,7 @@ def run(calls: int, threads: int, make_client) -> None:  # type: ignore[no-untyp
     def work(worker: int) -> None:
         for index in range(per_thread):
             client = make_client()
-            client.initialize(
-                merchant_biz_id=f"c{worker}x{index}",
-                merchant_user_id="u",
-                meta_info=META_INFO,
-                doc_type="01000000",
-                return_url="https://x.example/r/",
-            )
+            direct_initialize(client, f"c{worker}x{index}")
 
     pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
     for thread in pool:

@@ -9,7 +9,6 @@ the site's overhead per start. Run: .venv/bin/python bench/start_overhead.py [--
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -18,9 +17,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import SIM_KEY, median, percentile, site_under_gunicorn
-
-META_INFO = json.dumps({"bioMetaInfo": "4.1.0:2916352,0", "deviceType": "web", "ua": "bench"})
+from bench._support import SIM_KEY, START_BODY, direct_initialize, median, percentile, site_under_gunicorn
 
 
 def timed(call, samples: int) -> list[float]:  # type: ignore[no-untyped-def]
@@ -42,22 +39,16 @@ def main() -> None:
         client = EkycClient(access_key_id=SIM_KEY[0], access_key_secret=SIM_KEY[1], endpoint=sim_url)
 
         def direct(index: int) -> None:
-            client.initialize(
-                merchant_biz_id=f"d{index}",
-                merchant_user_id="u",
-                meta_info=META_INFO,
-                doc_type="01000000",
-                return_url="https://x.example/r/",
-            )
+            direct_initialize(client, f"d{index}")
 
         session = requests.Session()
         session.headers["Authorization"] = f"Token {token}"
 
         def through_site(index: int) -> None:
-            answer = session.post(url, json={"doc_type": "01000000", "meta_info": META_INFO}, timeout=30)
+            answer = session.post(url, json=START_BODY, timeout=30)
             assert answer.status_code == 201, answer.text
 
-        created = session.post(url, json={"doc_type": "01000000", "meta_info": META_INFO}, timeout=30)
+        created = session.post(url, json=START_BODY, timeout=30)
         detail = f"{url}{created.json()['id']}/"
 
         def read_one(index: int) -> None:

@@ -9,7 +9,6 @@ Run: .venv/bin/python bench/start_throughput.py [--threads 8] [--seconds 20]
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 import time
@@ -19,9 +18,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import SIM_KEY, median, site_under_gunicorn
+from bench._support import SIM_KEY, START_BODY, direct_initialize, median, site_under_gunicorn
 
-META_INFO = json.dumps({"bioMetaInfo": "4.1.0:2916352,0", "deviceType": "web", "ua": "bench"})
 LATENCY_MS = 300
 
 
@@ -32,13 +30,7 @@ def direct_latency(simulator_url: str, samples: int = 10) -> float:
     times = []
     for index in range(samples):
         started = time.perf_counter()
-        client.initialize(
-            merchant_biz_id=f"direct{index}",
-            merchant_user_id="u",
-            meta_info=META_INFO,
-            doc_type="01000000",
-            return_url="https://x.example/r/",
-        )
+        direct_initialize(client, f"direct{index}")
         times.append(time.perf_counter() - started)
     client.close()
     return median(times)
@@ -53,7 +45,7 @@ def load(url: str, token: str, callers: int, seconds: float) -> tuple[int, int, 
         with requests.Session() as session:
             session.headers["Authorization"] = f"Token {token}"
             while time.monotonic() < stop_at:
-                answer = session.post(url, json={"doc_type": "01000000", "meta_info": META_INFO}, timeout=30)
+                answer = session.post(url, json=START_BODY, timeout=30)
                 with lock:
                     (ok if answer.status_code == 201 else failed)[0] += 1
 
