@@ -8,9 +8,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +21,7 @@ from django_ekyc import services
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.fields import Ciphertext
 from django_ekyc.models import KycTransaction, KycTransactionEvent
+from django_ekyc.validation import has_unsafe_text
 
 if TYPE_CHECKING:  # django-stubs makes these generic; Django's runtime classes are not subscriptable
     _EventInline = admin.TabularInline[KycTransactionEvent, KycTransaction]
@@ -87,7 +91,10 @@ class DocTypeFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[KycTransaction]) -> QuerySet[KycTransaction]:
         value = self.value()
-        return queryset.filter(doc_type=value) if value else queryset
+        if not value:
+            return queryset
+        # Only a code from the table is a filter: anything else matches nothing, and never reaches SQL.
+        return queryset.filter(doc_type=value) if value in ekyc_settings.DOC_TYPES else queryset.none()
 
 
 @admin.register(KycTransaction)
@@ -124,10 +131,14 @@ class KycTransactionAdmin(_TransactionAdmin):
         "provider_deleted_at",
         "ocr_result",
         "ocr_result_masked",
+        "ocr_result_revealable",
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        ocr = "ocr_result" if self._revealing(request) else "ocr_result_masked"
+        if self._revealing(request):
+            ocr = "ocr_result"
+        else:
+            ocr = "ocr_result_revealable" if self.has_identity_permission(request) else "ocr_result_masked"
         return (
             (None, {"fields": ("public_id", "user", "status", "doc_type", "scene_code", "options")}),
             (_("Decision"), {"fields": ("passed", "sub_code", "error_code", "error_message", "completed_at")}),
@@ -143,16 +154,42 @@ class KycTransactionAdmin(_TransactionAdmin):
         return request.user.has_perm(f"{self.opts.app_label}.view_identity_data")
 
     def _revealing(self, request: HttpRequest) -> bool:
-        return request.GET.get("reveal") == "1" and self.has_identity_permission(request)
+        return getattr(request, "_ekyc_reveal", False) is True
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
-        if self._revealing(request):
-            obj = self.get_object(request, object_id)
-            if obj is not None:
-                # Every look at someone's documents is on record, in Django's admin log.
-                self.log_change(request, obj, "Revealed identity data.")
-        context = {**(extra_context or {}), "can_reveal_identity": self.has_identity_permission(request)}
-        return super().change_view(request, object_id, form_url, extra_context=context)
+    def get_urls(self) -> list[Any]:
+        reveal = path(
+            "<path:object_id>/reveal/",
+            self.admin_site.admin_view(self.reveal_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_reveal",
+        )
+        return [reveal, *super().get_urls()]
+
+    def reveal_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Show the unmasked identity data: a POST (CSRF-checked by the admin), by permission, on record.
+
+        Only a reveal that showed someone's data is written to the admin log; a refused one changes nothing.
+        """
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_identity_permission(request):
+            raise PermissionDenied
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        request._ekyc_reveal = True  # type: ignore[attr-defined]
+        request.method = "GET"  # render the read-only change page, revealed
+        response = super().change_view(request, object_id)
+        if _ocr_fields(obj):
+            # Every look at someone's documents is on record, in Django's admin log.
+            self.log_change(request, obj, "Revealed identity data.")
+        return response
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        # NUL and lone surrogates cannot reach a database query (PostgreSQL refuses them with an error).
+        texts = [text for key, values in request.GET.lists() for text in (key, *values)]
+        if any(has_unsafe_text(text) for text in texts):
+            return HttpResponseBadRequest("The query string contains characters that are not allowed.")
+        return super().changelist_view(request, extra_context)
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         return ("=transaction_id", "=merchant_biz_id", *_user_search_fields())
@@ -187,13 +224,25 @@ class KycTransactionAdmin(_TransactionAdmin):
     @admin.display(description=_("Document fields read (OCR)"))
     def ocr_result_masked(self, obj: KycTransaction) -> str:
         fields = _ocr_fields(obj)
+        masked = {key: _mask(value) for key, value in fields.items()}
+        return format_html('{}<p class="help">{}</p>', _definition_list(masked), _("Masked."))
+
+    @admin.display(description=_("Document fields read (OCR)"))
+    def ocr_result_revealable(self, obj: KycTransaction) -> str:
+        fields = _ocr_fields(obj)
         if not fields:
             return _definition_list(fields)
         masked = {key: _mask(value) for key, value in fields.items()}
+        reveal_url = reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_reveal", args=[quote(obj.pk)]
+        )
+        # The change page is itself a form (with its CSRF token): the button posts it to the reveal view.
         hint = format_html(
-            '<p class="help">{} <a href="?reveal=1" id="reveal-identity">{}</a></p>',
-            _("Masked. Users with the permission to reveal identity data can"),
-            _("reveal them (this is recorded)."),
+            '<p class="help">{} <button type="submit" formaction="{}" formmethod="post" '
+            'id="reveal-identity">{}</button></p>',
+            _("Masked."),
+            reveal_url,
+            _("Reveal (this is recorded)"),
         )
         return format_html("{}{}", _definition_list(masked), hint)
 
@@ -233,9 +282,12 @@ def _ocr_fields(obj: KycTransaction) -> dict[str, Any]:
     return dict(_result_part(obj, "ext_id_info").get("ocrIdInfo") or {})
 
 
+MASK = "\u2022" * 6
+
+
 def _mask(value: Any) -> str:
-    text = str(value)
-    return text[:1] + "\u2022" * max(len(text) - 1, 3) if text else ""
+    """The same mark for every value: no character of it, not even its length, shows."""
+    return MASK
 
 
 def _checks(id_info: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,10 @@
 - ``django_ekyc.E004``: outside DEBUG, no ``ENCRYPTION_KEYS`` (identity data would be encrypted with a key
   derived from SECRET_KEY); ``django_ekyc.W004`` in DEBUG. ``django_ekyc.E005``: a key is not a Fernet key.
 - ``django_ekyc.E006``: ``settings.EKYC`` itself is invalid (not a dict, unknown keys).
+- ``django_ekyc.W007``: outside DEBUG, the provider rate limit or the start/refresh throttles count in a
+  per-process cache (local memory, dummy): each process, worker or host would have its own budget.
+- ``django_ekyc.E008``: ``FRONTEND_OPTIONS`` names an option that is not a presentation option (a security
+  parameter such as ``security_level`` must never be left to the browser), or one that does not exist.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         *_credentials(values["ACCESS_KEY_ID"], values["ACCESS_KEY_SECRET"]),
         *_endpoint(str(values["ENDPOINT"])),
         *_encryption(keys),
+        *_shared_counters(ekyc_settings),
+        *_frontend_options(ekyc_settings.FRONTEND_OPTIONS),
     ]
 
 
@@ -92,3 +98,54 @@ def _encryption(keys: Any) -> list[CheckMessage]:
         except (ValueError, TypeError):
             return [Error(f"EKYC ENCRYPTION_KEYS[{position}] is not a Fernet key.", id="django_ekyc.E005")]
     return []
+
+
+PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache")
+
+
+def _per_process(alias: str) -> bool:
+    backend = str(settings.CACHES.get(alias, {}).get("BACKEND", ""))
+    return backend in PER_PROCESS_CACHES
+
+
+def _shared_counters(ekyc_settings: Any) -> list[CheckMessage]:
+    if settings.DEBUG:
+        return []
+    counters = []
+    if ekyc_settings.RATE_LIMIT and _per_process(str(ekyc_settings.RATE_LIMIT_CACHE)):
+        counters.append(f"the provider rate limit (cache {ekyc_settings.RATE_LIMIT_CACHE!r})")
+    if (ekyc_settings.START_THROTTLE_RATE or ekyc_settings.REFRESH_THROTTLE_RATE) and _per_process("default"):
+        counters.append("the start and refresh throttles (cache 'default')")
+    if not counters:
+        return []
+    return [
+        Warning(
+            f"EKYC: {' and '.join(counters)} count in a per-process cache: every process and host gets its own "
+            "budget, so the limits do not hold across the site.",
+            hint="Use a shared cache such as Redis: CACHES = {'default': env.cache('CACHE_URL')} with "
+            "CACHE_URL=redis://127.0.0.1:6379/1.",
+            id="django_ekyc.W007",
+        )
+    ]
+
+
+def _frontend_options(names: Any) -> list[CheckMessage]:
+    from django_ekyc.validation import OPTION_NAMES, PRESENTATION_OPTIONS
+
+    names = [names] if isinstance(names, str) else list(names or [])
+    unknown = sorted(str(name) for name in names if name not in OPTION_NAMES)
+    security = sorted(str(name) for name in names if name in OPTION_NAMES and name not in PRESENTATION_OPTIONS)
+    if not unknown and not security:
+        return []
+    problems = []
+    if security:
+        problems.append(f"security options that only the site may set: {', '.join(security)}")
+    if unknown:
+        problems.append(f"unknown options: {', '.join(unknown)}")
+    return [
+        Error(
+            f"EKYC FRONTEND_OPTIONS names {'; '.join(problems)}.",
+            hint=f"Allowed: {', '.join(sorted(PRESENTATION_OPTIONS))}. Set security parameters in INITIALIZE_DEFAULTS.",
+            id="django_ekyc.E008",
+        )
+    ]

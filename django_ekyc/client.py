@@ -270,8 +270,8 @@ class EkycClient:
         body = self.call("Initialize", params, idempotent=False)
         try:
             return InitializeResult.from_response(body)
-        except (KeyError, TypeError, AttributeError) as err:
-            raise self._malformed("Initialize", body, "no Result.TransactionId") from err
+        except (KeyError, TypeError, AttributeError, ValueError) as err:
+            raise self._malformed("Initialize", body, "no usable Result.TransactionId") from err
 
     def check_result(
         self,
@@ -298,14 +298,30 @@ class EkycClient:
             raise self._malformed("CheckResult", body, "no Result")
         return VerificationResult.from_response(body)
 
-    def delete_verify_result(self, *, transaction_id: str, extra: Mapping[str, str] | None = None) -> DeletionResult:
+    def delete_verify_result(
+        self,
+        *,
+        transaction_id: str,
+        delete_type: str,
+        delete_after_query: str = "Y",
+        extra: Mapping[str, str] | None = None,
+    ) -> DeletionResult:
         """Ask the provider to delete its copy of a verification now, not after its 30 days.
 
-        ``extra`` passes ``DeleteAfterQuery`` / ``DeleteType`` unchanged where an
-        account needs them. Safe to retry: deleting twice deletes once.
+        ``delete_type`` picks what goes: ``Img`` (the images) or ``Text`` (everything else); both
+        parameters are required by the provider. ``delete_after_query="Y"`` makes the provider refuse
+        (``DeleteResult=N``) unless the result was fetched with CheckResult first, so nothing is deleted
+        before it was read; ``N`` deletes regardless. Check :attr:`DeletionResult.deleted`: the provider
+        answers ``Success`` with ``DeleteResult=N`` when it did not delete. Safe to retry.
         """
-        _require({"TransactionId": transaction_id})
-        body = self.call("DeleteVerifyResult", {**(extra or {}), "TransactionId": transaction_id}, idempotent=True)
+        _require({"TransactionId": transaction_id, "DeleteType": delete_type, "DeleteAfterQuery": delete_after_query})
+        params = {
+            **(extra or {}),
+            "TransactionId": transaction_id,
+            "DeleteType": delete_type,
+            "DeleteAfterQuery": delete_after_query,
+        }
+        body = self.call("DeleteVerifyResult", params, idempotent=True)
         if not isinstance(body.get("Result"), Mapping):
             raise self._malformed("DeleteVerifyResult", body, "no Result")
         return DeletionResult.from_response(body)
@@ -342,9 +358,11 @@ class EkycClient:
             if err.retry_after is not None:
                 return err.retry_after if err.retry_after <= self.retry_max_wait else None
             return self._backoff(attempt)
-        if isinstance(err, EkycTimeout) and err.request_sent and not idempotent:
-            return None
         if isinstance(err, EkycTransportError):
+            # A non-idempotent call (Initialize opens a billed verification) that may have reached the
+            # provider is never sent again, whether it timed out or the connection broke afterwards.
+            if err.request_sent and not idempotent:
+                return None
             return self._backoff(attempt)
         if err.code == "ServiceUnavailable" or (err.status == 503 and err.code is None):
             return self._backoff(attempt)

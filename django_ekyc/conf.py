@@ -39,8 +39,12 @@ DEFAULTS: dict[str, Any] = {
     "PRODUCT_CODE": "eKYC",
     # DocType code -> label; the seed's table by default.
     "DOC_TYPES": DEFAULT_DOC_TYPES,
-    # Initialize parameters sent with every start unless a call overrides them.
+    # Initialize parameters sent with every start: the site's security decisions (SecurityLevel, IdSpoof,
+    # Model, IdThreshold...). A frontend cannot override them.
     "INITIALIZE_DEFAULTS": {"SecurityLevel": "02"},
+    # The start options a frontend may set ("options" in the API); presentation options only
+    # (language_config, style_config, show_guide_page, show_ocr_result). Anything else is a 400.
+    "FRONTEND_OPTIONS": ("language_config", "style_config", "show_guide_page"),
     # Key for the keyed hash sent as MerchantUserId; None derives one from SECRET_KEY.
     "MERCHANT_USER_ID_KEY": None,
     # Base URL the provider and browsers reach this site at ("https://shop.example");
@@ -59,6 +63,11 @@ DEFAULTS: dict[str, Any] = {
     "JSON_OPTION_MAX_LENGTH": 20_000,
     # DRF throttle rate for starting verifications, per user ("ekyc_start" scope).
     "START_THROTTLE_RATE": "10/hour",
+    # DRF throttle rate for asking the provider about one's own transaction, per user ("ekyc_refresh" scope).
+    "REFRESH_THROTTLE_RATE": "30/minute",
+    # Seconds between two provider checks of one transaction prompted by its user (the refresh endpoint, the
+    # return page); in between, the stored state is the answer. 0 disables the gate.
+    "REFRESH_MIN_INTERVAL": 5,
     # A transaction still waiting after this many seconds is expired.
     "EXPIRE_AFTER": 24 * 60 * 60,
     # Fernet keys (urlsafe base64, 32 bytes) for the stored identity data: the first encrypts,
@@ -67,6 +76,9 @@ DEFAULTS: dict[str, Any] = {
     "ENCRYPTION_KEYS": [],
     # Keep document and face images (encrypted) from CheckResult. Off: they are never requested.
     "STORE_IMAGES": False,
+    # What `ekyc_purge_identity_data --delete-at-provider` asks the provider to delete (DeleteVerifyResult's
+    # DeleteType, one call each): "Img" (document and face images) and "Text" (everything else).
+    "PROVIDER_DELETE_TYPES": ("Img", "Text"),
     # Days after completion when `ekyc_purge_identity_data` strips identity data.
     "RETENTION_DAYS": 90,
     # Site-wide limit on provider calls per second, per API and account, shared by every process

@@ -72,6 +72,10 @@ class EkycThrottled(EkycError):
         self.retry_after = retry_after
 
 
+class EkycDeletionRefused(EkycError):
+    """``DeleteVerifyResult`` answered ``Success`` but ``DeleteResult=N``: the data is still there."""
+
+
 class EkycNotCompleted(EkycError):
     """``ProcessNotCompleted``: the user has not finished the hosted flow yet."""
 

@@ -1,12 +1,24 @@
-"""A logging filter that keeps the flow's tokens out of access logs.
+"""A logging filter that keeps the flow's tokens out of request logs.
 
 The provider calls the callback with ``callbackToken`` in the query string and
-sends users back to ``.../return/<token>/``; web servers log both request lines.
-Add the filter to the handlers that write request logs (``django.server``,
-gunicorn's access log...)::
+sends users back to ``.../return/<token>/``; web servers log both request lines,
+and Django logs the path of every failed request. Put the filter on the loggers
+and handlers that write request lines (``django.server``, ``django.request``,
+``gunicorn.access``)::
 
-    "filters": {"ekyc_redact": {"()": "django_ekyc.logging.RedactTokensFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["ekyc_redact"]}},
+    LOGGING = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"ekyc_redact": {"()": "django_ekyc.logging.RedactTokensFilter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["ekyc_redact"]}},
+        "loggers": {
+            name: {"handlers": ["console"], "filters": ["ekyc_redact"], "level": "INFO", "propagate": False}
+            for name in ("django.server", "django.request", "gunicorn.access", "gunicorn.error")
+        },
+    }
+
+The filter works on whatever shape a record has: a format string with a tuple or a mapping of
+arguments (gunicorn's access log passes a dict), a message that is not a string, a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +27,7 @@ import logging
 import re
 
 _PATTERNS = (
-    (re.compile(r"(callbackToken=)[^&\s\"']+"), r"\1[redacted]"),
+    (re.compile(r"((?:callbackToken|callback_token)(?:=|%3D))[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"(/return/)[A-Za-z0-9_-]{16,}"), r"\1[redacted]"),
 )
 
@@ -27,9 +39,23 @@ def redact(text: str) -> str:
 
 
 class RedactTokensFilter(logging.Filter):
+    """Rewrites each record into its redacted, already formatted message.
+
+    Formatting first and redacting the result is the only way to cover every shape of arguments,
+    including values that only become text when formatted (a request object, a dict of atoms).
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):  # a broken format string: redact what there is
+            message = f"{record.msg} {record.args!r}"
+        record.msg = redact(message)
+        record.args = ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True

@@ -80,6 +80,8 @@ class KycTransaction(models.Model):
     # Background sync: when to ask the provider next, and how often it has been asked.
     next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
     check_attempts = models.PositiveIntegerField(_("checks"), default=0)
+    # When the provider was last asked about it, whoever asked: user-prompted checks are spaced by this.
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True, editable=False)
 
     objects = KycTransactionQuerySet.as_manager()
 

@@ -12,12 +12,15 @@ result that ends up in a log line or a traceback does not leak it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
+# What a provider TransactionId looks like ("hks" and hex digits today); anything else is not stored.
+TRANSACTION_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 def parse_json_object(value: Any) -> Mapping[str, Any]:
@@ -59,9 +62,12 @@ class InitializeResult:
     @classmethod
     def from_response(cls, body: Mapping[str, Any]) -> InitializeResult:
         result = body.get("Result") or {}
+        transaction_id = str(result["TransactionId"])
+        if not TRANSACTION_ID_RE.fullmatch(transaction_id):
+            raise ValueError("TransactionId has an unexpected form")
         return cls(
             request_id=str(body.get("RequestId") or ""),
-            transaction_id=str(result["TransactionId"]),
+            transaction_id=transaction_id,
             transaction_url=str(result.get("TransactionUrl") or ""),
             protocol=result.get("Protocol"),
             client_cfg=result.get("ClientCfg"),

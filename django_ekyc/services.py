@@ -10,6 +10,7 @@ Every provider call and every state change leaves a ``KycTransactionEvent``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -23,7 +24,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +34,7 @@ from django.utils.module_loading import import_string
 from django_ekyc import signals
 from django_ekyc.client import EkycClient, get_client
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.exceptions import EkycError, EkycNotCompleted
+from django_ekyc.exceptions import EkycDeletionRefused, EkycError, EkycNotCompleted
 from django_ekyc.models import (
     ALLOWED_TRANSITIONS,
     TERMINAL_STATUSES,
@@ -50,6 +51,7 @@ logger = logging.getLogger("django_ekyc.services")
 T = TypeVar("T")
 # Fields of the Ext* results that carry images; never stored.
 IMAGE_FIELDS = frozenset({"idImage", "idBackImage", "faceImg", "faceImage", "docVideo", "video"})
+IMAGE_SUFFIXES = ("image", "img", "picture", "video", "base64", "imageurl", "videourl")
 
 
 class FlowError(Exception):
@@ -186,16 +188,25 @@ def start_verification(
 # -- refresh, return, callback ---------------------------------------------------------------------------------
 
 
+# Checks a person prompts (the refresh endpoint, the return page) are gated per transaction; the provider's
+# callback, sync and staff are not: they are rare, and each one may be the one that completes it.
+GATED_SOURCES = frozenset({"api", "return"})
+
+
 def refresh(kyc: KycTransaction, *, source: str = "refresh", client: EkycClient | None = None) -> KycTransaction:
     """Ask the provider (CheckResult, with the stored ids) and apply its answer once.
 
-    A transaction that is final, or not yet initialized, is returned as it is.
+    A transaction that is final, or not yet initialized, is returned as it is; so is one whose user
+    prompted a check less than ``REFRESH_MIN_INTERVAL`` seconds after the last one (no call, no history
+    row), so that nobody can spend the site's provider quota by hammering one transaction.
     ``ProcessNotCompleted`` leaves it waiting; ``TransactionIdInvalid`` expires
     it (the provider no longer knows it). Other failures raise
     :class:`ProviderFailure` and leave the state alone.
     """
     kyc.refresh_from_db()
     if kyc.status != Status.INITIALIZED or not kyc.transaction_id:
+        return kyc
+    if not _take_check_slot(kyc, gated=source in GATED_SOURCES):
         return kyc
     client = client or get_client(kyc.account)
     try:
@@ -217,6 +228,19 @@ def refresh(kyc: KycTransaction, *, source: str = "refresh", client: EkycClient 
             return kyc
         raise ProviderFailure(kyc, err) from err
     return _complete(kyc, result, source, record)
+
+
+def _take_check_slot(kyc: KycTransaction, *, gated: bool) -> bool:
+    """Note that the provider is being asked now; for a gated check, only if nobody asked in the interval.
+
+    One conditional UPDATE: of any number of concurrent requests, in any process, one wins the slot.
+    """
+    now = timezone.now()
+    rows = KycTransaction.objects.filter(pk=kyc.pk)
+    interval = int(ekyc_settings.REFRESH_MIN_INTERVAL)
+    if gated and interval > 0:
+        rows = rows.filter(Q(last_checked_at=None) | Q(last_checked_at__lte=now - timedelta(seconds=interval)))
+    return bool(rows.update(last_checked_at=now))
 
 
 def _complete(
@@ -399,18 +423,47 @@ def purge_identity_data(
     return locked
 
 
+def provider_deletion_pending() -> Any:
+    """Purged here, but the provider's copy is not confirmed deleted yet: to be retried."""
+    return KycTransaction.objects.filter(
+        identity_purged_at__isnull=False, provider_deleted_at=None, transaction_id__isnull=False
+    ).order_by("identity_purged_at", "id")
+
+
 def _delete_at_provider(kyc: KycTransaction, source: str, client: EkycClient) -> None:
-    try:
-        _, record = _recorded_call(
-            kyc,
-            "DeleteVerifyResult",
-            source,
-            lambda: client.delete_verify_result(transaction_id=str(kyc.transaction_id)),
-        )
-        record.save()
-    except EkycError as err:
-        if err.code != "TransactionIdInvalid":  # already gone is what we wanted
+    """Delete every kind of data the provider keeps (``PROVIDER_DELETE_TYPES``); record the deletion only
+    when the provider confirmed each one (``DeleteResult=Y``), so that a refusal stays pending for a retry."""
+    # "Y" protects results nobody has read; a transaction that never produced one has nothing to protect.
+    after_query = "Y" if kyc.passed is not None else "N"
+    for delete_type in ekyc_settings.PROVIDER_DELETE_TYPES:
+        try:
+            deletion, record = _recorded_call(
+                kyc,
+                "DeleteVerifyResult",
+                source,
+                functools.partial(
+                    client.delete_verify_result,
+                    transaction_id=str(kyc.transaction_id),
+                    delete_type=delete_type,
+                    delete_after_query=after_query,
+                ),
+            )
+        except EkycError as err:
+            if err.code == "TransactionIdInvalid":  # already gone is what we wanted
+                break
             raise ProviderFailure(kyc, err) from err
+        if not deletion.deleted:
+            record.code, record.message = "DeleteResult.N", f"DeleteType={delete_type}: not deleted"
+            record.save()
+            refused = EkycDeletionRefused(
+                f"The provider did not delete the {delete_type} data.",
+                action="DeleteVerifyResult",
+                code="DeleteResult.N",
+                request_id=deletion.request_id,
+            )
+            raise ProviderFailure(kyc, refused)
+        record.message = f"DeleteType={delete_type}"
+        record.save()
     kyc.provider_deleted_at = timezone.now()
     kyc.save(update_fields=["provider_deleted_at", "updated_at"])
 
@@ -436,19 +489,43 @@ def is_verified(user: Any, *, max_age: timedelta | None = None) -> bool:
 
 
 def stored_result(result: VerificationResult) -> dict[str, Any]:
-    """The parsed result as stored: the Ext* objects, images removed."""
+    """The parsed result as stored: every ``Ext*`` object and ``EkycResult``, images removed unless
+    ``STORE_IMAGES`` (at any depth: a face picture may sit inside a nested object)."""
     parts = {
         "ext_id_info": result.ext_id_info,
         "ext_face_info": result.ext_face_info,
         "ext_basic_info": result.ext_basic_info,
         "ext_risk_info": result.ext_risk_info,
+        "ext_info": result.ext_info,
+        "ext_source_info": result.ext_source_info,
+        "ekyc_result": result.ekyc_result,
     }
     keep_images = bool(ekyc_settings.STORE_IMAGES)
     return {name: _without_images(value, keep_images) for name, value in parts.items() if value}
 
 
-def _without_images(value: Mapping[str, Any], keep_images: bool = False) -> dict[str, Any]:
-    return {key: item for key, item in value.items() if keep_images or key not in IMAGE_FIELDS}
+def is_image_field(key: str) -> bool:
+    lowered = key.lower()
+    return key in IMAGE_FIELDS or lowered.endswith(IMAGE_SUFFIXES)
+
+
+def _without_images(value: Any, keep_images: bool = False) -> Any:
+    if keep_images:
+        return _plain(value)
+    if isinstance(value, Mapping):
+        return {key: _without_images(item) for key, item in value.items() if not is_image_field(str(key))}
+    if isinstance(value, list | tuple):
+        return [_without_images(item) for item in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Read-only mappings from the parsed answer, as plain JSON-serialisable values."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _code_of(err: EkycError) -> str:
@@ -467,22 +544,41 @@ def _recorded_call(
         outcome = {"code": _code_of(err), "http_status": err.status, "request_id": err.request_id or ""}
         _event(kyc, EventKind.PROVIDER_CALL, source, started, action=action, message=err.message[:500], **outcome)
         raise
+    values = {"source": source, "action": action, "request_id": getattr(result, "request_id", "")}
     record = KycTransactionEvent(
         transaction_id=kyc.pk,
         kind=EventKind.PROVIDER_CALL,
-        source=source,
-        action=action,
         code="Success",
         http_status=200,
-        request_id=getattr(result, "request_id", ""),
         duration_ms=int((time.monotonic() - started) * 1000),
+        **fit_columns(KycTransactionEvent, values),
     )
     return result, record
 
 
 def _event(kyc: KycTransaction, kind: str, source: str, started: float | None = None, **fields: Any) -> None:
     duration = None if started is None else int((time.monotonic() - started) * 1000)
-    KycTransactionEvent.objects.create(transaction_id=kyc.pk, kind=kind, source=source, duration_ms=duration, **fields)
+    values = fit_columns(KycTransactionEvent, {"kind": kind, "source": source, **fields})
+    KycTransactionEvent.objects.create(transaction_id=kyc.pk, duration_ms=duration, **values)
+
+
+def fit_columns(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """Cut strings to their column's length: a provider's overlong ``Code`` or ``RequestId`` must not cost
+    the attempt its history (PostgreSQL refuses the whole row; SQLite would store it whole)."""
+    fitted = dict(values)
+    for name, value in values.items():
+        limit = _max_lengths(model).get(name)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            fitted[name] = value[:limit]
+    return fitted
+
+
+def _max_lengths(model: type[models.Model]) -> dict[str, int]:
+    return {
+        field.name: field.max_length
+        for field in model._meta.get_fields()
+        if isinstance(field, models.CharField) and field.max_length
+    }
 
 
 def _transition(
@@ -517,7 +613,7 @@ def _transition(
 def _move(kyc: KycTransaction, to_status: str, source: str, fields: dict[str, Any]) -> bool:
     [from_status] = [state for state, targets in ALLOWED_TRANSITIONS.items() if to_status in targets]
     now = timezone.now()
-    values = {**fields, "status": to_status, "updated_at": now}
+    values = {**fit_columns(KycTransaction, fields), "status": to_status, "updated_at": now}
     if to_status in TERMINAL_STATUSES:
         values["completed_at"] = now
     if not KycTransaction.objects.filter(pk=kyc.pk, status=from_status).update(**values):

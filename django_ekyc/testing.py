@@ -140,6 +140,8 @@ if pytest is not None:
         from django.test import override_settings
 
         ekyc_simulator.control.reset()
-        # No site-wide rate limit in tests: the simulator does not enforce one.
-        with override_settings(EKYC=ekyc_simulator.ekyc_settings(RETRY_BACKOFF=0.01, RATE_LIMIT=None)):
+        # No site-wide rate limit and no spacing of refreshes in tests: a test completes a verification and
+        # asks again at once, and the simulator enforces no quota.
+        overrides = {"RETRY_BACKOFF": 0.01, "RATE_LIMIT": None, "REFRESH_MIN_INTERVAL": 0}
+        with override_settings(EKYC=ekyc_simulator.ekyc_settings(**overrides)):
             yield ekyc_simulator

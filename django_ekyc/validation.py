@@ -3,18 +3,26 @@
 Each failure has a stable ``code`` that API clients can rely on; the messages
 are for people. The provider's own limits are documented in the Initialize
 reference; the size limits are ours, to keep abuse cheap to refuse.
+
+The security parameters of a verification (``SecurityLevel``, ``IdSpoof``, ``Model``...) are the site's
+decision, made in ``INITIALIZE_DEFAULTS``: a fraudster controls his own browser. A frontend may set only
+the options named in ``FRONTEND_OPTIONS``, and only presentation options can be named there.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django_ekyc.conf import ekyc_settings
 
 SCENE_CODE_RE = re.compile(r"[A-Za-z0-9_]{1,10}")
+# NUL and lone surrogates: no database column can hold them (PostgreSQL refuses both).
+UNSAFE_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
+# Deeper JSON than this is refused before anything recurses over it.
+MAX_JSON_DEPTH = 32
 
 # API option name -> (provider parameter, allowed values)
 CHOICE_OPTIONS: dict[str, tuple[str, frozenset[str]]] = {
@@ -30,6 +38,9 @@ CHOICE_OPTIONS: dict[str, tuple[str, frozenset[str]]] = {
 }
 JSON_OPTIONS: dict[str, str] = {"language_config": "LanguageConfig", "style_config": "StyleConfig"}
 OPTION_NAMES = frozenset(CHOICE_OPTIONS) | frozenset(JSON_OPTIONS)
+# Options that change only how the provider's pages look, never how hard they check. Every other option
+# (an album upload, an editable OCR result, a weaker liveness model or threshold...) is a security decision.
+PRESENTATION_OPTIONS = frozenset({"language_config", "style_config", "show_guide_page", "show_ocr_result"})
 
 
 class InvalidInput(ValueError):
@@ -40,6 +51,50 @@ class InvalidInput(ValueError):
         self.field = field
         self.code = code
         self.message = message
+
+
+def has_unsafe_text(value: str) -> bool:
+    """True when ``value`` holds a NUL or a lone surrogate, which no database column can store."""
+    return UNSAFE_TEXT_RE.search(value) is not None
+
+
+def json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+    """Why a parsed JSON value cannot be accepted (``json_too_deep``, ``invalid_characters``), or None.
+
+    Walks iteratively, so that a hostile document cannot exhaust the stack here either.
+    """
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if has_unsafe_text(item):
+                return "invalid_characters"
+            continue
+        if isinstance(item, Mapping | list | tuple) and depth > max_depth:
+            return "json_too_deep"
+        if isinstance(item, Mapping):
+            for key, child in item.items():
+                pending += [(key, depth), (child, depth + 1)]
+        elif isinstance(item, list | tuple):
+            pending += [(child, depth + 1) for child in item]
+    return None
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads`` that fails with ``ValueError`` on anything unacceptable, deep nesting included."""
+    try:
+        value = json.loads(text)
+    except RecursionError as err:
+        raise ValueError("JSON nested too deeply") from err
+    problem = json_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _check_text(field: str, value: str) -> None:
+    if has_unsafe_text(value):
+        raise InvalidInput(field, "invalid_characters", f"{field} contains characters that are not allowed.")
 
 
 def validate_doc_type(value: Any) -> str:
@@ -60,6 +115,7 @@ def validate_meta_info(value: Any) -> str:
     limit = int(ekyc_settings.META_INFO_MAX_LENGTH)
     if len(value) > limit:
         raise InvalidInput("meta_info", "meta_info_too_long", f"meta_info is longer than {limit} characters.")
+    _check_text("meta_info", value)
     if not isinstance(_json_or_none(value), dict):
         raise InvalidInput("meta_info", "meta_info_invalid", "meta_info must be the JSON string from getMetaInfo().")
     return value
@@ -75,22 +131,34 @@ def validate_scene_code(value: Any) -> str:
     return value
 
 
-def validate_options(options: Any) -> dict[str, str]:
-    """Check the optional Initialize settings; return them keyed by provider parameter name."""
+def validate_options(options: Any, allowed: Iterable[str] | None = None) -> dict[str, str]:
+    """Check the optional Initialize settings a frontend sent; return them keyed by provider parameter name.
+
+    ``allowed`` defaults to the site's ``FRONTEND_OPTIONS``: a known option outside it is refused
+    (``option_not_allowed``), so that nobody can weaken a verification from the browser.
+    """
     if options in (None, ""):
         return {}
     if not isinstance(options, Mapping):
         raise InvalidInput("options", "invalid_options", "options must be an object.")
-    unknown = sorted(set(options) - OPTION_NAMES)
+    unknown = sorted(name for name in options if name not in OPTION_NAMES)
     if unknown:
-        raise InvalidInput("options", "unknown_option", f"Unknown option(s): {', '.join(unknown)}.")
+        raise InvalidInput("options", "unknown_option", f"Unknown option(s): {', '.join(map(str, unknown))[:200]}.")
+    permitted = frozenset(ekyc_settings.FRONTEND_OPTIONS if allowed is None else allowed)
+    refused = sorted(name for name in options if name not in permitted)
+    if refused:
+        raise InvalidInput(
+            "options",
+            "option_not_allowed",
+            f"This site does not let the frontend set: {', '.join(refused)}. It decides them itself.",
+        )
     params: dict[str, str] = {}
     for name, value in options.items():
         if name in CHOICE_OPTIONS:
-            param, allowed = CHOICE_OPTIONS[name]
-            if value not in allowed:
-                choices = ", ".join(sorted(allowed))
-                raise InvalidInput("options", "invalid_option_value", f"options.{name} must be one of: {choices}.")
+            param, choices = CHOICE_OPTIONS[name]
+            if not isinstance(value, str) or value not in choices:
+                listed = ", ".join(sorted(choices))
+                raise InvalidInput("options", "invalid_option_value", f"options.{name} must be one of: {listed}.")
             params[param] = value
         else:
             params[JSON_OPTIONS[name]] = _validate_json_option(name, value)
@@ -98,7 +166,14 @@ def validate_options(options: Any) -> dict[str, str]:
 
 
 def _validate_json_option(name: str, value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if not isinstance(value, str | Mapping):
+        raise InvalidInput("options", "invalid_json_option", f"options.{name} must be a JSON object.")
+    if isinstance(value, Mapping):
+        if json_problem(value):
+            raise InvalidInput("options", "invalid_json_option", f"options.{name} must be a plain JSON object.")
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    else:
+        text = value
     limit = int(ekyc_settings.JSON_OPTION_MAX_LENGTH)
     if len(text) > limit:
         raise InvalidInput("options", "option_too_long", f"options.{name} is longer than {limit} characters.")
@@ -109,6 +184,6 @@ def _validate_json_option(name: str, value: Any) -> str:
 
 def _json_or_none(text: str) -> Any:
     try:
-        return json.loads(text)
+        return loads_json(text)
     except ValueError:
         return None

@@ -7,9 +7,10 @@ Both only prompt a CheckResult with the ids we stored: nothing the browser's
 from __future__ import annotations
 
 import logging
+import re
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET
 from django_ekyc import services
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.models import KycTransaction
+from django_ekyc.results import TRANSACTION_ID_RE
 
 logger = logging.getLogger("django_ekyc.views")
 
@@ -37,14 +39,24 @@ def result_redirect_url(request: HttpRequest, kyc: KycTransaction) -> str | None
     return None
 
 
+# The shapes of what the provider and the browser hand back: anything else is refused before a query.
+RETURN_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,128}")
+CALLBACK_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
 @never_cache
 @require_GET
 @transaction.non_atomic_requests
 def return_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
+        if not RETURN_TOKEN_RE.fullmatch(token):
+            raise services.UnknownTransaction("Not a return token.")
         kyc = services.handle_return(token)
     except services.UnknownTransaction:
         return render(request, "django_ekyc/result.html", {"transaction": None}, status=404)
+    except (OperationalError, InterfaceError):
+        logger.error("database unavailable on an eKYC return")
+        return render(request, "django_ekyc/result.html", {"transaction": None, "unavailable": True}, status=503)
     redirect_to = result_redirect_url(request, kyc)
     if redirect_to:
         return HttpResponseRedirect(redirect_to)
@@ -58,8 +70,16 @@ def return_view(request: HttpRequest, token: str) -> HttpResponse:
 def callback_view(request: HttpRequest) -> HttpResponse:
     transaction_id = request.GET.get("transactionId", "")
     token = request.GET.get("callbackToken", "")
+    if not TRANSACTION_ID_RE.fullmatch(transaction_id) or (token and not CALLBACK_TOKEN_RE.fullmatch(token)):
+        return JsonResponse(
+            {"code": "invalid_callback", "detail": "transactionId or callbackToken is not well formed."}, status=400
+        )
     try:
         kyc = services.handle_callback(transaction_id, token)
+    except (OperationalError, InterfaceError):
+        # Nothing is lost: the provider calls again on a non-2xx answer, and sync catches up otherwise.
+        logger.error("database unavailable on an eKYC callback")
+        return JsonResponse({"code": "database_unavailable", "detail": "Try again later."}, status=503)
     except services.UnknownTransaction:
         return JsonResponse({"code": "unknown_transaction", "detail": "Unknown transactionId."}, status=404)
     except services.CallbackRejected:

@@ -115,10 +115,16 @@ EKYC_WEB_SDK_URL = env.str(
     else "https://hkwebcdn.yuncloudauth.com/cdn/jsvm_all.js",
 )
 
+# The start throttle, the refresh throttle and the site-wide provider rate limit count in the cache: with
+# several processes (gunicorn workers, hosts) it must be shared. CACHE_URL=redis://127.0.0.1:6379/1 in
+# production; the demo's single process is fine with local memory.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# Request lines and failed-request logs carry the return and callback tokens: keep them out of every log.
+REQUEST_LOGGERS = ("django.server", "django.request", "gunicorn.access", "gunicorn.error")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Request lines carry the return and callback tokens: keep them out of the log.
     "filters": {"ekyc_redact": {"()": "django_ekyc.logging.RedactTokensFilter"}},
     "formatters": {
         "server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
@@ -129,6 +135,14 @@ LOGGING = {
     },
     "loggers": {
         "django_ekyc": {"handlers": ["console"], "level": env.str("EKYC_LOG_LEVEL", default="INFO")},
-        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        **{
+            name: {
+                "handlers": ["server" if name == "django.server" else "console"],
+                "filters": ["ekyc_redact"],
+                "level": "INFO",
+                "propagate": False,
+            }
+            for name in REQUEST_LOGGERS
+        },
     },
 }

@@ -22,6 +22,9 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
+# Throttles and the provider rate limit must count across every worker and host (django_ekyc.W007).
+CACHES = {"default": env.cache("CACHE_URL")}
+
 EKYC = {
     **EKYC,
     "ACCESS_KEY_ID": env.str("EKYC_ACCESS_KEY_ID"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -95,7 +97,7 @@ def test_detail_is_read_only_and_shows_results_and_history(admin_client_logged_i
     assert response.status_code == 200
     ocr = kyc.result["ext_id_info"]["ocrIdInfo"]
     # givenname, not surname: a two-letter surname such as "NG" can occur inside a random CSRF token
-    assert f"<dt>passportNo</dt><dd>{ocr['passportNo'][0]}\u2022" in html  # masked until revealed
+    assert "<dt>passportNo</dt><dd>\u2022\u2022\u2022\u2022\u2022\u2022</dd>" in html  # masked until revealed
     assert ocr["passportNo"] not in html and ocr["givenname"] not in html
     assert "<dt>faceComparisonScore</dt>" in html and "<dt>spoofResult</dt>" in html  # checks are not identity data
     assert "CheckResult" in html and "Initialize" in html  # the history inline
@@ -156,24 +158,90 @@ def test_user_search_fields_follow_custom_user_models(monkeypatch, model, expect
     assert ekyc_admin._user_search_fields() == expected
 
 
-def test_revealing_identity_data_is_logged(admin_client_logged_in, start, simulator, staff):
+def reveal_url(kyc) -> str:
+    return f"{LIST}{kyc.pk}/reveal/"
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    """Staff who may view transactions but not reveal identity data."""
+    viewer = django_user_model.objects.create_user("viewer", "v@example.com", "pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_kyctransaction"))
+    return viewer
+
+
+def test_masking_shows_no_character_and_no_length(admin_client_logged_in, start, simulator):
+    """Short fields (sex, ethnicity, a Chinese surname) and long ones look the same when masked."""
+    kyc = finished(start, simulator, "pass", doc_type="00000001")
+    ocr = kyc.result["ext_id_info"]["ocrIdInfo"]
+    html = admin_client_logged_in.get(f"{LIST}{kyc.pk}/change/").content.decode()
+    masked = re.findall(r"<dt>(\w+)</dt><dd>([^<]*)</dd>", html.split('id="reveal-identity"')[0])
+    shown = {name: value for name, value in masked if name in ocr}
+    assert set(shown) == set(ocr)  # every field is listed...
+    assert set(shown.values()) == {"\u2022" * 6}  # ...with the same mark, whatever its value and length
+    for value in ocr.values():
+        assert f"<dd>{value}" not in html and f"<dd>{value[:1]}\u2022" not in html
+
+
+def test_revealing_identity_data_is_a_logged_post(admin_client_logged_in, start, simulator, staff):
     from django.contrib.admin.models import LogEntry
 
     kyc = finished(start, simulator, "pass")
     ocr = kyc.result["ext_id_info"]["ocrIdInfo"]
-    html = admin_client_logged_in.get(f"{LIST}{kyc.pk}/change/", {"reveal": "1"}).content.decode()
+    change_page = admin_client_logged_in.get(f"{LIST}{kyc.pk}/change/").content.decode()
+    assert f'formaction="{reveal_url(kyc)}" formmethod="post"' in change_page
+    assert admin_client_logged_in.get(reveal_url(kyc)).status_code == 405  # a link cannot reveal
+    assert admin_client_logged_in.get(f"{LIST}{kyc.pk}/change/", {"reveal": "1"}).status_code == 200
+    assert not LogEntry.objects.exists()
+    html = admin_client_logged_in.post(reveal_url(kyc)).content.decode()
     assert f"<dt>passportNo</dt><dd>{ocr['passportNo']}</dd>" in html
     [entry] = LogEntry.objects.filter(object_id=str(kyc.pk))
     assert entry.user == staff and "Revealed identity data" in entry.get_change_message()
 
 
-def test_revealing_needs_the_permission(client, django_user_model, start, simulator):
+def test_reveal_is_csrf_protected(start, simulator, staff):
+    from django.contrib.admin.models import LogEntry
+    from django.test import Client
+
+    kyc = finished(start, simulator, "pass")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(staff)
+    response = browser.post(reveal_url(kyc))
+    assert response.status_code == 403
+    assert kyc.result["ext_id_info"]["ocrIdInfo"]["passportNo"] not in response.content.decode()
+    assert not LogEntry.objects.exists()
+
+
+def test_revealing_needs_the_permission_and_a_refusal_is_not_logged(client, viewer, start, simulator):
     from django.contrib.admin.models import LogEntry
 
-    viewer = django_user_model.objects.create_user("viewer", "v@example.com", "pw", is_staff=True)
-    viewer.user_permissions.add(Permission.objects.get(codename="view_kyctransaction"))
     client.force_login(viewer)
     kyc = finished(start, simulator, "pass")
-    html = client.get(f"{LIST}{kyc.pk}/change/", {"reveal": "1"}).content.decode()
-    assert kyc.result["ext_id_info"]["ocrIdInfo"]["passportNo"] not in html
+    response = client.post(reveal_url(kyc))
+    assert response.status_code == 403
+    assert kyc.result["ext_id_info"]["ocrIdInfo"]["passportNo"] not in response.content.decode()
+    assert 'id="reveal-identity"' not in client.get(f"{LIST}{kyc.pk}/change/").content.decode()
     assert not LogEntry.objects.exists()
+
+
+def test_revealing_a_purged_transaction_logs_nothing(admin_client_logged_in, start, simulator):
+    from django.contrib.admin.models import LogEntry
+
+    kyc = services.purge_identity_data(finished(start, simulator, "pass"))
+    assert admin_client_logged_in.post(reveal_url(kyc)).status_code == 200
+    assert not LogEntry.objects.exists()  # nothing was shown, so nothing to account for
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"doc_type": "\x00"}, {"q": "a\x00b"}, {"status__exact": "\x00"}, {"\x00": "1"}],
+)
+def test_changelist_refuses_unstorable_characters(admin_client_logged_in, start, simulator, query):
+    start()
+    assert admin_client_logged_in.get(LIST, query).status_code == 400
+
+
+def test_unknown_doc_type_filter_matches_nothing(admin_client_logged_in, start, simulator):
+    kyc = start().transaction
+    html = admin_client_logged_in.get(LIST, {"doc_type": "nonsense"}).content.decode()
+    assert str(kyc.public_id) not in html

@@ -68,7 +68,10 @@ def test_public_base_url_builds_the_return_and_callback_urls(api, simulator, sta
         ({"meta_info": "y" * 10_001}, "meta_info", "meta_info_too_long"),
         ({"meta_info": "[1]"}, "meta_info", "meta_info_invalid"),
         ({"scene_code": "way_too_long_scene"}, "scene_code", "invalid_scene_code"),
-        ({"options": {"model": "SMILE"}}, "options", "invalid_option_value"),
+        ({"options": {"show_guide_page": "2"}}, "options", "invalid_option_value"),
+        ({"options": {"show_guide_page": ["1"]}}, "options", "invalid_option_value"),
+        ({"options": {"language_config": ["x"]}}, "options", "invalid_json_option"),
+        ({"options": {"model": "LIVENESS"}}, "options", "option_not_allowed"),
         ({"options": {"callback_url": "https://x"}}, "options", "unknown_option"),
         ({"options": {"style_config": "[]"}}, "options", "invalid_json_option"),
         ({"options": {"language_config": {"k": "v" * 20_001}}}, "options", "option_too_long"),
@@ -196,3 +199,68 @@ def test_openapi_schema_describes_only_this_api(client):
     assert {"201", "400", "413", "429", "502", "503"} <= set(start["responses"])
     body = schema["components"]["schemas"]["StartVerification"]
     assert set(body["properties"]) == {"doc_type", "meta_info", "scene_code", "options"}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"security_level": "01", "id_spoof": "N", "id_threshold": "3"},
+        {"security_level": "01"},
+        {"id_spoof": "N"},
+        {"id_threshold": "3"},
+        {"model": "LIVENESS"},
+        {"doc_video": "N"},
+        {"edit_ocr_result": "1"},
+        {"show_album_icon": "1"},
+        {"language_config": {"en": {}}, "security_level": "01"},
+    ],
+)
+def test_the_frontend_cannot_weaken_a_verification(api, simulator, start_payload, options):
+    with override_settings(
+        EKYC=simulator.ekyc_settings(INITIALIZE_DEFAULTS={"SecurityLevel": "02", "IdSpoof": "Y", "IdThreshold": "1"})
+    ):
+        response = api.post(LIST_URL, {**start_payload, "options": options}, format="json")
+    assert response.status_code == 400
+    [error] = response.json()["fields"]["options"]
+    assert error["code"] == "option_not_allowed"
+    assert KycTransaction.objects.count() == 0 and simulator.control.calls() == []
+
+
+def test_presentation_options_pass_and_the_sites_security_settings_stay(api, simulator, start_payload):
+    defaults = {"SecurityLevel": "02", "IdSpoof": "Y", "IdThreshold": "1", "ShowGuidePage": "1"}
+    options = {"show_guide_page": "0", "language_config": {"en": {"title": "Hi"}}, "style_config": "{}"}
+    with override_settings(EKYC=simulator.ekyc_settings(INITIALIZE_DEFAULTS=defaults)):
+        assert api.post(LIST_URL, {**start_payload, "options": options}, format="json").status_code == 201
+    params = simulator.control.calls("Initialize")[0]["params"]
+    assert (params["SecurityLevel"], params["IdSpoof"], params["IdThreshold"]) == ("02", "Y", "1")
+    assert (params["ShowGuidePage"], params["StyleConfig"]) == ("0", "{}")
+
+
+def test_a_site_can_allow_more_presentation_options(api, simulator, start_payload):
+    with override_settings(EKYC=simulator.ekyc_settings(FRONTEND_OPTIONS=["show_ocr_result"])):
+        ok = api.post(LIST_URL, {**start_payload, "options": {"show_ocr_result": "0"}}, format="json")
+        refused = api.post(LIST_URL, {**start_payload, "options": {"show_guide_page": "0"}}, format="json")
+    assert ok.status_code == 201 and simulator.control.calls("Initialize")[0]["params"]["ShowOcrResult"] == "0"
+    assert refused.json()["fields"]["options"][0]["code"] == "option_not_allowed"
+
+
+def test_hammering_refresh_asks_the_provider_once_per_interval(api, simulator, start_payload):
+    created = api.post(LIST_URL, start_payload, format="json").json()
+    with override_settings(EKYC=simulator.ekyc_settings(REFRESH_MIN_INTERVAL=60, REFRESH_THROTTLE_RATE=None)):
+        answers = [api.post(detail_url(created["id"]) + "refresh/") for _ in range(30)]
+    assert {(r.status_code, r.json()["status"]) for r in answers} == {(200, "initialized")}
+    assert len(simulator.control.calls("CheckResult")) == 1
+    assert KycTransaction.objects.get().events.count() == 3  # Initialize, its state change, one CheckResult
+
+
+def test_refresh_is_throttled_per_user(api, simulator, start_payload, other_user):
+    created = api.post(LIST_URL, start_payload, format="json").json()
+    with override_settings(EKYC=simulator.ekyc_settings(REFRESH_THROTTLE_RATE="3/minute")):
+        codes = [api.post(detail_url(created["id"]) + "refresh/").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        refused = api.post(detail_url(created["id"]) + "refresh/")
+        assert refused.json()["code"] == "throttled"
+        other = APIClient()
+        other.force_authenticate(other_user)
+        assert other.post(LIST_URL, start_payload, format="json").status_code == 201  # its own scope
+        assert api.get(detail_url(created["id"])).status_code == 200  # reading is not throttled

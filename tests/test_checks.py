@@ -15,6 +15,9 @@ from django.test import override_settings
 from django_ekyc.checks import check_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED_CACHE = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"}
+}
 GOOD: dict[str, Any] = {
     "ACCESS_KEY_ID": "LTAI5tRealLookingKeyId",
     "ACCESS_KEY_SECRET": "a-real-looking-secret",
@@ -39,7 +42,54 @@ GOOD: dict[str, Any] = {
     ],
 )
 def test_check_ids(debug, ekyc, expected):
-    with override_settings(DEBUG=debug, EKYC=ekyc):
+    with override_settings(DEBUG=debug, EKYC=ekyc, CACHES=SHARED_CACHE):
+        assert sorted(str(message.id) for message in check_settings()) == expected
+
+
+LOCAL_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+DUMMY_CACHE = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+
+@pytest.mark.parametrize(
+    ("debug", "caches", "ekyc", "expected"),
+    [
+        (False, LOCAL_CACHE, GOOD, ["django_ekyc.W007"]),
+        (False, DUMMY_CACHE, GOOD, ["django_ekyc.W007"]),
+        (True, LOCAL_CACHE, GOOD, []),
+        (False, SHARED_CACHE, GOOD, []),
+        (
+            False,
+            LOCAL_CACHE,
+            {**GOOD, "RATE_LIMIT": None, "START_THROTTLE_RATE": None, "REFRESH_THROTTLE_RATE": None},
+            [],
+        ),
+        (False, LOCAL_CACHE, {**GOOD, "RATE_LIMIT": None}, ["django_ekyc.W007"]),  # the throttles still count
+        (
+            False,
+            {**SHARED_CACHE, "limits": LOCAL_CACHE["default"]},
+            {**GOOD, "RATE_LIMIT_CACHE": "limits"},
+            ["django_ekyc.W007"],
+        ),
+    ],
+)
+def test_per_process_counters_are_flagged_outside_debug(debug, caches, ekyc, expected):
+    with override_settings(DEBUG=debug, EKYC=ekyc, CACHES=caches):
+        assert sorted(str(message.id) for message in check_settings()) == expected
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["language_config", "style_config", "show_guide_page", "show_ocr_result"], []),
+        ([], []),
+        (["security_level"], ["django_ekyc.E008"]),
+        (["language_config", "id_spoof"], ["django_ekyc.E008"]),
+        (["show_album_icon"], ["django_ekyc.E008"]),
+        (["no_such_option"], ["django_ekyc.E008"]),
+    ],
+)
+def test_frontend_options_may_only_be_presentation_options(names, expected):
+    with override_settings(DEBUG=True, EKYC={**GOOD, "FRONTEND_OPTIONS": names}):
         assert sorted(str(message.id) for message in check_settings()) == expected
 
 
@@ -81,6 +131,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         EKYC_ACCESS_KEY_SECRET="a-real-looking-secret",
         EKYC_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         EKYC_PUBLIC_BASE_URL="https://shop.example",
+        CACHE_URL="redis://127.0.0.1:6379/1",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
     )
     assert result.returncode == 0, result.stdout + result.stderr

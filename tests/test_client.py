@@ -6,6 +6,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -281,27 +282,53 @@ def test_faults_that_are_not_safe_to_retry_fail_at_once(ekyc_client, simulator, 
     assert len(simulator.control.calls()) == 1
 
 
-def test_a_dropped_connection_is_retried(ekyc_client, simulator, initialize_kwargs):
+def test_a_dropped_connection_after_the_request_is_not_retried_for_initialize(
+    ekyc_client, simulator, initialize_kwargs
+):
+    """The server read the whole request, then hung up: the verification may exist and be billed."""
     simulator.control.add_fault("drop", action="Initialize", count=1)
-    assert ekyc_client.initialize(**initialize_kwargs).transaction_id
-    assert [c["status"] for c in simulator.control.calls()] == [None, 200]
+    with pytest.raises(exc.EkycTransportError) as caught:
+        ekyc_client.initialize(**initialize_kwargs)
+    assert caught.value.request_sent and caught.value.status is None
+    assert [c["status"] for c in simulator.control.calls()] == [None]
+
+
+def test_a_dropped_connection_is_retried_for_check_result(ekyc_client, simulator, initialize_kwargs):
+    started = ekyc_client.initialize(**initialize_kwargs)
+    simulator.control.complete(started.transaction_id)
+    simulator.control.add_fault("drop", action="CheckResult", count=1)
+    result = ekyc_client.check_result(
+        merchant_biz_id=initialize_kwargs["merchant_biz_id"], transaction_id=started.transaction_id
+    )
+    assert result.passed
+    assert [c["status"] for c in simulator.control.calls("CheckResult")] == [None, 200]
 
 
 def test_dropped_every_time_raises_a_transport_error(ekyc_client, simulator, initialize_kwargs):
-    simulator.control.add_fault("drop", count=-1)
+    started = ekyc_client.initialize(**initialize_kwargs)
+    simulator.control.add_fault("drop", action="CheckResult", count=-1)
     with pytest.raises(exc.EkycTransportError) as caught:
-        ekyc_client.initialize(**initialize_kwargs)
+        ekyc_client.check_result(
+            merchant_biz_id=initialize_kwargs["merchant_biz_id"], transaction_id=started.transaction_id
+        )
     assert caught.value.status is None
     assert caught.value.request_sent
-    assert len(simulator.control.calls()) == 3
+    assert len(simulator.control.calls("CheckResult")) == 3
 
 
 def test_read_timeout_on_initialize_is_not_retried(make_client, simulator, initialize_kwargs):
     client = make_client(timeout=(2.0, 0.3))
-    simulator.control.add_fault("slow", action="Initialize", count=-1, delay_ms=1000)
-    with pytest.raises(exc.EkycTimeout):
+    simulator.control.add_fault("slow", action="Initialize", count=-1, delay_ms=600)
+    with pytest.raises(exc.EkycTimeout) as caught:
         client.initialize(**initialize_kwargs)
-    assert len(simulator.control.calls("Initialize")) <= 1  # recorded once the slow answer is written
+    assert caught.value.request_sent
+    # The simulator records a call once its (slow) answer is written: wait until every attempt that
+    # could have been made has been answered, then count them.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(simulator.control.calls("Initialize")) < 1:
+        time.sleep(0.05)
+    time.sleep(0.6 * 3 + 0.3)  # long enough for two retries to arrive and be answered too
+    assert len(simulator.control.calls("Initialize")) == 1
 
 
 def test_read_timeout_on_check_result_is_retried(make_client, simulator, initialize_kwargs):

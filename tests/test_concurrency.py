@@ -94,3 +94,15 @@ def test_sync_passes_on_several_hosts_check_each_transaction_once(start, simulat
     assert run_together([lambda: reports.append(services.sync_waiting(batch_size=5)) for _ in range(6)]) == []
     assert sum(report.checked for report in reports) == 12
     assert len(simulator.control.calls("CheckResult")) == 12  # nobody checked a transaction twice
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite has no row locks; run with DATABASE_URL=postgres")
+def test_racing_user_refreshes_spend_one_provider_call(start, simulator):
+    from django.test import override_settings
+
+    kyc = start().transaction
+    with override_settings(EKYC=simulator.ekyc_settings(REFRESH_MIN_INTERVAL=60)):
+        tasks: list[Callable[[], object]] = [lambda: services.refresh(kyc, source="api") for _ in range(24)]
+        assert run_together(tasks) == []
+    assert len(simulator.control.calls("CheckResult")) == 1
+    assert kyc.events.filter(action="CheckResult").count() == 1

@@ -113,13 +113,42 @@ def test_retention_can_delete_at_the_provider(start, simulator):
     call_command("ekyc_purge_identity_data", "--apply", "--delete-at-provider", stdout=io.StringIO())
     kyc.refresh_from_db()
     assert kyc.provider_deleted_at is not None and kyc.result is None
-    [call] = simulator.control.calls("DeleteVerifyResult")
-    assert call["params"] == {"TransactionId": kyc.transaction_id}
-    assert kyc.events.filter(action="DeleteVerifyResult", code="Success").exists()
+    # both parameters the provider requires; images first, then the record
+    assert [call["params"] for call in simulator.control.calls("DeleteVerifyResult")] == [
+        {"TransactionId": kyc.transaction_id, "DeleteType": "Img", "DeleteAfterQuery": "Y"},
+        {"TransactionId": kyc.transaction_id, "DeleteType": "Text", "DeleteAfterQuery": "Y"},
+    ]
+    deletions = kyc.events.filter(action="DeleteVerifyResult", code="Success")
+    assert sorted(deletions.values_list("message", flat=True)) == ["DeleteType=Img", "DeleteType=Text"]
     with pytest.raises(AssertionError, match="404"):  # the provider no longer has it
         simulator.control.transaction(kyc.transaction_id)
     # purging again is harmless, and a provider that already forgot counts as deleted
     services.purge_identity_data(kyc, delete_at_provider=True)
+
+
+def test_a_refused_deletion_is_not_recorded_and_stays_pending(start, simulator):
+    """The provider answers Success with DeleteResult=N when it did not delete (here: DeleteAfterQuery=Y
+    for a result it never handed out). That is not a deletion; a later run tries again."""
+    kyc = start().transaction
+    simulator.control.complete(kyc.transaction_id, "pass")
+    # a decision we hold without the provider having answered CheckResult (restored from a backup, say)
+    KycTransaction.objects.filter(pk=kyc.pk).update(status=Status.PASSED, passed=True, completed_at=kyc.created_at)
+    kyc.refresh_from_db()
+    with pytest.raises(services.ProviderFailure) as caught:
+        services.purge_identity_data(kyc, delete_at_provider=True)
+    assert caught.value.error.code == "DeleteResult.N"
+    kyc.refresh_from_db()
+    assert kyc.identity_purged_at is not None and kyc.provider_deleted_at is None
+    assert kyc.events.filter(action="DeleteVerifyResult", code="DeleteResult.N").count() == 1
+    assert list(services.provider_deletion_pending()) == [kyc]
+    # a later run, for a transaction with no result of ours to protect, deletes regardless (DeleteAfterQuery=N)
+    out = io.StringIO()
+    KycTransaction.objects.filter(pk=kyc.pk).update(passed=None)
+    call_command("ekyc_purge_identity_data", "--apply", "--delete-at-provider", stdout=out)
+    kyc.refresh_from_db()
+    assert kyc.provider_deleted_at is not None
+    assert "Retried 1 pending provider deletion(s); 0 still failed." in out.getvalue()
+    assert list(services.provider_deletion_pending()) == []
 
 
 def test_provider_deletion_failure_keeps_the_local_purge(start, simulator):
@@ -143,8 +172,15 @@ def test_client_delete_verify_result(make_client, simulator, initialize_kwargs):
 
     client = make_client()
     started = client.initialize(**initialize_kwargs)
-    deleted = client.delete_verify_result(transaction_id=started.transaction_id)
+    refused = client.delete_verify_result(transaction_id=started.transaction_id, delete_type="Text")
+    assert not refused.deleted  # DeleteAfterQuery=Y (the default) and nobody has read the result
+    deleted = client.delete_verify_result(
+        transaction_id=started.transaction_id, delete_type="Text", delete_after_query="N"
+    )
     assert deleted.deleted and deleted.transaction_id == started.transaction_id and deleted.request_id
     with pytest.raises(EkycBadRequest) as caught:
-        client.delete_verify_result(transaction_id=started.transaction_id)
+        client.delete_verify_result(transaction_id=started.transaction_id, delete_type="Text")
     assert caught.value.code == "TransactionIdInvalid"
+    with pytest.raises(EkycBadRequest) as caught:
+        client.call("DeleteVerifyResult", {"TransactionId": started.transaction_id}, idempotent=True)
+    assert caught.value.code == "MissingParameter"  # the provider requires DeleteAfterQuery and DeleteType

@@ -19,12 +19,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_start_saves_initializes_and_signals_once(start, simulator, user, started_signals):
-    started = start(scene_code="shop_01", options={"id_spoof": "Y", "security_level": "01"})
+    started = start(scene_code="shop_01", options={"show_guide_page": "0", "style_config": {"ocrPage": {}}})
     kyc = started.transaction
     assert kyc.status == Status.INITIALIZED
     assert kyc.user == user and kyc.transaction_id and len(kyc.merchant_biz_id) == 32
     assert started.transaction_url.startswith(simulator.url)
-    assert kyc.options == {"IdSpoof": "Y", "SecurityLevel": "01"}
+    assert kyc.options == {"ShowGuidePage": "0", "StyleConfig": '{"ocrPage":{}}'}
     [call] = simulator.control.calls("Initialize")
     params = call["params"]
     assert params["MerchantBizId"] == kyc.merchant_biz_id and params["SceneCode"] == "shop_01"
@@ -68,7 +68,8 @@ def test_merchant_user_id_is_a_keyed_hash(user, other_user):
         ({"meta_info": "x" * 10_001}, "meta_info", "meta_info_too_long"),
         ({"meta_info": "not json"}, "meta_info", "meta_info_invalid"),
         ({"scene_code": "bad code!"}, "scene_code", "invalid_scene_code"),
-        ({"options": {"id_spoof": "maybe"}}, "options", "invalid_option_value"),
+        ({"options": {"show_guide_page": "maybe"}}, "options", "invalid_option_value"),
+        ({"options": {"id_spoof": "Y"}}, "options", "option_not_allowed"),
         ({"options": {"return_url": "https://evil.example"}}, "options", "unknown_option"),
     ],
 )

@@ -104,3 +104,11 @@ def test_callback_while_the_provider_is_down_asks_to_be_called_again(client, sta
     response = client.get("/ekyc/callback/", {"transactionId": kyc.transaction_id, "callbackToken": token})
     assert response.status_code == 503 and response.json()["code"] == "provider_unavailable"
     assert KycTransaction.objects.get().status == Status.INITIALIZED
+
+
+def test_reloading_the_return_page_asks_the_provider_once_per_interval(client, start, simulator):
+    start()
+    with override_settings(EKYC=simulator.ekyc_settings(REFRESH_MIN_INTERVAL=60)):
+        for _ in range(10):
+            assert client.get(return_path(simulator)).status_code == 200
+    assert len(simulator.control.calls("CheckResult")) == 1

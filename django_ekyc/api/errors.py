@@ -8,8 +8,12 @@ happened to the attempt.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -23,6 +27,8 @@ from django_ekyc.exceptions import (
     EkycThrottled,
     EkycTransportError,
 )
+
+logger = logging.getLogger("django_ekyc.api")
 
 
 class ProviderUnavailable(exceptions.APIException):
@@ -72,8 +78,29 @@ def _field_errors(detail: Any) -> dict[str, list[dict[str, str]]]:
     return fields
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    """The database connection failed mid-request; what was committed before stays committed."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is temporarily unavailable; try again shortly.")
+    default_code = "database_unavailable"
+
+
+def as_api_exception(exc: Exception) -> Exception:
+    """Django's own 404 and 403, and a lost database connection, as API errors with stable codes."""
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.error("database unavailable during an eKYC API request: %s", type(exc).__name__)
+        return DatabaseUnavailable()
+    return exc
+
+
 def ekyc_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, with a stable ``code`` on every error body."""
+    exc = as_api_exception(exc)
     response = exception_handler(exc, context)
     if response is None:
         return None

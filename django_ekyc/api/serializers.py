@@ -20,13 +20,23 @@ def _field_validator(check: Any) -> Any:
     return validate
 
 
+class OptionsField(serializers.JSONField):
+    """``options``: a JSON object, parsed without letting deep nesting reach a recursion."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return super().to_internal_value(data)
+        except RecursionError:
+            raise serializers.ValidationError("options is nested too deeply.", code="invalid_options") from None
+
+
 class StartVerificationSerializer(serializers.Serializer[Any]):
     """What a frontend sends to start: never a ReturnUrl, CallbackUrl or token (the server builds those)."""
 
     doc_type = serializers.CharField(allow_blank=True, trim_whitespace=False)
     meta_info = serializers.CharField(allow_blank=True, trim_whitespace=False)
     scene_code = serializers.CharField(required=False, allow_blank=True, default="")
-    options = serializers.JSONField(required=False, default=dict)
+    options = OptionsField(required=False, default=dict)
 
     def validate_doc_type(self, value: str) -> str:
         return _field_validator(validation.validate_doc_type)(value)  # type: ignore[no-any-return]

@@ -1,9 +1,9 @@
 from typing import Any
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from django_ekyc.api.views import KycTransactionViewSet
+from django_ekyc.api.views import KycTransactionViewSet, NotFoundView
 
 router = SimpleRouter()
 router.register("transactions", KycTransactionViewSet, basename="transaction")
@@ -27,3 +27,6 @@ else:
             name="schema",
         )
     )
+
+# Last: every other path under the API answers a JSON 404 with a code.
+urlpatterns.append(re_path(r"^(?:.*/)?$", NotFoundView.as_view(), name="not_found"))

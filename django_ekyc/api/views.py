@@ -6,15 +6,19 @@ from django.db import transaction
 from django.utils.decorators import method_decorator
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from django_ekyc import services
 from django_ekyc.api.errors import RequestTooLarge, ekyc_exception_handler, provider_exception
+from django_ekyc.api.parsers import SafeJSONParser
 from django_ekyc.api.schema import list_schema, read_schema, refresh_schema, start_schema
 from django_ekyc.api.serializers import KycTransactionSerializer, StartVerificationSerializer
-from django_ekyc.api.throttling import StartVerificationThrottle
+from django_ekyc.api.throttling import RefreshThrottle, StartVerificationThrottle
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.models import KycTransaction
 
@@ -38,6 +42,7 @@ class KycTransactionViewSet(
 
     serializer_class = KycTransactionSerializer
     permission_classes = (IsAuthenticated,)
+    parser_classes = (SafeJSONParser, FormParser, MultiPartParser)
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
@@ -53,6 +58,8 @@ class KycTransactionViewSet(
         throttles = list(super().get_throttles())
         if self.action == "create":
             throttles.append(StartVerificationThrottle())
+        elif self.action == "refresh":
+            throttles.append(RefreshThrottle())
         return throttles
 
     @list_schema
@@ -91,3 +98,16 @@ class KycTransactionViewSet(
         except services.ProviderFailure as failure:
             raise _provider_error(failure) from failure
         return Response(KycTransactionSerializer(kyc).data)
+
+
+class NotFoundView(APIView):
+    """Any other path under the API: a JSON 404 with its code, like every API error."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    def get_exception_handler(self) -> Any:
+        return ekyc_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        raise NotFound()

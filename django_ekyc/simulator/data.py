@@ -137,12 +137,37 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def check_result_payload(*, transaction_id: str, doc_type: str, outcome: Outcome, with_images: bool) -> dict[str, str]:
-    """The ``Result`` object of a CheckResult answer; ``Ext*`` values are JSON strings."""
+def ext_risk_info(transaction_id: str, outcome: Outcome) -> dict[str, Any]:
+    """Device and behaviour risk: invented, in the spirit of what the provider labels ``ExtRiskInfo``."""
+    attack = outcome.sub_code in ("205", "212")
+    return {"riskLevel": "HIGH" if attack else "LOW", "riskTags": ["SUSPICIOUS_DEVICE"] if attack else []}
+
+
+def ext_source_info(transaction_id: str, outcome: Outcome) -> dict[str, Any]:
+    """The authoritative-source comparison (``Authorize=T``): scores of 1.0 are a full match."""
+    rng = random.Random(transaction_id + "source")
+    match = outcome.passed
     return {
+        "govId": 1.0,
+        "fullName": 1.0 if match else 0.0,
+        "selfiePhoto": round(rng.uniform(0.85, 0.99) if match else rng.uniform(0.2, 0.5), 2),
+    }
+
+
+def check_result_payload(
+    *, transaction_id: str, doc_type: str, outcome: Outcome, with_images: bool, authorize: bool = False
+) -> dict[str, str]:
+    """The ``Result`` object of a CheckResult answer; ``Ext*`` values and ``EkycResult`` are JSON strings."""
+    payload = {
         "Passed": "Y" if outcome.passed else "N",
         "SubCode": str(outcome.sub_code),
         "ExtIdInfo": _json(ext_id_info(doc_type, transaction_id, outcome, with_images)),
         "ExtFaceInfo": _json(ext_face_info(transaction_id, outcome, with_images)),
         "ExtBasicInfo": _json({"certifyId": transaction_id, "docType": doc_type, "productCode": "eKYC"}),
+        "ExtRiskInfo": _json(ext_risk_info(transaction_id, outcome)),
+        "ExtInfo": _json({"certifyId": transaction_id, "clientResultCode": outcome.client_code}),
+        "EkycResult": _json({"passed": "Y" if outcome.passed else "N", "subCode": str(outcome.sub_code)}),
     }
+    if authorize:
+        payload["ExtSourceInfo"] = _json(ext_source_info(transaction_id, outcome))
+    return payload

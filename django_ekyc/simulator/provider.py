@@ -59,25 +59,36 @@ def check_result(state: SimulatorState, params: Mapping[str, str]) -> dict[str, 
     outcome = data.OUTCOMES.get(tx.outcome or "")
     if outcome is None or outcome.sub_code is None:
         raise ProviderError(404, "ProcessNotCompleted", "The verification process is not completed.")
+    with state.lock:
+        tx.result_fetched = True
     return data.check_result_payload(
         transaction_id=tx.transaction_id,
         doc_type=tx.doc_type,
         outcome=outcome,
-        with_images=params.get("IsReturnImage") == "Y",
+        with_images=params.get("IsReturnImage") == "Y" and not tx.images_deleted,
+        authorize=tx.authorize,
     )
 
 
 def delete_verify_result(state: SimulatorState, params: Mapping[str, str]) -> dict[str, Any]:
-    """Forget a transaction's result; CheckResult then answers TransactionIdInvalid."""
+    """Delete a transaction's images (``Img``) or its record (``Text``: CheckResult then answers
+    TransactionIdInvalid). With ``DeleteAfterQuery=Y`` nothing is deleted before its result was fetched."""
     try:
         rules.validate_delete(params)
     except rules.ParameterError as err:
         raise _bad_parameter(err) from err
+    transaction_id = params["TransactionId"]
     with state.lock:
-        tx = state.transactions.pop(params["TransactionId"], None)
-    if tx is None:
-        raise ProviderError(400, "TransactionIdInvalid", "The TransactionId is invalid or has expired.")
-    return {"DeleteResult": "Y", "TransactionId": tx.transaction_id}
+        tx = state.transactions.get(transaction_id)
+        if tx is None:
+            raise ProviderError(400, "TransactionIdInvalid", "The TransactionId is invalid or has expired.")
+        if params["DeleteAfterQuery"] == "Y" and not tx.result_fetched:
+            return {"DeleteResult": "N", "TransactionId": transaction_id}
+        if params["DeleteType"] == "Img":
+            tx.images_deleted = True
+        else:
+            del state.transactions[transaction_id]
+    return {"DeleteResult": "Y", "TransactionId": transaction_id}
 
 
 class FlowError(Exception):

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 INITIALIZE_REQUIRED = ("ProductCode", "MerchantBizId", "MetaInfo", "MerchantUserId", "DocType", "ReturnUrl")
 CHECK_RESULT_REQUIRED = ("MerchantBizId", "TransactionId")
-DELETE_REQUIRED = ("TransactionId",)
+DELETE_REQUIRED = ("TransactionId", "DeleteAfterQuery", "DeleteType")
 
 SUPPORTED_PRODUCT_CODES = frozenset({"eKYC"})
 
@@ -37,6 +37,7 @@ ENUMS: dict[str, frozenset[str]] = {
     "UseNFC": frozenset({"Y", "N"}),
     "IsReturnImage": frozenset({"Y", "N"}),
     "DeleteAfterQuery": frozenset({"Y", "N"}),
+    "DeleteType": frozenset({"Img", "Text"}),
 }
 
 PATTERNS: dict[str, re.Pattern[str]] = {

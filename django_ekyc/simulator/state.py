@@ -46,6 +46,9 @@ class SimTransaction:
     page_opened: bool = False
     outcome: str | None = None  # set once the hosted flow ends
     completed_at: float | None = None
+    authorize: bool = False  # Authorize=T: checked against the authoritative source too
+    result_fetched: bool = False  # a CheckResult answered with the result
+    images_deleted: bool = False  # DeleteVerifyResult with DeleteType=Img
 
     @property
     def finished(self) -> bool:
@@ -126,6 +129,7 @@ class SimulatorState:
             callback_token=params.get("CallbackToken") or None,
             page_token=secrets.token_urlsafe(24),
             created_at=time.time(),
+            authorize=params.get("Authorize") == "T",
         )
         with self.lock:
             self.transactions[tx.transaction_id] = tx

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from django_ekyc import services
 from django_ekyc.conf import ekyc_settings
+from django_ekyc.models import KycTransaction
 
 
 class Command(BaseCommand):
@@ -29,7 +30,8 @@ class Command(BaseCommand):
         count = candidates.count()
         if not options["apply"]:
             self.stdout.write(
-                f"Dry run: {count} transaction(s) finished more than {days} day(s) ago hold identity data."
+                f"Dry run: {count} transaction(s) finished more than {days} day(s) ago hold identity data; "
+                f"{services.provider_deletion_pending().count()} provider deletion(s) are pending."
             )
             for kyc in candidates[:50]:
                 self.stdout.write(f"  {kyc.public_id}  {kyc.status}  completed {kyc.completed_at:%Y-%m-%d}")
@@ -37,10 +39,25 @@ class Command(BaseCommand):
             return
         purged, failures = 0, 0
         for kyc in candidates.iterator():
-            try:
-                services.purge_identity_data(kyc, delete_at_provider=options["delete_at_provider"])
-            except services.ProviderFailure as failure:
-                failures += 1
-                self.stderr.write(f"{kyc.public_id}: purged here, provider deletion failed ({failure.error.code}).")
+            failures += not self._purge(kyc, options["delete_at_provider"])
             purged += 1
         self.stdout.write(f"Purged identity data of {purged} transaction(s); {failures} provider deletion(s) failed.")
+        if options["delete_at_provider"]:
+            self._retry_provider_deletions()
+
+    def _purge(self, kyc: KycTransaction, delete_at_provider: bool) -> bool:
+        try:
+            services.purge_identity_data(kyc, delete_at_provider=delete_at_provider)
+        except services.ProviderFailure as failure:
+            self.stderr.write(f"{kyc.public_id}: purged here, provider deletion failed ({failure.error.code}).")
+            return False
+        return True
+
+    def _retry_provider_deletions(self) -> None:
+        """Deletions the provider refused or failed before stay pending until it confirms them."""
+        retried = failed = 0
+        for kyc in services.provider_deletion_pending().iterator():
+            retried += 1
+            failed += not self._purge(kyc, delete_at_provider=True)
+        if retried:
+            self.stdout.write(f"Retried {retried} pending provider deletion(s); {failed} still failed.")
