@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from django_ekyc import services
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.fields import Ciphertext
-from django_ekyc.models import KycTransaction, KycTransactionEvent
+from django_ekyc.exceptions import ProviderCallFailed
+from django_ekyc.models import EventSource, KycTransaction, KycTransactionEvent
 from django_ekyc.validation import has_unsafe_text
 
 if TYPE_CHECKING:  # django-stubs makes these generic; Django's runtime classes are not subscriptable
@@ -179,7 +179,7 @@ class KycTransactionAdmin(_TransactionAdmin):
         request._ekyc_reveal = True  # type: ignore[attr-defined]
         request.method = "GET"  # render the read-only change page, revealed
         response = super().change_view(request, object_id)
-        if _ocr_fields(obj):
+        if obj.ocr_fields:
             # Every look at someone's documents is on record, in Django's admin log.
             self.log_change(request, obj, "Revealed identity data.")
         return response
@@ -219,17 +219,17 @@ class KycTransactionAdmin(_TransactionAdmin):
 
     @admin.display(description=_("Document fields read (OCR)"))
     def ocr_result(self, obj: KycTransaction) -> str:
-        return _definition_list(_ocr_fields(obj))
+        return _definition_list(_ocr_view(obj))
 
     @admin.display(description=_("Document fields read (OCR)"))
     def ocr_result_masked(self, obj: KycTransaction) -> str:
-        fields = _ocr_fields(obj)
+        fields = _ocr_view(obj)
         masked = {key: _mask(value) for key, value in fields.items()}
         return format_html('{}<p class="help">{}</p>', _definition_list(masked), _("Masked."))
 
     @admin.display(description=_("Document fields read (OCR)"))
     def ocr_result_revealable(self, obj: KycTransaction) -> str:
-        fields = _ocr_fields(obj)
+        fields = _ocr_view(obj)
         if not fields:
             return _definition_list(fields)
         masked = {key: _mask(value) for key, value in fields.items()}
@@ -248,38 +248,25 @@ class KycTransactionAdmin(_TransactionAdmin):
 
     @admin.display(description=_("Document checks"))
     def checks(self, obj: KycTransaction) -> str:
-        return _definition_list(_checks(_result_part(obj, "ext_id_info")))
+        return _definition_list(_unreadable(obj) or obj.document_checks)
 
     @admin.display(description=_("Face comparison and liveness"))
     def face_result(self, obj: KycTransaction) -> str:
-        face = _result_part(obj, "ext_face_info")
-        return _definition_list({key: value for key, value in face.items() if key not in services.IMAGE_FIELDS})
+        return _definition_list(_unreadable(obj) or obj.face_checks)
 
     @admin.action(description=_("Refresh selected transactions from the provider"), permissions=["refresh"])
     def refresh_from_provider(self, request: HttpRequest, queryset: QuerySet[KycTransaction]) -> None:
         refreshed, failed = 0, 0
         for kyc in queryset:
             try:
-                services.refresh(kyc, source="admin")
+                services.refresh(kyc, source=EventSource.ADMIN)
                 refreshed += 1
-            except services.ProviderFailure as failure:
+            except ProviderCallFailed as failure:
                 failed += 1
                 self.message_user(
                     request, f"{kyc.public_id}: {failure.error.code or type(failure.error).__name__}", messages.WARNING
                 )
         self.message_user(request, f"Asked the provider about {refreshed} transaction(s); {failed} failed.")
-
-
-def _result_part(obj: KycTransaction, name: str) -> Mapping[str, Any]:
-    result = obj.result
-    if isinstance(result, Ciphertext):
-        return {"-": "encrypted with a key that is no longer configured"}
-    part = (result or {}).get(name) or {}
-    return part if isinstance(part, Mapping) else {}
-
-
-def _ocr_fields(obj: KycTransaction) -> dict[str, Any]:
-    return dict(_result_part(obj, "ext_id_info").get("ocrIdInfo") or {})
 
 
 MASK = "\u2022" * 6
@@ -290,7 +277,9 @@ def _mask(value: Any) -> str:
     return MASK
 
 
-def _checks(id_info: Mapping[str, Any]) -> dict[str, Any]:
-    spoof = id_info.get("spoofInfo") or {}
-    checks = {"ocrIdPassed": id_info.get("ocrIdPassed"), "spoofResult": spoof.get("spoofResult")}
-    return {key: value for key, value in checks.items() if value is not None}
+def _unreadable(obj: KycTransaction) -> dict[str, str]:
+    return {"-": "encrypted with a key that is no longer configured"} if obj.result_unreadable else {}
+
+
+def _ocr_view(obj: KycTransaction) -> dict[str, Any]:
+    return _unreadable(obj) or obj.ocr_fields

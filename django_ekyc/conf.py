@@ -1,14 +1,17 @@
-"""``ekyc_settings``: every django-ekyc setting, with its documented default.
+"""``ekyc_settings``: every django-ekyc setting, typed, with its documented default.
 
-A site configures one dict, ``settings.EKYC``. Values are read lazily, cached,
-and the cache is dropped on ``setting_changed`` so ``override_settings`` works
-in tests (the pattern of DRF's ``api_settings``). Unknown keys are an error:
-a typo such as ``ACCESS_KEY_SECERT`` must not silently fall back to a default.
+A site configures one dict, ``settings.EKYC``. Each setting is a typed descriptor on :class:`EkycSettings`, so
+call sites read ``ekyc_settings.SYNC_INTERVAL`` as a ``float`` with no casts. Values are read lazily, checked
+against the setting's type (a wrong type raises :class:`EkycConfigurationError`, and system check
+``django_ekyc.E009`` reports it before anything runs), cached, and the cache is dropped on ``setting_changed``
+so ``override_settings`` works (the pattern of DRF's ``api_settings``). Unknown keys are an error too: a typo
+such as ``ACCESS_KEY_SECERT`` must not silently fall back to a default.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar, overload
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -17,96 +20,210 @@ from django.dispatch import receiver
 from django_ekyc.doc_types import DEFAULT_DOC_TYPES
 from django_ekyc.exceptions import EkycConfigurationError
 
+__all__ = ["DEFAULTS", "DEFAULT_ENDPOINT", "EkycSettings", "Setting", "ekyc_settings"]
+
 DEFAULT_ENDPOINT = "https://cloudauth-intl.cn-hongkong.aliyuncs.com"
 
-DEFAULTS: dict[str, Any] = {
-    # The RAM user's AccessKey pair (needs AliyunAntCloudAuthFullAccess).
-    "ACCESS_KEY_ID": "",
-    "ACCESS_KEY_SECRET": "",
-    # Base URL of the API; a simulator is "http://127.0.0.1:<port>".
-    "ENDPOINT": DEFAULT_ENDPOINT,
-    # Seconds: a number for both, or (connect, read). Every call uses it.
-    "TIMEOUT": (3.05, 10.0),
-    # Extra attempts after a failure that is safe to retry (0 disables retries).
-    "MAX_RETRIES": 2,
-    # First backoff in seconds; doubles per attempt, with jitter.
-    "RETRY_BACKOFF": 0.25,
-    # Longest single wait between attempts, x-acs-retry-after included; a
-    # throttled call asking for longer fails at once instead.
-    "RETRY_MAX_WAIT": 5.0,
-    # Connections kept per client; match it to the server's thread count.
-    "POOL_MAXSIZE": 32,
-    "PRODUCT_CODE": "eKYC",
-    # DocType code -> label; the seed's table by default.
-    "DOC_TYPES": DEFAULT_DOC_TYPES,
-    # Initialize parameters sent with every start: the site's security decisions (SecurityLevel, IdSpoof,
-    # Model, IdThreshold...). A frontend cannot override them.
-    "INITIALIZE_DEFAULTS": {"SecurityLevel": "02"},
-    # The start options a frontend may set ("options" in the API); presentation options only
-    # (language_config, style_config, show_guide_page, show_ocr_result). Anything else is a 400.
-    "FRONTEND_OPTIONS": ("language_config", "style_config", "show_guide_page"),
-    # Key for the keyed hash sent as MerchantUserId; None derives one from SECRET_KEY.
-    "MERCHANT_USER_ID_KEY": None,
-    # Base URL the provider and browsers reach this site at ("https://shop.example");
-    # None builds ReturnUrl and CallbackUrl from the request's (ALLOWED_HOSTS-checked) host.
-    "PUBLIC_BASE_URL": None,
-    # Ask the provider to call back when a verification ends (https only, as the provider requires).
-    "CALLBACK_ENABLED": True,
-    # Where the ReturnUrl view sends the user afterwards ("{id}" is the transaction's public id);
-    # None renders django_ekyc/result.html. Only URLs on this site or ALLOWED_HOSTS are followed.
-    "RESULT_REDIRECT_URL": None,
-    # Largest start request body accepted, in bytes (answered 413 beyond).
-    "MAX_REQUEST_BYTES": 64 * 1024,
-    # Longest MetaInfo accepted from a browser, in characters.
-    "META_INFO_MAX_LENGTH": 10_000,
-    # Longest LanguageConfig / StyleConfig accepted from a client, in characters.
-    "JSON_OPTION_MAX_LENGTH": 20_000,
-    # DRF throttle rate for starting verifications, per user ("ekyc_start" scope).
-    "START_THROTTLE_RATE": "10/hour",
-    # DRF throttle rate for asking the provider about one's own transaction, per user ("ekyc_refresh" scope).
-    "REFRESH_THROTTLE_RATE": "30/minute",
-    # Seconds between two provider checks of one transaction prompted by its user (the refresh endpoint, the
-    # return page); in between, the stored state is the answer. 0 disables the gate.
-    "REFRESH_MIN_INTERVAL": 5,
-    # A transaction still waiting after this many seconds is expired.
-    "EXPIRE_AFTER": 24 * 60 * 60,
-    # Fernet keys (urlsafe base64, 32 bytes) for the stored identity data: the first encrypts,
-    # all decrypt, so a new key goes first and old ones stay until `ekyc_reencrypt` has run.
-    # Empty: a key derived from SECRET_KEY, for development only (check django_ekyc.E004).
-    "ENCRYPTION_KEYS": [],
-    # Keep document and face images (encrypted) from CheckResult. Off: they are never requested.
-    "STORE_IMAGES": False,
-    # What `ekyc_purge_identity_data --delete-at-provider` asks the provider to delete (DeleteVerifyResult's
-    # DeleteType, one call each): "Img" (document and face images) and "Text" (everything else).
-    "PROVIDER_DELETE_TYPES": ("Img", "Text"),
-    # Days after completion when `ekyc_purge_identity_data` strips identity data.
-    "RETENTION_DAYS": 90,
-    # Site-wide limit on provider calls per second, per API and account, shared by every process
-    # through Django's cache (use Redis in production). None disables it. The provider allows 10.
-    "RATE_LIMIT": 8,
-    # Seconds a call may wait for a slot; 0 fails at once with EkycRateLimited.
-    "RATE_LIMIT_MAX_WAIT": 1.0,
-    # The cache alias the limiter counts in.
-    "RATE_LIMIT_CACHE": "default",
-    # Background sync: first re-check of a waiting transaction after this many seconds,
-    # doubling per attempt up to SYNC_MAX_INTERVAL.
-    "SYNC_INTERVAL": 60,
-    "SYNC_MAX_INTERVAL": 3600,
-    # Other Alibaba accounts (brands, tenants): name -> {"ACCESS_KEY_ID", "ACCESS_KEY_SECRET",
-    # optionally "ENDPOINT", "PRODUCT_CODE", "RATE_LIMIT_GROUP"}. The top-level keys are account "".
-    "ACCOUNTS": {},
-    # Dotted path to a callable (request, user) -> account name, or None for the default account.
-    "ACCOUNT_RESOLVER": None,
-}
+T = TypeVar("T")
+Timeout = float | tuple[float, float]
+NUMBER = (int, float)
+
+
+class Setting(Generic[T]):
+    """One setting: its default, the Python types it accepts, and what it is for (``doc``)."""
+
+    def __init__(
+        self,
+        default: T,
+        accepts: type | tuple[type, ...],
+        doc: str,
+        *,
+        optional: bool = False,
+        clean: Callable[[Any], T] | None = None,
+    ) -> None:
+        self.default = default
+        self.accepts = accepts if isinstance(accepts, tuple) else (accepts,)
+        self.doc = doc
+        self.optional = optional
+        self._clean = clean
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Setting[T]: ...
+
+    @overload
+    def __get__(self, instance: EkycSettings, owner: type) -> T: ...
+
+    def __get__(self, instance: EkycSettings | None, owner: type) -> Setting[T] | T:
+        if instance is None:
+            return self
+        return instance.value_of(self)
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` cannot be this setting, or None."""
+        if value is None and self.optional:
+            return None
+        numeric = any(kind in NUMBER for kind in self.accepts)
+        if isinstance(value, bool) and bool not in self.accepts and numeric:
+            return f"EKYC['{self.name}'] must be {self.describe()}, not a bool."
+        if not isinstance(value, self.accepts):
+            return f"EKYC['{self.name}'] must be {self.describe()}, not {type(value).__name__}."
+        return None
+
+    def describe(self) -> str:
+        names = " or ".join(kind.__name__ for kind in self.accepts)
+        return f"{names} or None" if self.optional else names
+
+    def clean(self, value: Any) -> T:
+        problem = self.problem(value)
+        if problem:
+            raise EkycConfigurationError(problem)
+        if self._clean is not None and value is not None:
+            return self._clean(value)
+        return value  # type: ignore[no-any-return]
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(str(item) for item in value)
+
+
+def _number(value: Any) -> float:
+    return float(value)
+
+
+def _timeout(value: Any) -> Timeout:
+    if isinstance(value, int | float):
+        return float(value)
+    pair = tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair):
+        raise EkycConfigurationError("EKYC['TIMEOUT'] must be a number or a (connect, read) pair of numbers.")
+    return float(pair[0]), float(pair[1])
 
 
 class EkycSettings:
-    """Attribute access to ``settings.EKYC`` merged over :data:`DEFAULTS`."""
+    """Typed attribute access to ``settings.EKYC`` merged over each setting's default."""
 
-    def __init__(self, defaults: dict[str, Any] | None = None) -> None:
-        self.defaults = defaults or DEFAULTS
-        self._cached: set[str] = set()
+    # -- credentials and endpoint ----------------------------------------------------------------------------
+    ACCESS_KEY_ID = Setting[str]("", str, "AccessKey ID of a RAM user with AliyunAntCloudAuthFullAccess.")
+    ACCESS_KEY_SECRET = Setting[str]("", str, "Its secret: never logged, never in an exception or repr.")
+    ENDPOINT = Setting[str](DEFAULT_ENDPOINT, str, "Base URL of the API; a simulator is http://127.0.0.1:<port>.")
+    ACCOUNTS = Setting[Mapping[str, Mapping[str, Any]]](
+        {},
+        Mapping,
+        "Other provider accounts: name -> {ACCESS_KEY_ID, ACCESS_KEY_SECRET, and optionally ENDPOINT, "
+        "PRODUCT_CODE, RATE_LIMIT_GROUP}. The top-level keys are account ''.",
+    )
+    ACCOUNT_RESOLVER = Setting[str | Callable[..., Any] | None](
+        None,
+        (str, Callable),  # type: ignore[arg-type]
+        "Dotted path to (or a callable) resolver(request, user) -> account name; None: the default account.",
+        optional=True,
+    )
+
+    # -- the HTTP client -------------------------------------------------------------------------------------
+    TIMEOUT = Setting[Timeout](
+        (3.05, 10.0), (int, float, tuple, list), "Seconds: one number, or (connect, read).", clean=_timeout
+    )
+    MAX_RETRIES = Setting[int](2, int, "Extra attempts after a failure that is safe to retry (0: none).")
+    RETRY_BACKOFF = Setting[float](
+        0.25, NUMBER, "First backoff in seconds; doubles per attempt, with jitter.", clean=_number
+    )
+    RETRY_MAX_WAIT = Setting[float](
+        5.0, NUMBER, "Longest single wait between attempts; a throttled call asking for longer fails.", clean=_number
+    )
+    POOL_MAXSIZE = Setting[int](32, int, "Connections kept per client; match the server's thread count.")
+
+    # -- what a verification asks for ------------------------------------------------------------------------
+    PRODUCT_CODE = Setting[str]("eKYC", str, "The solution (ProductCode).")
+    DOC_TYPES = Setting[Mapping[str, str]](DEFAULT_DOC_TYPES, Mapping, "DocType code -> label.")
+    INITIALIZE_DEFAULTS = Setting[Mapping[str, str]](
+        {"SecurityLevel": "02"},
+        Mapping,
+        "Initialize parameters sent with every start: the site's security decisions (SecurityLevel, IdSpoof, "
+        "Model, IdThreshold...). A frontend cannot override them.",
+    )
+    FRONTEND_OPTIONS = Setting[tuple[str, ...]](
+        ("language_config", "style_config", "show_guide_page"),
+        (str, list, tuple),
+        "Start options a frontend may set: presentation options only (check E008).",
+        clean=_strings,
+    )
+    MERCHANT_USER_ID_KEY = Setting[str | None](
+        None, str, "Key of the keyed hash sent as MerchantUserId; None derives one from SECRET_KEY.", optional=True
+    )
+
+    # -- this site's URLs ------------------------------------------------------------------------------------
+    PUBLIC_BASE_URL = Setting[str | None](
+        None,
+        str,
+        "Base URL the provider and browsers reach this site at; None builds it from the request's checked host.",
+        optional=True,
+    )
+    CALLBACK_ENABLED = Setting[bool](True, bool, "Ask the provider to call back (https only, as it requires).")
+    RESULT_REDIRECT_URL = Setting[str | None](
+        None,
+        str,
+        "Where the return view sends the user ('{id}': the public id); None renders result.html.",
+        optional=True,
+    )
+
+    # -- limits on what clients send -------------------------------------------------------------------------
+    MAX_REQUEST_BYTES = Setting[int](64 * 1024, int, "Largest start request body (413 beyond).")
+    META_INFO_MAX_LENGTH = Setting[int](10_000, int, "Longest MetaInfo accepted, in characters.")
+    JSON_OPTION_MAX_LENGTH = Setting[int](20_000, int, "Longest LanguageConfig / StyleConfig, in characters.")
+    START_THROTTLE_RATE = Setting[str | None](
+        "10/hour", str, "DRF rate of starts per user (scope ekyc_start).", optional=True
+    )
+    REFRESH_THROTTLE_RATE = Setting[str | None](
+        "30/minute", str, "DRF rate of refreshes per user (scope ekyc_refresh).", optional=True
+    )
+    REFRESH_MIN_INTERVAL = Setting[float](
+        5, NUMBER, "Seconds between two user-prompted provider checks of one transaction (0: no gate).", clean=_number
+    )
+
+    # -- identity data ---------------------------------------------------------------------------------------
+    ENCRYPTION_KEYS = Setting[tuple[str, ...]](
+        (),
+        (str, list, tuple),
+        "Fernet keys for identity data: the first encrypts, all decrypt. Empty: derived from SECRET_KEY (dev only).",
+        clean=_strings,
+    )
+    STORE_IMAGES = Setting[bool](False, bool, "Request and keep (encrypted) the document and face images.")
+    RETENTION_DAYS = Setting[int](90, int, "Days after completion when ekyc_purge_identity_data strips identity data.")
+    PROVIDER_DELETE_TYPES = Setting[tuple[str, ...]](
+        ("Img", "Text"), (str, list, tuple), "DeleteVerifyResult's DeleteType values, one call each.", clean=_strings
+    )
+
+    # -- the provider's quota and background work ------------------------------------------------------------
+    EXPIRE_AFTER = Setting[float](
+        24 * 60 * 60, NUMBER, "Seconds after which a waiting transaction expires.", clean=_number
+    )
+    RATE_LIMIT = Setting[int | None](
+        8, int, "Provider calls per second per API and account, site-wide, counted in the cache.", optional=True
+    )
+    RATE_LIMIT_MAX_WAIT = Setting[float](
+        1.0, NUMBER, "Seconds a call may wait for a slot (0: fail at once).", clean=_number
+    )
+    RATE_LIMIT_CACHE = Setting[str]("default", str, "The cache alias the limiter counts in (Redis in production).")
+    SYNC_INTERVAL = Setting[float](
+        60, NUMBER, "Seconds before sync first re-checks a waiting transaction.", clean=_number
+    )
+    SYNC_MAX_INTERVAL = Setting[float](
+        3600, NUMBER, "Longest wait between two sync checks of one transaction.", clean=_number
+    )
+
+    def __init__(self, defaults: Mapping[str, Any] | None = None) -> None:
+        self._overrides = dict(defaults or {})
+        self._cache: dict[str, Any] = {}
         self._user_settings: dict[str, Any] | None = None
+
+    @classmethod
+    def declared(cls) -> dict[str, Setting[Any]]:
+        """Every setting, by name."""
+        return {name: value for name, value in vars(cls).items() if isinstance(value, Setting)}
 
     @property
     def user_settings(self) -> dict[str, Any]:
@@ -118,27 +235,42 @@ class EkycSettings:
         value = getattr(settings, "EKYC", {}) or {}
         if not isinstance(value, dict):
             raise EkycConfigurationError("settings.EKYC must be a dict.")
-        unknown = sorted(set(value) - set(self.defaults))
+        unknown = sorted(set(value) - set(self.declared()))
         if unknown:
             raise EkycConfigurationError(f"Unknown key(s) in settings.EKYC: {', '.join(unknown)}.")
         return value
 
-    def __getattr__(self, name: str) -> Any:
-        if name not in self.defaults:
-            raise AttributeError(f"Invalid django-ekyc setting: {name!r}")
-        value = self.user_settings.get(name, self.defaults[name])
-        self._cached.add(name)
-        setattr(self, name, value)
-        return value
+    def raw(self, setting: Setting[Any]) -> Any:
+        """What the site set for ``setting`` (or its default), before the type check."""
+        return self.user_settings.get(setting.name, self._overrides.get(setting.name, setting.default))
+
+    def value_of(self, setting: Setting[T]) -> T:
+        if setting.name not in self._cache:
+            self._cache[setting.name] = setting.clean(self.raw(setting))
+        return self._cache[setting.name]  # type: ignore[no-any-return]
+
+    def problems(self) -> list[str]:
+        """Every setting whose value has the wrong type (for the system checks).
+
+        Raises :class:`EkycConfigurationError` when ``settings.EKYC`` itself is unusable (not a dict, unknown keys).
+        """
+        self._user_settings = self._load_user_settings()
+        problems = []
+        for setting in self.declared().values():
+            try:
+                setting.clean(self.raw(setting))
+            except EkycConfigurationError as err:
+                problems.append(str(err))
+        return problems
 
     def reload(self) -> None:
-        for name in self._cached:
-            delattr(self, name)
-        self._cached.clear()
+        self._cache.clear()
         self._user_settings = None
 
 
-ekyc_settings = EkycSettings(DEFAULTS)
+DEFAULTS: dict[str, Any] = {name: setting.default for name, setting in EkycSettings.declared().items()}
+
+ekyc_settings = EkycSettings()
 
 
 @receiver(setting_changed)

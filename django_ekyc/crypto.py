@@ -19,7 +19,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.exceptions import EkycConfigurationError, UnreadableIdentityData
 
 _lock = threading.Lock()
 _cached: MultiFernet | None = None
@@ -32,10 +32,7 @@ def development_key() -> bytes:
 
 
 def configured_keys() -> list[str]:
-    keys = ekyc_settings.ENCRYPTION_KEYS or []
-    if isinstance(keys, str):
-        keys = [keys]
-    return [str(key) for key in keys]
+    return list(ekyc_settings.ENCRYPTION_KEYS)
 
 
 def _build() -> MultiFernet:
@@ -61,15 +58,15 @@ def encrypt_json(value: Any) -> str:
     return fernet().encrypt(json.dumps(value, ensure_ascii=False).encode("utf-8")).decode("ascii")
 
 
-class Unreadable(Exception):
-    """The stored value was encrypted with a key that is no longer configured."""
+# The old name, kept for imports that use it.
+Unreadable = UnreadableIdentityData
 
 
 def decrypt_json(token: str) -> Any:
     try:
         return json.loads(fernet().decrypt(token.encode("ascii")))
     except (InvalidToken, ValueError) as err:
-        raise Unreadable("Identity data was encrypted with a key that is not configured.") from err
+        raise UnreadableIdentityData("Identity data was encrypted with a key that is not configured.") from err
 
 
 def rotate(token: str) -> str:
@@ -77,7 +74,7 @@ def rotate(token: str) -> str:
     try:
         return fernet().rotate(token.encode("ascii")).decode("ascii")
     except InvalidToken as err:
-        raise Unreadable("Identity data was encrypted with a key that is not configured.") from err
+        raise UnreadableIdentityData("Identity data was encrypted with a key that is not configured.") from err
 
 
 @receiver(setting_changed)

@@ -1,19 +1,79 @@
-"""Errors raised by django-ekyc.
+"""Every error django-ekyc raises, in one module.
 
-Provider errors form one tree under :class:`EkycError`, keyed by the provider's
-``Code`` so that callers can catch by meaning (bad request, throttled, not
-completed yet, provider fault, transport) without string matching. A setup
-mistake is not a provider error: :class:`EkycConfigurationError` derives from
-Django's ``ImproperlyConfigured`` so no ``except EkycError`` can swallow it.
+Three families, kept apart on purpose:
+
+- **Provider errors** form one tree under :class:`EkycError`, keyed by the provider's ``Code`` so that callers
+  can catch by meaning (bad request, throttled, not completed yet, provider fault, transport) without string
+  matching. Raised by the client.
+- **Verification errors** under :class:`VerificationError` are what the flow (``django_ekyc.services``)
+  reports to its callers (views, API, admin, commands): the transaction is unknown, a callback token does not
+  match, or a provider call failed *and the transaction was updated accordingly*.
+- **Setup and input errors**: :class:`EkycConfigurationError` derives from Django's ``ImproperlyConfigured``
+  so that no ``except EkycError`` can swallow it; :class:`InvalidInput` (a start request's field) derives from
+  ``ValueError``; :class:`UnreadableIdentityData` marks data encrypted under a key that is gone.
+
+``MalformedAuthorization`` stays defined in :mod:`django_ekyc.signing` (pure standard library) and is
+re-exported here. The DRF answer classes (``django_ekyc.api.errors``) are HTTP responses, not errors of the app.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ImproperlyConfigured
+
+from django_ekyc.signing import MalformedAuthorization
+
+if TYPE_CHECKING:
+    from django_ekyc.models import KycTransaction
+
+__all__ = [
+    "ERROR_CLASSES",
+    "CallbackTokenMismatch",
+    "EkycAuthError",
+    "EkycBadRequest",
+    "EkycConfigurationError",
+    "EkycDeletionRefused",
+    "EkycError",
+    "EkycMalformedResponse",
+    "EkycNotCompleted",
+    "EkycProviderError",
+    "EkycRateLimited",
+    "EkycThrottled",
+    "EkycTimeout",
+    "EkycTransportError",
+    "InvalidInput",
+    "MalformedAuthorization",
+    "ProviderCallFailed",
+    "TransactionNotFound",
+    "UnreadableIdentityData",
+    "VerificationError",
+    "error_class_for",
+]
+
+
+# -- setup and input ---------------------------------------------------------------------------------------
 
 
 class EkycConfigurationError(ImproperlyConfigured):
     """``settings.EKYC`` (or the arguments given to the client) cannot work."""
+
+
+class InvalidInput(ValueError):
+    """One field of a start request is unacceptable; ``code`` is stable, ``message`` is for people."""
+
+    def __init__(self, field: str, code: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+        self.message = message
+
+
+class UnreadableIdentityData(Exception):
+    """Stored identity data was encrypted with a key that is no longer configured."""
+
+
+# -- the provider's answers ------------------------------------------------------------------------------
 
 
 class EkycError(Exception):
@@ -70,6 +130,10 @@ class EkycThrottled(EkycError):
     def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.retry_after = retry_after
+
+
+class EkycRateLimited(EkycThrottled):
+    """This site's own limit: no slot within the allowed wait. Nothing was sent."""
 
 
 class EkycDeletionRefused(EkycError):
@@ -143,3 +207,28 @@ def error_class_for(code: str | None, status: int | None) -> type[EkycError]:
         return EkycBadRequest
     # 5xx, or a 200 whose Code is not Success: the provider did not do its part.
     return EkycProviderError
+
+
+# -- what the verification flow reports ------------------------------------------------------------------
+
+
+class VerificationError(Exception):
+    """Base of the errors the verification flow reports to its callers (views, API, admin, commands)."""
+
+
+class ProviderCallFailed(VerificationError):
+    """A provider call failed; the transaction, already updated and with the call in its history, and the
+    provider error are attached."""
+
+    def __init__(self, kyc_transaction: KycTransaction, error: EkycError) -> None:
+        super().__init__(str(error))
+        self.transaction = kyc_transaction
+        self.error = error
+
+
+class TransactionNotFound(VerificationError):
+    """No transaction matches the token or id given."""
+
+
+class CallbackTokenMismatch(VerificationError):
+    """A callback's token does not match the transaction's."""

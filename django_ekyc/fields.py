@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db import models
 
-from django_ekyc.crypto import Unreadable, decrypt_json, encrypt_json
+from django_ekyc.crypto import decrypt_json, encrypt_json
+from django_ekyc.exceptions import UnreadableIdentityData
 
 
 class Ciphertext:
@@ -31,7 +32,7 @@ class EncryptedJSONField(models.TextField):  # type: ignore[type-arg]
             return None
         try:
             return decrypt_json(value)
-        except Unreadable:
+        except UnreadableIdentityData:
             return Ciphertext(value)
 
     def to_python(self, value: Any) -> Any:

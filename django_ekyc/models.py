@@ -9,13 +9,32 @@ through :mod:`django_ekyc.services` only, never through ``save()`` from a view.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from django_ekyc.fields import EncryptedJSONField
+from django_ekyc.fields import Ciphertext, EncryptedJSONField
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "IMAGE_FIELDS",
+    "TERMINAL_STATUSES",
+    "EventKind",
+    "EventSource",
+    "KycTransaction",
+    "KycTransactionEvent",
+    "KycTransactionQuerySet",
+    "Status",
+]
+
+# Fields of the Ext* results that carry images (base64); kept only with STORE_IMAGES, never shown.
+IMAGE_FIELDS = frozenset({"idImage", "idBackImage", "faceImg", "faceImage", "docVideo", "video"})
 
 
 class Status(models.TextChoices):
@@ -36,12 +55,30 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+User = AbstractBaseUser | AnonymousUser
+
+
 class KycTransactionQuerySet(models.QuerySet["KycTransaction"]):
-    def for_user(self, user: Any) -> KycTransactionQuerySet:
-        return self.filter(user=user)
+    def for_user(self, user: User) -> KycTransactionQuerySet:
+        """The user's own transactions (none for an anonymous user)."""
+        pk = user.pk
+        return self.none() if pk is None else self.filter(user_id=pk)
 
     def waiting(self) -> KycTransactionQuerySet:
         return self.filter(status=Status.INITIALIZED)
+
+    def passed(self, *, max_age: timedelta | None = None) -> KycTransactionQuerySet:
+        """Passed verifications, completed within ``max_age`` if given."""
+        rows = self.filter(status=Status.PASSED)
+        if max_age is not None:
+            rows = rows.filter(completed_at__gte=timezone.now() - max_age)
+        return rows
+
+    def latest_passed(self, user: User, *, max_age: timedelta | None = None) -> KycTransaction | None:
+        """The user's most recent passed verification (within ``max_age``), or None; anonymous users have none."""
+        if not getattr(user, "is_authenticated", False):
+            return None
+        return self.for_user(user).passed(max_age=max_age).order_by("-completed_at", "-id").first()
 
 
 class KycTransaction(models.Model):
@@ -112,6 +149,66 @@ class KycTransaction(models.Model):
 
         return str(ekyc_settings.DOC_TYPES.get(self.doc_type, self.doc_type))
 
+    # -- what adopters read of the result (identity data: handle as such) ----------------------------------
+
+    @property
+    def result_unreadable(self) -> bool:
+        """The stored result is encrypted with a key that is no longer configured."""
+        return isinstance(self.result, Ciphertext)
+
+    def result_part(self, name: str) -> Mapping[str, Any]:
+        """One parsed part of the result (``ext_id_info``, ``ext_face_info``...); empty when absent or unreadable."""
+        if not isinstance(self.result, Mapping):
+            return {}
+        part = self.result.get(name) or {}
+        return part if isinstance(part, Mapping) else {}
+
+    @property
+    def ocr_fields(self) -> dict[str, Any]:
+        """The fields read from the document (name, number, dates...): personal data."""
+        fields = self.result_part("ext_id_info").get("ocrIdInfo") or {}
+        return dict(fields) if isinstance(fields, Mapping) else {}
+
+    @property
+    def document_checks(self) -> dict[str, Any]:
+        """Whether the document was read (``ocrIdPassed``) and judged genuine (``spoofResult``: Y means spoof)."""
+        id_info = self.result_part("ext_id_info")
+        spoof = id_info.get("spoofInfo") or {}
+        checks = {"ocrIdPassed": id_info.get("ocrIdPassed"), "spoofResult": spoof.get("spoofResult")}
+        return {key: value for key, value in checks.items() if value is not None}
+
+    @property
+    def spoof_detected(self) -> bool | None:
+        """True when the document failed anti-counterfeiting; None when it was not checked."""
+        result = self.document_checks.get("spoofResult")
+        return None if result is None else str(result).upper() == "Y"
+
+    @property
+    def face_checks(self) -> dict[str, Any]:
+        """Face comparison and liveness (``facePassed``, ``faceComparisonScore``, ``faceAttack``...), no images."""
+        return {key: value for key, value in self.result_part("ext_face_info").items() if key not in IMAGE_FIELDS}
+
+    @property
+    def face_score(self) -> float | None:
+        """The face comparison score (0-100), or None."""
+        try:
+            return float(self.face_checks["faceComparisonScore"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+class EventSource(models.TextChoices):
+    """What caused a provider call or a state change."""
+
+    API = "api", _("API (the user's frontend)")
+    REFRESH = "refresh", _("Refresh (site code)")
+    RETURN = "return", _("Return page")
+    CALLBACK = "callback", _("Provider callback")
+    SYNC = "sync", _("Background sync")
+    EXPIRY = "expiry", _("Expiry")
+    RETENTION = "retention", _("Retention")
+    ADMIN = "admin", _("Staff (admin)")
+
 
 class EventKind(models.TextChoices):
     PROVIDER_CALL = "provider_call", _("Provider call")
@@ -126,8 +223,7 @@ class KycTransactionEvent(models.Model):
     transaction = models.ForeignKey(KycTransaction, on_delete=models.CASCADE, related_name="events")
     created_at = models.DateTimeField(_("at"), auto_now_add=True)
     kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
-    # What caused it: api, return, callback, refresh, admin, expiry...
-    source = models.CharField(_("source"), max_length=16)
+    source = models.CharField(_("source"), max_length=16, choices=EventSource.choices)
     action = models.CharField(_("provider action"), max_length=32, blank=True)
     from_status = models.CharField(_("from"), max_length=16, blank=True)
     to_status = models.CharField(_("to"), max_length=16, blank=True)

@@ -18,13 +18,11 @@ from collections.abc import Callable
 
 from django.core.cache import caches
 
-from django_ekyc.exceptions import EkycThrottled
+from django_ekyc.exceptions import EkycRateLimited
+
+__all__ = ["CacheRateLimiter", "EkycRateLimited"]
 
 KEY_PREFIX = "django_ekyc:ratelimit"
-
-
-class EkycRateLimited(EkycThrottled):
-    """This site's own limit: no slot within the allowed wait. Nothing was sent."""
 
 
 class CacheRateLimiter:

@@ -17,6 +17,22 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django_ekyc.conf import ekyc_settings
+from django_ekyc.exceptions import InvalidInput
+
+__all__ = [
+    "CHOICE_OPTIONS",
+    "JSON_OPTIONS",
+    "OPTION_NAMES",
+    "PRESENTATION_OPTIONS",
+    "InvalidInput",
+    "has_unsafe_text",
+    "json_problem",
+    "loads_json",
+    "validate_doc_type",
+    "validate_meta_info",
+    "validate_options",
+    "validate_scene_code",
+]
 
 SCENE_CODE_RE = re.compile(r"[A-Za-z0-9_]{1,10}")
 # NUL and lone surrogates: no database column can hold them (PostgreSQL refuses both).
@@ -41,16 +57,6 @@ OPTION_NAMES = frozenset(CHOICE_OPTIONS) | frozenset(JSON_OPTIONS)
 # Options that change only how the provider's pages look, never how hard they check. Every other option
 # (an album upload, an editable OCR result, a weaker liveness model or threshold...) is a security decision.
 PRESENTATION_OPTIONS = frozenset({"language_config", "style_config", "show_guide_page", "show_ocr_result"})
-
-
-class InvalidInput(ValueError):
-    """One field of a start request is unacceptable."""
-
-    def __init__(self, field: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
-        self.message = message
 
 
 def has_unsafe_text(value: str) -> bool:
@@ -112,7 +118,7 @@ def validate_meta_info(value: Any) -> str:
         raise InvalidInput("meta_info", "required", "meta_info is required: send JSON.stringify(getMetaInfo()).")
     if not isinstance(value, str):
         raise InvalidInput("meta_info", "meta_info_invalid", "meta_info must be the JSON string from getMetaInfo().")
-    limit = int(ekyc_settings.META_INFO_MAX_LENGTH)
+    limit = ekyc_settings.META_INFO_MAX_LENGTH
     if len(value) > limit:
         raise InvalidInput("meta_info", "meta_info_too_long", f"meta_info is longer than {limit} characters.")
     _check_text("meta_info", value)
@@ -174,7 +180,7 @@ def _validate_json_option(name: str, value: Any) -> str:
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     else:
         text = value
-    limit = int(ekyc_settings.JSON_OPTION_MAX_LENGTH)
+    limit = ekyc_settings.JSON_OPTION_MAX_LENGTH
     if len(text) > limit:
         raise InvalidInput("options", "option_too_long", f"options.{name} is longer than {limit} characters.")
     if not isinstance(_json_or_none(text), dict):

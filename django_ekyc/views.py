@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from django_ekyc import services
 from django_ekyc.conf import ekyc_settings
+from django_ekyc.exceptions import CallbackTokenMismatch, ProviderCallFailed, TransactionNotFound
 from django_ekyc.models import KycTransaction
 from django_ekyc.results import TRANSACTION_ID_RE
 
@@ -50,9 +51,9 @@ CALLBACK_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 def return_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if not RETURN_TOKEN_RE.fullmatch(token):
-            raise services.UnknownTransaction("Not a return token.")
+            raise TransactionNotFound("Not a return token.")
         kyc = services.handle_return(token)
-    except services.UnknownTransaction:
+    except TransactionNotFound:
         return render(request, "django_ekyc/result.html", {"transaction": None}, status=404)
     except (OperationalError, InterfaceError):
         logger.error("database unavailable on an eKYC return")
@@ -80,13 +81,13 @@ def callback_view(request: HttpRequest) -> HttpResponse:
         # Nothing is lost: the provider calls again on a non-2xx answer, and sync catches up otherwise.
         logger.error("database unavailable on an eKYC callback")
         return JsonResponse({"code": "database_unavailable", "detail": "Try again later."}, status=503)
-    except services.UnknownTransaction:
+    except TransactionNotFound:
         return JsonResponse({"code": "unknown_transaction", "detail": "Unknown transactionId."}, status=404)
-    except services.CallbackRejected:
+    except CallbackTokenMismatch:
         return JsonResponse(
             {"code": "invalid_callback_token", "detail": "The callback token is not valid."}, status=403
         )
-    except services.ProviderFailure as failure:
+    except ProviderCallFailed as failure:
         # Not confirmed yet: a non-2xx answer lets the provider call again.
         code = failure.error.code or type(failure.error).__name__
         return JsonResponse({"code": "provider_unavailable", "detail": f"Result not confirmed ({code})."}, status=503)

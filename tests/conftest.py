@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from django_ekyc.client import EkycClient, reset_client
-from django_ekyc.testing import RunningSimulator
+
+if TYPE_CHECKING:  # imported by pytest as a plugin below, not here (it would then not be assertion-rewritten)
+    from django_ekyc.testing import RunningSimulator
+
+# The simulator fixtures (ekyc_simulator, ekyc_sim), loaded here as adopters load them, so that coverage,
+# which starts with the session, measures the module too.
+pytest_plugins = ["django_ekyc.testing"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -136,3 +136,55 @@ def test_production_settings_pass_check_deploy(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {"RATE_LIMIT": "8"},
+        {"TIMEOUT": "10"},
+        {"STORE_IMAGES": "yes"},
+        {"MAX_RETRIES": True},
+        {"SYNC_INTERVAL": None},
+        {"ACCOUNTS": ["brand"]},
+        {"FRONTEND_OPTIONS": 3},
+        {"PUBLIC_BASE_URL": 443},
+    ],
+)
+def test_settings_of_the_wrong_type(wrong):
+    with override_settings(DEBUG=True, EKYC={**GOOD, **wrong}):
+        messages = check_settings()
+    assert [str(message.id) for message in messages] == ["django_ekyc.E009"]
+    [name] = wrong
+    assert name in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    ("accounts", "expected"),
+    [
+        ({"brand": {"ACCESS_KEY_ID": "a", "ACCESS_KEY_SECRET": "b", "ENDPOINT": "https://x.example"}}, []),
+        ({"brand": {"ACCESS_KEY_ID": "a"}}, ["django_ekyc.E010"]),
+        ({"brand": "LTAI-key"}, ["django_ekyc.E010"]),
+        ({"brand": {"ACCESS_KEY_ID": "a", "ACCESS_KEY_SECRET": "b", "REGION_TYPO": "x"}}, ["django_ekyc.E010"]),
+        ({"brand": {"ACCESS_KEY_ID": "a", "ACCESS_KEY_SECRET": "b", "RATE_LIMIT_GROUP": 5}}, ["django_ekyc.E010"]),
+        ({"": {"ACCESS_KEY_ID": "a", "ACCESS_KEY_SECRET": "b"}}, ["django_ekyc.E010"]),
+    ],
+)
+def test_the_shape_of_accounts(accounts, expected):
+    with override_settings(DEBUG=True, EKYC={**GOOD, "ACCOUNTS": accounts}):
+        assert [str(message.id) for message in check_settings()] == expected
+
+
+@pytest.mark.parametrize(
+    ("resolver", "expected"),
+    [
+        (None, []),
+        ("django_ekyc.services.resolve_account", []),
+        ("no_such_module.resolver", ["django_ekyc.E011"]),
+        ("django_ekyc.services.no_such_function", ["django_ekyc.E011"]),
+        ("django_ekyc.services.CLAIM_LEASE", ["django_ekyc.E011"]),  # imports, but is not callable
+    ],
+)
+def test_the_account_resolver_imports(resolver, expected):
+    with override_settings(DEBUG=True, EKYC={**GOOD, "ACCOUNT_RESOLVER": resolver}):
+        assert [str(message.id) for message in check_settings()] == expected

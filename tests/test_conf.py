@@ -53,7 +53,7 @@ def test_a_non_dict_is_refused():
 
 def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError):
-        _ = EkycSettings(DEFAULTS).NOT_A_SETTING
+        _ = EkycSettings(DEFAULTS).NOT_A_SETTING  # type: ignore[attr-defined]
 
 
 def test_configuration_errors_are_not_provider_errors():
@@ -63,3 +63,19 @@ def test_configuration_errors_are_not_provider_errors():
 
     assert issubclass(EkycConfigurationError, ImproperlyConfigured)
     assert not issubclass(EkycConfigurationError, EkycError)
+
+
+def test_settings_are_typed_and_a_wrong_type_is_a_configuration_error():
+    with override_settings(EKYC={"RATE_LIMIT": 10, "TIMEOUT": 4, "ENCRYPTION_KEYS": "one-key", "SYNC_INTERVAL": 30}):
+        assert ekyc_settings.RATE_LIMIT == 10
+        assert ekyc_settings.TIMEOUT == 4.0
+        assert ekyc_settings.ENCRYPTION_KEYS == ("one-key",)  # a single key is accepted as a string
+        assert isinstance(ekyc_settings.SYNC_INTERVAL, float)
+    with override_settings(EKYC={"RATE_LIMIT": "10"}), pytest.raises(EkycConfigurationError, match="RATE_LIMIT"):
+        _ = ekyc_settings.RATE_LIMIT
+
+
+def test_every_setting_is_documented():
+    for name, setting in EkycSettings.declared().items():
+        assert setting.doc and setting.name == name
+    assert set(DEFAULTS) == set(EkycSettings.declared())

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from django_ekyc import services
 from django_ekyc.models import EventKind, KycTransaction, Status
+from django_ekyc.services import ledger
 
 from .conftest import META_INFO
 
@@ -135,14 +136,14 @@ def test_check_result_faults_on_callback(client, api, simulator, name):
 
 
 def test_a_database_error_mid_start_leaves_no_half_written_transaction(user, simulator, monkeypatch):
-    real_event = services._event
+    real_event = ledger.record_event
 
     def failing_event(kyc, kind, source, started=None, **fields):
         if kind == EventKind.STATE_CHANGE:
             raise DatabaseError("disk full")
         return real_event(kyc, kind, source, started, **fields)
 
-    monkeypatch.setattr(services, "_event", failing_event)
+    monkeypatch.setattr(ledger, "record_event", failing_event)
     with pytest.raises(DatabaseError):
         services.start_verification(
             user=user,
@@ -159,7 +160,7 @@ def test_a_database_error_mid_start_leaves_no_half_written_transaction(user, sim
     # and the expiry job closes such an attempt
     kyc.created_at = kyc.created_at.replace(year=kyc.created_at.year - 1)
     kyc.save(update_fields=["created_at"])
-    monkeypatch.setattr(services, "_event", real_event)
+    monkeypatch.setattr(ledger, "record_event", real_event)
     assert services.expire_stale() == 1
     kyc.refresh_from_db()
     assert (kyc.status, kyc.error_code) == (Status.ERROR, "abandoned")

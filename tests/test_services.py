@@ -10,7 +10,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from django_ekyc import services
-from django_ekyc.models import EventKind, KycTransaction, Status
+from django_ekyc.models import EventKind, EventSource, KycTransaction, Status
+from django_ekyc.services import ledger
 from django_ekyc.validation import InvalidInput
 
 from .conftest import META_INFO
@@ -223,7 +224,7 @@ def test_terminal_states_never_move(start, simulator):
     kyc = start().transaction
     simulator.control.complete(kyc.transaction_id, "pass")
     kyc = services.refresh(kyc)
-    moved = services._transition(kyc, Status.EXPIRED, "test")[1]
+    moved = ledger.transition(kyc, Status.EXPIRED, EventSource.EXPIRY)[1]
     assert not moved
     kyc.refresh_from_db()
     assert kyc.status == Status.PASSED

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from django_ekyc import services
 from django_ekyc.models import KycTransaction, Status
+from django_ekyc.services import ledger
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,10 +76,10 @@ def test_a_claimed_transaction_is_not_claimed_again(start, simulator):
     start()
     due_now()
     now = timezone.now()
-    first = services._claim_due(10, now)
+    first = ledger.claim_due(10, now, services.CLAIM_LEASE)
     assert len(first) == 1
-    assert services._claim_due(10, now) == []  # leased to the first claimer
-    assert len(services._claim_due(10, now + services.CLAIM_LEASE + timedelta(seconds=1))) == 1
+    assert ledger.claim_due(10, now, services.CLAIM_LEASE) == []  # leased to the first claimer
+    assert len(ledger.claim_due(10, now + services.CLAIM_LEASE + timedelta(seconds=1), services.CLAIM_LEASE)) == 1
 
 
 def test_batch_size_bounds_a_pass(start, simulator):

@@ -28,19 +28,29 @@ from django_ekyc.exceptions import (
     EkycTransportError,
 )
 
+__all__ = [
+    "DatabaseUnavailable",
+    "RequestTooLarge",
+    "UpstreamFailed",
+    "UpstreamUnavailable",
+    "as_api_exception",
+    "ekyc_exception_handler",
+    "provider_exception",
+]
+
 logger = logging.getLogger("django_ekyc.api")
 
 
-class ProviderUnavailable(exceptions.APIException):
-    """Try again later: the provider is throttling, unreachable or temporarily down."""
+class UpstreamUnavailable(exceptions.APIException):
+    """The answer when the provider is throttling, unreachable or temporarily down: try again later (503)."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = _("The identity verification service is unavailable; try again shortly.")
     default_code = "provider_unavailable"
 
 
-class ProviderFailed(exceptions.APIException):
-    """The provider refused or failed the request; retrying as-is will not help."""
+class UpstreamFailed(exceptions.APIException):
+    """The answer when the provider refused or failed the request: retrying as-is will not help (502)."""
 
     status_code = status.HTTP_502_BAD_GATEWAY
     default_detail = _("The identity verification service could not process the request.")
@@ -56,16 +66,16 @@ class RequestTooLarge(exceptions.APIException):
 def provider_exception(error: EkycError) -> exceptions.APIException:
     """Map a provider failure to the API's answer and stable code."""
     if isinstance(error, EkycThrottled):
-        return ProviderUnavailable(code="provider_throttled")
+        return UpstreamUnavailable(code="provider_throttled")
     if isinstance(error, EkycTransportError):
-        return ProviderUnavailable(code="provider_unreachable")
+        return UpstreamUnavailable(code="provider_unreachable")
     if isinstance(error, EkycProviderError) and (error.code == "ServiceUnavailable" or error.status == 503):
-        return ProviderUnavailable(code="provider_unavailable")
+        return UpstreamUnavailable(code="provider_unavailable")
     if isinstance(error, EkycAuthError):
-        return ProviderFailed(code="provider_auth_failed")
+        return UpstreamFailed(code="provider_auth_failed")
     if isinstance(error, EkycBadRequest):
-        return ProviderFailed(code="provider_rejected")
-    return ProviderFailed(code="provider_error")
+        return UpstreamFailed(code="provider_rejected")
+    return UpstreamFailed(code="provider_error")
 
 
 def _field_errors(detail: Any) -> dict[str, list[dict[str, str]]]:

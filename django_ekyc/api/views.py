@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -20,10 +21,19 @@ from django_ekyc.api.schema import list_schema, read_schema, refresh_schema, sta
 from django_ekyc.api.serializers import KycTransactionSerializer, StartVerificationSerializer
 from django_ekyc.api.throttling import RefreshThrottle, StartVerificationThrottle
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.models import KycTransaction
+from django_ekyc.exceptions import ProviderCallFailed
+from django_ekyc.models import EventSource, KycTransaction
 
 
-def _provider_error(failure: services.ProviderFailure) -> Exception:
+def signed_in_user(request: Request) -> AbstractBaseUser:
+    """The request's user, which ``IsAuthenticated`` has already required to be signed in."""
+    user = request.user
+    if not isinstance(user, AbstractBaseUser):
+        raise NotAuthenticated()
+    return user
+
+
+def _provider_error(failure: ProviderCallFailed) -> Exception:
     error = provider_exception(failure.error)
     error.extra = {  # type: ignore[attr-defined]
         "provider_code": failure.error.code,
@@ -46,6 +56,7 @@ class KycTransactionViewSet(
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+    in_ekyc_schema = True  # the OpenAPI schema describes this API only
 
     def get_queryset(self) -> Any:
         # Another user's transaction is simply not there: 404, never 403.
@@ -73,18 +84,19 @@ class KycTransactionViewSet(
     @start_schema
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Refuse a large body before DRF reads and parses it.
-        if int(request.META.get("CONTENT_LENGTH") or 0) > int(ekyc_settings.MAX_REQUEST_BYTES):
+        if int(request.META.get("CONTENT_LENGTH") or 0) > ekyc_settings.MAX_REQUEST_BYTES:
             raise RequestTooLarge()
         form = StartVerificationSerializer(data=request.data)
         form.is_valid(raise_exception=True)
+        user = signed_in_user(request)
         try:
             started = services.start_verification(
-                user=request.user,
+                user=user,
                 build_url=services.absolute_url_builder(request),
-                account=services.resolve_account(request, request.user),
+                account=services.resolve_account(request, user),
                 **form.validated_data,
             )
-        except services.ProviderFailure as failure:
+        except ProviderCallFailed as failure:
             raise _provider_error(failure) from failure
         data = {**KycTransactionSerializer(started.transaction).data, "transaction_url": started.transaction_url}
         return Response(data, status=status.HTTP_201_CREATED)
@@ -94,8 +106,8 @@ class KycTransactionViewSet(
     def refresh(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         kyc = self.get_object()
         try:
-            kyc = services.refresh(kyc, source="api")
-        except services.ProviderFailure as failure:
+            kyc = services.refresh(kyc, source=EventSource.API)
+        except ProviderCallFailed as failure:
             raise _provider_error(failure) from failure
         return Response(KycTransactionSerializer(kyc).data)
 

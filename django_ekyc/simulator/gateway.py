@@ -7,23 +7,19 @@ once the signature is good so that nobody can burn another caller's nonces.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django_ekyc import signing
+from django_ekyc.simulator.errors import SimulatedApiError
 from django_ekyc.simulator.state import CLOCK_SKEW_SECONDS, SimulatorState
 
 API_VERSION = "2022-08-09"
-ACTIONS = frozenset({"Initialize", "CheckResult", "DeleteVerifyResult"})
 
 
-class GatewayError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class GatewayError(SimulatedApiError):
+    """The gateway refuses the request before any operation sees it."""
 
 
 @dataclass(frozen=True)
@@ -98,11 +94,12 @@ def authenticate(request: IncomingRequest, state: SimulatorState, now: float) ->
     return auth.access_key_id
 
 
-def resolve_action(headers: Mapping[str, str]) -> str:
+def resolve_action(headers: Mapping[str, str], actions: Collection[str]) -> str:
+    """The requested action, which must be one of ``actions`` at the supported API version."""
     version = headers.get("x-acs-version", "")
     if version != API_VERSION:
         raise GatewayError(400, "InvalidVersion", f"Specified parameter Version is not valid: {version!r}.")
     action = headers.get("x-acs-action", "")
-    if action not in ACTIONS:
+    if action not in actions:
         raise GatewayError(404, "InvalidAction.NotFound", f"Specified api is not found: {action!r}.")
     return action

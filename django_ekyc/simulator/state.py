@@ -1,7 +1,9 @@
 """What the simulator remembers: accounts, transactions, nonces, faults and calls.
 
-Everything lives in memory behind one lock; a simulator is a test and demo
-tool, restarted freely, and ``/_sim/reset`` forgets all but the accounts.
+Everything lives in memory behind one lock, and only this module takes it:
+other modules go through :class:`SimulatorState`'s methods, each of which is
+atomic. A simulator is a test and demo tool, restarted freely, and
+``/_sim/reset`` forgets all but the accounts.
 """
 
 from __future__ import annotations
@@ -9,22 +11,16 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from django_ekyc.simulator.faults import Fault
 
 # A signed request is valid this long either side of the server's clock; a
 # nonce must be remembered at least twice as long to catch every replay.
 CLOCK_SKEW_SECONDS = 15 * 60
 NONCE_TTL_SECONDS = 2 * CLOCK_SKEW_SECONDS
-
-FAULT_KINDS = frozenset({"throttle", "internal_error", "unavailable", "slow", "malformed", "drop", "error"})
-FAULT_ACTIONS = frozenset({"Initialize", "CheckResult", "DeleteVerifyResult", "*"})
-
-
-def new_request_id() -> str:
-    return str(uuid.uuid4()).upper()
 
 
 def new_transaction_id() -> str:
@@ -53,26 +49,6 @@ class SimTransaction:
     @property
     def finished(self) -> bool:
         return self.outcome is not None
-
-
-@dataclass
-class Fault:
-    """An injected failure: ``count`` more matching calls get it (-1: until reset)."""
-
-    action: str
-    fault: str
-    count: int = 1
-    delay_ms: int = 0
-    retry_after: int = 1
-    code: str | None = None
-    status: int | None = None
-    message: str | None = None
-
-    def matches(self, action: str) -> bool:
-        return self.count != 0 and self.action in ("*", action)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in self.__dict__.items() if value is not None}
 
 
 @dataclass
@@ -109,14 +85,7 @@ class SimulatorState:
             self.nonces[nonce] = now
             return True
 
-    def take_fault(self, action: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.matches(action):
-                    if fault.count > 0:
-                        fault.count -= 1
-                    return fault
-        return None
+    # -- transactions ------------------------------------------------------------------
 
     def add_transaction(self, params: Mapping[str, str]) -> SimTransaction:
         tx = SimTransaction(
@@ -136,7 +105,91 @@ class SimulatorState:
             self.pages[tx.page_token] = tx.transaction_id
         return tx
 
+    def get_transaction(self, transaction_id: str) -> SimTransaction | None:
+        with self.lock:
+            return self.transactions.get(transaction_id)
+
+    def transaction_id_for_page(self, page_token: str) -> str:
+        """The TransactionId a hosted-page token belongs to; empty when unknown."""
+        with self.lock:
+            return self.pages.get(page_token, "")
+
+    def forget_transaction(self, transaction_id: str) -> bool:
+        """Drop a transaction as the provider does after 30 days; False when unknown."""
+        with self.lock:
+            return self.transactions.pop(transaction_id, None) is not None
+
+    def open_page(self, page_token: str) -> tuple[SimTransaction | None, bool]:
+        """The transaction behind a page token (None: unknown), and whether this call opened
+        its page: a page opens once, and never after the flow ended."""
+        with self.lock:
+            tx = self.transactions.get(self.pages.get(page_token, ""))
+            if tx is None or tx.page_opened or tx.finished:
+                return tx, False
+            tx.page_opened = True
+            return tx, True
+
+    def finish(self, transaction_id: str, outcome: str) -> tuple[SimTransaction | None, bool]:
+        """End a transaction's flow with an outcome: the transaction (None: unknown), and
+        whether this call ended it (False: it had already ended)."""
+        with self.lock:
+            tx = self.transactions.get(transaction_id)
+            if tx is None or tx.finished:
+                return tx, False
+            tx.outcome, tx.completed_at, tx.page_opened = outcome, time.time(), True
+            return tx, True
+
+    def mark_result_fetched(self, tx: SimTransaction) -> None:
+        with self.lock:
+            tx.result_fetched = True
+
+    def delete_result(
+        self, transaction_id: str, *, images_only: bool, only_if_fetched: bool
+    ) -> tuple[SimTransaction | None, bool]:
+        """Delete a transaction's images, or the whole record: the transaction (None: unknown),
+        and whether anything was deleted (False: ``only_if_fetched`` and not fetched yet)."""
+        with self.lock:
+            tx = self.transactions.get(transaction_id)
+            if tx is None or (only_if_fetched and not tx.result_fetched):
+                return tx, False
+            if images_only:
+                tx.images_deleted = True
+            else:
+                del self.transactions[transaction_id]
+            return tx, True
+
+    # -- faults ------------------------------------------------------------------------
+
+    def add_fault(self, fault: Fault) -> None:
+        with self.lock:
+            self.faults.append(fault)
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.faults.clear()
+
+    def list_faults(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [fault.as_dict() for fault in self.faults]
+
+    def take_fault(self, action: str) -> Fault | None:
+        """The first fault matching an action, counting this call against it."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.matches(action):
+                    if fault.count > 0:
+                        fault.count -= 1
+                    return fault
+        return None
+
+    # -- calls -------------------------------------------------------------------------
+
     def record(self, call: dict[str, Any], generation: int) -> None:
+        """Keep a call, unless the state was reset since the call began (``generation``)."""
         with self.lock:
             if generation == self.generation:
                 self.calls.append(call)
+
+    def list_calls(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.calls)

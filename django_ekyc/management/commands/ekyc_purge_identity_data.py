@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from django_ekyc import services
 from django_ekyc.conf import ekyc_settings
+from django_ekyc.exceptions import ProviderCallFailed
 from django_ekyc.models import KycTransaction
 
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
     def _purge(self, kyc: KycTransaction, delete_at_provider: bool) -> bool:
         try:
             services.purge_identity_data(kyc, delete_at_provider=delete_at_provider)
-        except services.ProviderFailure as failure:
+        except ProviderCallFailed as failure:
             self.stderr.write(f"{kyc.public_id}: purged here, provider deletion failed ({failure.error.code}).")
             return False
         return True

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
-from django_ekyc.crypto import Unreadable, rotate
+from django_ekyc.crypto import rotate
+from django_ekyc.exceptions import UnreadableIdentityData
 from django_ekyc.fields import Ciphertext
 from django_ekyc.models import KycTransaction
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         for pk, token in rows.values_list("pk", "token").iterator():
             try:
                 new_token = rotate(token)
-            except Unreadable:
+            except UnreadableIdentityData:
                 unreadable += 1
                 continue
             # Only if unchanged meanwhile (a purge may have run).

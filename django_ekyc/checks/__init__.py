@@ -1,0 +1,43 @@
+"""System checks (``manage.py check``) with stable ids.
+
+- ``django_ekyc.E001``: no AccessKey, or a placeholder one, outside DEBUG.
+- ``django_ekyc.W002``: the endpoint is not https (credentials and identity data would travel in clear).
+- ``django_ekyc.W003``: outside DEBUG, the endpoint points at this machine, as a simulator does.
+- ``django_ekyc.E004``: outside DEBUG, no ``ENCRYPTION_KEYS`` (identity data would be encrypted with a key
+  derived from SECRET_KEY); ``django_ekyc.W004`` in DEBUG. ``django_ekyc.E005``: a key is not a Fernet key.
+- ``django_ekyc.E006``: ``settings.EKYC`` itself is invalid (not a dict, unknown keys).
+- ``django_ekyc.W007``: outside DEBUG, the provider rate limit or the start/refresh throttles count in a
+  per-process cache (local memory, dummy): each process, worker or host would have its own budget.
+- ``django_ekyc.E008``: ``FRONTEND_OPTIONS`` names an option that is not a presentation option (a security
+  parameter such as ``security_level`` must never be left to the browser), or one that does not exist.
+- ``django_ekyc.E009``: a setting has the wrong type (``RATE_LIMIT = "8"``, ``TIMEOUT = "10"``...).
+- ``django_ekyc.E010``: an entry of ``ACCOUNTS`` has the wrong shape.
+- ``django_ekyc.E011``: ``ACCOUNT_RESOLVER`` does not import, or is not callable.
+
+Each group lives in its own module; a wrong type (E009) stops the other checks, which read typed values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.checks import CheckMessage, Error, register
+
+from django_ekyc.checks import accounts, identity, limits, provider
+from django_ekyc.conf import ekyc_settings
+from django_ekyc.exceptions import EkycConfigurationError
+
+__all__ = ["check_settings"]
+
+GROUPS = (provider, identity, limits, accounts)
+
+
+@register("django_ekyc")
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    try:
+        problems = ekyc_settings.problems()
+    except EkycConfigurationError as err:
+        return [Error(str(err), id="django_ekyc.E006")]
+    if problems:
+        return [Error(problem, id="django_ekyc.E009") for problem in problems]
+    return [message for group in GROUPS for message in group.check(ekyc_settings)]

@@ -1,0 +1,56 @@
+"""Checks of the credentials and the endpoint: E001, W002, W003."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning
+
+from django_ekyc.conf import EkycSettings
+
+PLACEHOLDERS = ("", "changeme", "your-access-key-id", "youraccesskeyid", "demo-access-key-id", "xxx")
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "0.0.0.0")  # noqa: S104 - compared, not bound
+
+
+def check(ekyc: EkycSettings) -> list[CheckMessage]:
+    return [*_credentials(ekyc.ACCESS_KEY_ID, ekyc.ACCESS_KEY_SECRET), *_endpoint(ekyc.ENDPOINT)]
+
+
+def _credentials(key_id: str, secret: str) -> list[CheckMessage]:
+    if settings.DEBUG:
+        return []
+    if key_id.strip().lower() in PLACEHOLDERS or secret.strip().lower() in (
+        *PLACEHOLDERS,
+        "demo-access-key-secret",
+    ):
+        return [
+            Error(
+                "EKYC ACCESS_KEY_ID / ACCESS_KEY_SECRET are missing or placeholders.",
+                hint="Set the AccessKey of a RAM user with AliyunAntCloudAuthFullAccess (from the environment).",
+                id="django_ekyc.E001",
+            )
+        ]
+    return []
+
+
+def _endpoint(endpoint: str) -> list[CheckMessage]:
+    parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
+    messages: list[CheckMessage] = []
+    local = (parts.hostname or "") in LOOPBACK
+    if parts.scheme != "https" and not (settings.DEBUG and local):
+        messages.append(
+            Warning(
+                f"EKYC ENDPOINT {endpoint!r} is not https: signed requests and identity data would travel in clear.",
+                id="django_ekyc.W002",
+            )
+        )
+    if local and not settings.DEBUG:
+        messages.append(
+            Warning(
+                "EKYC ENDPOINT points at this machine, like the simulator, while DEBUG is off.",
+                hint="Use https://cloudauth-intl.cn-hongkong.aliyuncs.com (the default) in production.",
+                id="django_ekyc.W003",
+            )
+        )
+    return messages

@@ -1,0 +1,63 @@
+"""The one place the client reads ``settings.EKYC``: the options of a client for an account.
+
+Accounts: ``""`` is the top-level credentials; other names come from ``ACCOUNTS``, each with its own
+credentials and optionally its own ``ENDPOINT``, ``PRODUCT_CODE`` and ``RATE_LIMIT_GROUP`` (accounts that are
+RAM users of one Alibaba account share the provider's quota, so they share a rate limit group).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django_ekyc.conf import ekyc_settings
+from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.ratelimit import CacheRateLimiter
+
+__all__ = ["account_config", "client_options"]
+
+
+def account_config(account: str = "") -> dict[str, Any]:
+    """The credentials and options of ``account``: "" is the top-level settings, others come from ACCOUNTS."""
+    if not account:
+        return {"ACCESS_KEY_ID": ekyc_settings.ACCESS_KEY_ID, "ACCESS_KEY_SECRET": ekyc_settings.ACCESS_KEY_SECRET}
+    accounts = ekyc_settings.ACCOUNTS
+    if account not in accounts:
+        raise EkycConfigurationError(f"Unknown eKYC account {account!r}: add it to EKYC['ACCOUNTS'].")
+    return dict(accounts[account])
+
+
+def client_options(account: str = "") -> dict[str, Any]:
+    """Keyword arguments for ``EkycClient`` built from settings for ``account``."""
+    config = account_config(account)
+    if not config.get("ACCESS_KEY_ID") or not config.get("ACCESS_KEY_SECRET"):
+        raise EkycConfigurationError(
+            "settings.EKYC needs ACCESS_KEY_ID and ACCESS_KEY_SECRET (a RAM user's AccessKey)."
+        )
+    return {
+        "access_key_id": config["ACCESS_KEY_ID"],
+        "access_key_secret": config["ACCESS_KEY_SECRET"],
+        "endpoint": config.get("ENDPOINT", ekyc_settings.ENDPOINT),
+        "timeout": ekyc_settings.TIMEOUT,
+        "max_retries": ekyc_settings.MAX_RETRIES,
+        "retry_backoff": ekyc_settings.RETRY_BACKOFF,
+        "retry_max_wait": ekyc_settings.RETRY_MAX_WAIT,
+        "pool_maxsize": ekyc_settings.POOL_MAXSIZE,
+        "product_code": config.get("PRODUCT_CODE", ekyc_settings.PRODUCT_CODE),
+        "initialize_defaults": ekyc_settings.INITIALIZE_DEFAULTS,
+        "rate_limiter": rate_limiter(str(config.get("RATE_LIMIT_GROUP") or account or "default")),
+        "account": account,
+    }
+
+
+def rate_limiter(group: str) -> Callable[[str], None] | None:
+    """The site-wide limiter of a rate limit group, or None when ``RATE_LIMIT`` is off."""
+    rate = ekyc_settings.RATE_LIMIT
+    if not rate:
+        return None
+    return CacheRateLimiter(
+        rate=rate,
+        group=group,
+        max_wait=ekyc_settings.RATE_LIMIT_MAX_WAIT,
+        cache_alias=ekyc_settings.RATE_LIMIT_CACHE,
+    )

@@ -1,0 +1,252 @@
+"""``EkycClient``: the provider's operations, each one a call through the transport and the retry policy.
+
+One client owns one pooled ``requests.Session`` (through its :class:`~django_ekyc.client.transport.Transport`)
+and is safe to share between threads: build it once per process (:func:`~django_ekyc.client.get_client`)
+rather than per call, so a threaded server keeps one warm connection per thread instead of paying a TLS
+handshake for every verification.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+
+from django_ekyc.client.configured import client_options
+from django_ekyc.client.retry import RetryPolicy
+from django_ekyc.client.transport import Timeout, Transport
+from django_ekyc.conf import DEFAULT_ENDPOINT
+from django_ekyc.exceptions import EkycError
+from django_ekyc.results import DeletionResult, InitializeResult, VerificationResult
+
+__all__ = ["EkycClient", "JsonConfig", "json_config"]
+
+logger = logging.getLogger("django_ekyc.client")
+
+JsonConfig = str | Mapping[str, Any] | None
+
+
+def json_config(value: JsonConfig) -> str | None:
+    """``LanguageConfig`` and ``StyleConfig`` are JSON strings; accept a dict too."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class EkycClient:
+    """A signed client for the ``Initialize``, ``CheckResult`` and ``DeleteVerifyResult`` operations."""
+
+    def __init__(
+        self,
+        *,
+        access_key_id: str,
+        access_key_secret: str,
+        endpoint: str = DEFAULT_ENDPOINT,
+        timeout: Timeout = (3.05, 10.0),
+        max_retries: int = 2,
+        retry_backoff: float = 0.25,
+        retry_max_wait: float = 5.0,
+        pool_maxsize: int = 32,
+        product_code: str = "eKYC",
+        initialize_defaults: Mapping[str, str] | None = None,
+        security_token: str | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rate_limiter: Callable[[str], None] | None = None,
+        account: str = "",
+    ) -> None:
+        self.retry = RetryPolicy(max_retries, retry_backoff, retry_max_wait)
+        self.transport = Transport(
+            access_key_id=access_key_id,
+            access_key_secret=access_key_secret,
+            endpoint=endpoint,
+            timeout=timeout,
+            security_token=security_token,
+            session=session,
+            pool_maxsize=pool_maxsize,
+        )
+        self.product_code = product_code
+        self.initialize_defaults = dict(initialize_defaults or {})
+        self.rate_limiter = rate_limiter
+        self.account = account
+        self._sleep = sleep
+
+    @classmethod
+    def from_settings(cls, account: str = "", **overrides: Any) -> EkycClient:
+        """Build a client from ``settings.EKYC`` (for ``account``, one of ``ACCOUNTS``); keyword arguments win."""
+        return cls(**{**client_options(account), **overrides})
+
+    # What callers and tests read of the transport and the policy.
+    access_key_id = property(lambda self: self.transport.access_key_id)
+    base_url = property(lambda self: self.transport.base_url)
+    host = property(lambda self: self.transport.host)
+    timeout = property(lambda self: self.transport.timeout)
+    session = property(lambda self: self.transport.session)
+    max_retries = property(lambda self: self.retry.max_retries)
+
+    def __repr__(self) -> str:
+        return f"<EkycClient {self.base_url} access_key_id={self.access_key_id!r}>"
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def __enter__(self) -> EkycClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- operations -----------------------------------------------------------------------------------------
+
+    def initialize(
+        self,
+        *,
+        merchant_biz_id: str,
+        merchant_user_id: str,
+        meta_info: str,
+        doc_type: str,
+        return_url: str,
+        product_code: str | None = None,
+        scene_code: str | None = None,
+        id_spoof: str | None = None,
+        authorize: str | None = None,
+        security_level: str | None = None,
+        id_threshold: str | None = None,
+        model: str | None = None,
+        doc_video: str | None = None,
+        show_album_icon: str | None = None,
+        show_ocr_result: str | None = None,
+        language_config: JsonConfig = None,
+        style_config: JsonConfig = None,
+        callback_url: str | None = None,
+        callback_token: str | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> InitializeResult:
+        """Open a verification and get its ``TransactionId`` and single-use ``TransactionUrl``.
+
+        Named arguments cover the documented parameters; ``extra`` passes any
+        other provider parameter (``ShowGuidePage``, ``Pages``...) unchanged.
+        Settings' ``INITIALIZE_DEFAULTS`` apply first, then ``extra``, then the
+        named arguments. Never sent twice once it may have reached the provider:
+        it may already have opened (and billed) the transaction.
+        """
+        required = {
+            "MerchantBizId": merchant_biz_id,
+            "MerchantUserId": merchant_user_id,
+            "MetaInfo": meta_info,
+            "DocType": doc_type,
+            "ReturnUrl": return_url,
+        }
+        _require(required)
+        named = {
+            **required,
+            "ProductCode": product_code or self.product_code,
+            "SceneCode": scene_code,
+            "IdSpoof": id_spoof,
+            "Authorize": authorize,
+            "SecurityLevel": security_level,
+            "IdThreshold": id_threshold,
+            "Model": model,
+            "DocVideo": doc_video,
+            # The seed spells it "ShowBlbumIcon"; the API and SDK use ShowAlbumIcon.
+            "ShowAlbumIcon": show_album_icon,
+            "ShowOcrResult": show_ocr_result,
+            "LanguageConfig": json_config(language_config),
+            "StyleConfig": json_config(style_config),
+            "CallbackUrl": callback_url,
+            "CallbackToken": callback_token,
+        }
+        params = {**self.initialize_defaults, **(extra or {})}
+        params.update({name: value for name, value in named.items() if value is not None})
+        body = self.call("Initialize", params, idempotent=False)
+        try:
+            return InitializeResult.from_response(body)
+        except (KeyError, TypeError, AttributeError, ValueError) as err:
+            raise self.transport.malformed("Initialize", body, "no usable Result.TransactionId") from err
+
+    def check_result(
+        self,
+        *,
+        merchant_biz_id: str,
+        transaction_id: str,
+        is_return_image: bool = False,
+        extra: Mapping[str, str] | None = None,
+    ) -> VerificationResult:
+        """Fetch a verification's outcome.
+
+        Raises :class:`~django_ekyc.exceptions.EkycNotCompleted` while the user
+        has not finished. Read-only, so every transport failure is retried.
+        """
+        _require({"MerchantBizId": merchant_biz_id, "TransactionId": transaction_id})
+        params = {
+            **(extra or {}),
+            "MerchantBizId": merchant_biz_id,
+            "TransactionId": transaction_id,
+            "IsReturnImage": "Y" if is_return_image else "N",
+        }
+        body = self.call("CheckResult", params, idempotent=True)
+        if not isinstance(body.get("Result"), Mapping):
+            raise self.transport.malformed("CheckResult", body, "no Result")
+        return VerificationResult.from_response(body)
+
+    def delete_verify_result(
+        self,
+        *,
+        transaction_id: str,
+        delete_type: str,
+        delete_after_query: str = "Y",
+        extra: Mapping[str, str] | None = None,
+    ) -> DeletionResult:
+        """Ask the provider to delete its copy of a verification now, not after its 30 days.
+
+        ``delete_type`` picks what goes: ``Img`` (the images) or ``Text`` (everything else); both
+        parameters are required by the provider. ``delete_after_query="Y"`` makes the provider refuse
+        (``DeleteResult=N``) unless the result was fetched with CheckResult first, so nothing is deleted
+        before it was read; ``N`` deletes regardless. Check :attr:`DeletionResult.deleted`: the provider
+        answers ``Success`` with ``DeleteResult=N`` when it did not delete. Safe to retry.
+        """
+        _require({"TransactionId": transaction_id, "DeleteType": delete_type, "DeleteAfterQuery": delete_after_query})
+        params = {
+            **(extra or {}),
+            "TransactionId": transaction_id,
+            "DeleteType": delete_type,
+            "DeleteAfterQuery": delete_after_query,
+        }
+        body = self.call("DeleteVerifyResult", params, idempotent=True)
+        if not isinstance(body.get("Result"), Mapping):
+            raise self.transport.malformed("DeleteVerifyResult", body, "no Result")
+        return DeletionResult.from_response(body)
+
+    # -- one operation, with the site's rate limit and the retry policy ----------------------------------
+
+    def call(self, action: str, params: Mapping[str, str], *, idempotent: bool) -> dict[str, Any]:
+        """Send one operation, retrying only failures that are safe to retry."""
+        attempt = 0
+        while True:
+            try:
+                if self.rate_limiter is not None:
+                    self.rate_limiter(action)  # every attempt counts against the account's limit
+                return self.transport.send(action, params)
+            except EkycError as err:
+                delay = self.retry.delay(err, attempt, idempotent=idempotent)
+                if delay is None:
+                    raise
+                logger.warning(
+                    "eKYC %s attempt %d failed (%s); retrying in %.2fs",
+                    action,
+                    attempt + 1,
+                    err.code or type(err).__name__,
+                    delay,
+                )
+                self._sleep(delay)
+                attempt += 1
+
+
+def _require(params: Mapping[str, str | None]) -> None:
+    missing = [name for name, value in params.items() if value is None or str(value).strip() == ""]
+    if missing:
+        raise ValueError(f"Required parameter(s) missing: {', '.join(missing)}")

@@ -1,0 +1,255 @@
+"""One signed request to ``cloudauth-intl`` and its answer: sign, send, parse, map errors, scrub the secret.
+
+The transport owns the pooled ``requests.Session`` and the credentials; it knows nothing of operations or
+retries. Every failure leaves it as a typed :class:`~django_ekyc.exceptions.EkycError` raised ``from`` the
+cause, with the AccessKey secret scrubbed from any text the provider echoed back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+
+from django_ekyc import __version__
+from django_ekyc.exceptions import (
+    EkycConfigurationError,
+    EkycError,
+    EkycMalformedResponse,
+    EkycThrottled,
+    EkycTimeout,
+    EkycTransportError,
+    error_class_for,
+)
+from django_ekyc.signing import canonical_query_string, sign_request
+
+__all__ = ["API_VERSION", "USER_AGENT", "Transport", "normalize_timeout", "split_endpoint"]
+
+logger = logging.getLogger("django_ekyc.client")
+
+API_VERSION = "2022-08-09"
+USER_AGENT = f"django-ekyc/{__version__} python-requests/{requests.__version__}"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+MAX_MESSAGE_LENGTH = 500
+
+Timeout = float | tuple[float, float]
+
+
+class _Secret:
+    """Holds the AccessKey secret so that no ``repr``, log or traceback shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'********'"
+
+    __str__ = __repr__
+
+
+class _NoCookies(DefaultCookiePolicy):
+    """The API sets no cookies we need; refusing them keeps the shared session stateless."""
+
+    def set_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+
+def normalize_timeout(value: Any) -> tuple[float, float]:
+    """Accept a number or a ``(connect, read)`` pair, as ``requests`` does."""
+    pair = (value, value) if isinstance(value, int | float) else tuple(value or ())
+    if len(pair) != 2 or not all(isinstance(v, int | float) and v > 0 for v in pair):
+        raise EkycConfigurationError("TIMEOUT must be a positive number or a (connect, read) pair.")
+    return float(pair[0]), float(pair[1])
+
+
+def split_endpoint(endpoint: str) -> tuple[str, str]:
+    """Return ``(base_url, host)``; the host is exactly what we sign and send."""
+    if "://" not in endpoint:
+        endpoint = f"https://{endpoint}"
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EkycConfigurationError(f"ENDPOINT must be an http(s) URL, not {endpoint!r}.")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise EkycConfigurationError("ENDPOINT must be a base URL without a path or query.")
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname if parts.port in (None, default_port) else f"{parts.hostname}:{parts.port}"
+    if ":" in parts.hostname:  # IPv6 literal
+        host = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port not in (None, default_port) else "")
+    return f"{parts.scheme}://{host}", host
+
+
+def utc_timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_session(pool_maxsize: int) -> requests.Session:
+    session = requests.Session()
+    # Retries are ours (signed anew each time); urllib3 must not replay a request with a used nonce.
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.cookies.set_policy(_NoCookies())
+    return session
+
+
+class Transport:
+    """Signs and sends one operation over a pooled session; parses the answer or raises a typed error."""
+
+    def __init__(
+        self,
+        *,
+        access_key_id: str,
+        access_key_secret: str,
+        endpoint: str,
+        timeout: Timeout,
+        security_token: str | None = None,
+        session: requests.Session | None = None,
+        pool_maxsize: int = 32,
+    ) -> None:
+        if not access_key_id or not access_key_secret:
+            raise EkycConfigurationError("An AccessKey ID and secret are required.")
+        self.access_key_id = access_key_id
+        self._secret = _Secret(access_key_secret)
+        self._security_token = _Secret(security_token) if security_token else None
+        self.base_url, self.host = split_endpoint(endpoint)
+        self.timeout = normalize_timeout(timeout)
+        self.session = session or new_session(pool_maxsize)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def send(self, action: str, form: Mapping[str, str]) -> dict[str, Any]:
+        """One attempt: the signed POST, then the parsed answer, or a typed error."""
+        body = canonical_query_string({k: str(v) for k, v in form.items()}).encode("utf-8")
+        headers = self._signed_headers(action, body)
+        started = time.monotonic()
+        try:
+            response = self.session.post(f"{self.base_url}/", data=body, headers=headers, timeout=self.timeout)
+        except requests.ConnectTimeout as err:
+            raise self._transport_error(EkycTimeout, action, "connect timed out", sent=False) from err
+        except requests.Timeout as err:
+            raise self._transport_error(EkycTimeout, action, "no answer within the read timeout", sent=True) from err
+        except requests.RequestException as err:
+            reason = f"connection failed ({type(err).__name__})"
+            raise self._transport_error(EkycTransportError, action, reason, sent=not _never_connected(err)) from err
+        return self._parse(action, response, (time.monotonic() - started) * 1000)
+
+    def malformed(self, action: str, body: Mapping[str, Any], what: str) -> EkycMalformedResponse:
+        return EkycMalformedResponse(
+            f"The provider's answer has {what}.",
+            action=action,
+            status=200,
+            code=str(body.get("Code") or "") or None,
+            request_id=str(body.get("RequestId") or "") or None,
+        )
+
+    def _signed_headers(self, action: str, body: bytes) -> dict[str, str]:
+        headers = {
+            "host": self.host,
+            "content-type": FORM_CONTENT_TYPE,
+            "x-acs-action": action,
+            "x-acs-version": API_VERSION,
+            "x-acs-date": utc_timestamp(),
+            "x-acs-signature-nonce": uuid.uuid4().hex,
+        }
+        if self._security_token:
+            headers["x-acs-security-token"] = self._security_token.reveal()
+        signed = sign_request(
+            access_key_id=self.access_key_id,
+            access_key_secret=self._secret.reveal(),
+            method="POST",
+            path="/",
+            query={},
+            headers=headers,
+            body=body,
+        )
+        return {**signed, "user-agent": USER_AGENT, "accept": "application/json"}
+
+    def _parse(self, action: str, response: requests.Response, elapsed_ms: float) -> dict[str, Any]:
+        header_request_id = response.headers.get("x-acs-request-id")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            logger.warning("eKYC %s answered HTTP %s with a non-JSON body", action, response.status_code)
+            cls = EkycMalformedResponse if response.status_code < 500 else error_class_for(None, response.status_code)
+            raise cls(
+                "The provider's answer is not a JSON object.",
+                action=action,
+                status=response.status_code,
+                request_id=header_request_id,
+            )
+        code = body.get("Code") or body.get("code")
+        request_id = body.get("RequestId") or header_request_id
+        logger.info(
+            "eKYC %s -> HTTP %s %s in %.0f ms [RequestId %s]",
+            action,
+            response.status_code,
+            code,
+            elapsed_ms,
+            request_id,
+        )
+        if response.status_code == 200 and str(code).lower() == "success":
+            return body
+        raise self._provider_error(action, response, body, code, request_id)
+
+    def _provider_error(
+        self, action: str, response: requests.Response, body: Mapping[str, Any], code: Any, request_id: Any
+    ) -> EkycError:
+        cls = error_class_for(str(code) if code else None, response.status_code)
+        message = self._scrub(str(body.get("Message") or body.get("message") or ""))
+        kwargs: dict[str, Any] = {
+            "action": action,
+            "status": response.status_code,
+            "code": str(code) if code else None,
+            "request_id": str(request_id) if request_id else None,
+        }
+        if issubclass(cls, EkycThrottled):
+            kwargs["retry_after"] = _retry_after(response.headers.get("x-acs-retry-after"))
+        return cls(message, **kwargs)
+
+    def _transport_error(self, cls: type[EkycTransportError], action: str, reason: str, *, sent: bool) -> EkycError:
+        return cls(f"{reason} calling {self.host}", action=action, request_sent=sent)
+
+    def _scrub(self, text: str) -> str:
+        """Provider messages are copied into exceptions: never let the secret ride along."""
+        secret = self._secret.reveal()
+        if secret and secret in text:
+            text = text.replace(secret, "[redacted]")
+        return text[:MAX_MESSAGE_LENGTH]
+
+
+def _never_connected(err: requests.RequestException) -> bool:
+    """True when the connection could not even be opened, so nothing was sent."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, NewConnectionError):
+            return True
+        seen = getattr(seen, "reason", None) or (
+            seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        )
+    return False
+
+
+def _retry_after(value: str | None) -> float | None:
+    """``x-acs-retry-after`` in seconds; absent, unparsable or non-positive means unknown."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and seconds > 0 else None

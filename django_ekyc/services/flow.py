@@ -1,0 +1,259 @@
+"""The verification flow: start a verification, then learn its outcome from the provider (refresh, the
+return page, the callback). Every write goes through :mod:`~django_ekyc.services.ledger`."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.module_loading import import_string
+
+from django_ekyc import signals
+from django_ekyc.client import EkycClient, get_client
+from django_ekyc.conf import ekyc_settings
+from django_ekyc.exceptions import (
+    CallbackTokenMismatch,
+    EkycError,
+    EkycNotCompleted,
+    ProviderCallFailed,
+    TransactionNotFound,
+)
+from django_ekyc.models import EventSource, KycTransaction, KycTransactionEvent, Status
+from django_ekyc.results import VerificationResult
+from django_ekyc.services import ledger
+from django_ekyc.services.identity import stored_result
+from django_ekyc.validation import validate_doc_type, validate_meta_info, validate_options, validate_scene_code
+
+__all__ = [
+    "GATED_SOURCES",
+    "Started",
+    "absolute_url_builder",
+    "handle_callback",
+    "handle_return",
+    "hash_token",
+    "merchant_user_id_for",
+    "refresh",
+    "resolve_account",
+    "start_verification",
+]
+
+logger = logging.getLogger("django_ekyc.services")
+
+# Checks a person prompts (the refresh endpoint, the return page) are gated per transaction; the provider's
+# callback, sync and staff are not: they are rare, and each one may be the one that completes it.
+GATED_SOURCES = frozenset({EventSource.API, EventSource.RETURN})
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class Started:
+    """A started verification. ``transaction_url`` is single-use and not stored: hand it over once."""
+
+    transaction: KycTransaction
+    transaction_url: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def merchant_user_id_for(user: AbstractBaseUser) -> str:
+    """A keyed hash of the user's id: stable per user, meaningless to the provider."""
+    key = ekyc_settings.MERCHANT_USER_ID_KEY or f"django_ekyc.merchant_user_id:{settings.SECRET_KEY}"
+    return hmac.new(key.encode(), f"{user._meta.label_lower}:{user.pk}".encode(), hashlib.sha256).hexdigest()
+
+
+def absolute_url_builder(request: HttpRequest) -> Callable[[str], str]:
+    """Build absolute URLs from ``PUBLIC_BASE_URL`` or else from the (ALLOWED_HOSTS-checked) request."""
+    base = ekyc_settings.PUBLIC_BASE_URL
+    if base:
+        return lambda path: base.rstrip("/") + path
+    return lambda path: str(request.build_absolute_uri(path))
+
+
+def resolve_account(request: HttpRequest, user: AbstractBaseUser) -> str:
+    """The account a new verification uses: ``ACCOUNT_RESOLVER(request, user)``, or "" (the default)."""
+    resolver = ekyc_settings.ACCOUNT_RESOLVER
+    if not resolver:
+        return ""
+    function = import_string(resolver) if isinstance(resolver, str) else resolver
+    return str(function(request, user) or "")
+
+
+def _callback_url(build_url: Callable[[str], str]) -> str | None:
+    """The provider only calls https URLs; loopback http is kept for the simulator."""
+    if not ekyc_settings.CALLBACK_ENABLED:
+        return None
+    url = build_url(reverse("django_ekyc:callback"))
+    if url.startswith("https://") or (urlsplit(url).hostname or "") in LOOPBACK_HOSTS:
+        return url
+    return None
+
+
+def start_verification(
+    *,
+    user: AbstractBaseUser,
+    doc_type: str,
+    meta_info: str,
+    build_url: Callable[[str], str],
+    scene_code: str = "",
+    options: Mapping[str, Any] | None = None,
+    source: EventSource | str = EventSource.API,
+    client: EkycClient | None = None,
+    account: str = "",
+) -> Started:
+    """Validate, save the attempt, call Initialize, and record the outcome.
+
+    Raises :class:`~django_ekyc.exceptions.InvalidInput` before anything is saved or sent, and
+    :class:`~django_ekyc.exceptions.ProviderCallFailed` (with the transaction, now in ``error``) when the
+    provider refuses or cannot be reached.
+    """
+    doc_type = validate_doc_type(doc_type)
+    meta_info = validate_meta_info(meta_info)
+    scene_code = validate_scene_code(scene_code)
+    params = validate_options(options)
+    return_token, callback_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    client = client or get_client(account)  # an unknown account fails here, before anything is saved
+    kyc = ledger.open_attempt(
+        user=user,
+        account=account,
+        merchant_biz_id=uuid.uuid4().hex,
+        merchant_user_id=merchant_user_id_for(user),
+        doc_type=doc_type,
+        scene_code=scene_code,
+        options=params,
+        return_token_hash=hash_token(return_token),
+        callback_token_hash=hash_token(callback_token),
+    )
+    callback_url = _callback_url(build_url)
+    try:
+        started, record = ledger.recorded_call(
+            kyc,
+            "Initialize",
+            source,
+            lambda: client.initialize(
+                merchant_biz_id=kyc.merchant_biz_id,
+                merchant_user_id=kyc.merchant_user_id,
+                meta_info=meta_info,
+                doc_type=doc_type,
+                return_url=build_url(reverse("django_ekyc:return", args=[return_token])),
+                scene_code=scene_code or None,
+                callback_url=callback_url,
+                callback_token=callback_token if callback_url else None,
+                extra=params,
+            ),
+        )
+    except EkycError as err:
+        kyc, _ = ledger.transition(
+            kyc, Status.ERROR, source, error_code=ledger.code_of(err), error_message=err.message[:500]
+        )
+        raise ProviderCallFailed(kyc, err) from err
+    first_check = timezone.now() + timedelta(seconds=ekyc_settings.SYNC_INTERVAL)
+    kyc, changed = ledger.transition(
+        kyc, Status.INITIALIZED, source, record=record, transaction_id=started.transaction_id, next_check_at=first_check
+    )
+    if changed:
+        ledger.send_on_commit(signals.verification_started, kyc)
+    return Started(kyc, started.transaction_url)
+
+
+def refresh(
+    kyc: KycTransaction, *, source: EventSource | str = EventSource.REFRESH, client: EkycClient | None = None
+) -> KycTransaction:
+    """Ask the provider (CheckResult, with the stored ids) and apply its answer once.
+
+    A transaction that is final, or not yet initialized, is returned as it is; so is one whose user
+    prompted a check less than ``REFRESH_MIN_INTERVAL`` seconds after the last one (no call, no history
+    row), so that nobody can spend the site's provider quota by hammering one transaction.
+    ``ProcessNotCompleted`` leaves it waiting; ``TransactionIdInvalid`` expires it (the provider no longer
+    knows it). Other failures raise :class:`~django_ekyc.exceptions.ProviderCallFailed` and leave the state.
+    """
+    kyc.refresh_from_db()
+    if kyc.status != Status.INITIALIZED or not kyc.transaction_id:
+        return kyc
+    gate = ekyc_settings.REFRESH_MIN_INTERVAL if source in GATED_SOURCES else 0
+    if not ledger.take_check_slot(kyc, min_interval=gate):
+        return kyc
+    client = client or get_client(kyc.account)
+    try:
+        result, record = ledger.recorded_call(
+            kyc,
+            "CheckResult",
+            source,
+            lambda: client.check_result(
+                merchant_biz_id=kyc.merchant_biz_id,
+                transaction_id=str(kyc.transaction_id),
+                is_return_image=ekyc_settings.STORE_IMAGES,
+            ),
+        )
+    except EkycNotCompleted:
+        return kyc
+    except EkycError as err:
+        if err.code == "TransactionIdInvalid":
+            kyc, _ = ledger.transition(
+                kyc, Status.EXPIRED, source, error_code=err.code, error_message=err.message[:500]
+            )
+            return kyc
+        raise ProviderCallFailed(kyc, err) from err
+    return _complete(kyc, result, source, record)
+
+
+def _complete(
+    kyc: KycTransaction, result: VerificationResult, source: EventSource | str, record: KycTransactionEvent
+) -> KycTransaction:
+    kyc, changed = ledger.transition(
+        kyc,
+        Status.PASSED if result.passed else Status.FAILED,
+        source,
+        record=record,
+        passed=result.passed,
+        sub_code=result.sub_code or "",
+        result=stored_result(result),
+    )
+    if changed:
+        ledger.send_on_commit(signals.verification_completed, kyc, passed=result.passed)
+    return kyc
+
+
+def handle_return(token: str) -> KycTransaction:
+    """The user is back from the hosted page: look the outcome up with the provider, never in the URL.
+
+    A provider failure is logged and swallowed: the landing then shows the
+    transaction as still being checked, and a callback or refresh finishes it.
+    """
+    kyc = KycTransaction.objects.filter(return_token_hash=hash_token(token)).first()
+    if kyc is None:
+        raise TransactionNotFound("No verification matches this return link.")
+    try:
+        return refresh(kyc, source=EventSource.RETURN)
+    except ProviderCallFailed as failure:
+        logger.warning("eKYC result for %s not available on return: %s", kyc.public_id, failure.error.code)
+        return failure.transaction
+
+
+def handle_callback(transaction_id: str, token: str) -> KycTransaction:
+    """The provider says a verification ended: check its token, then confirm with CheckResult.
+
+    The callback's own ``passed`` is not trusted either; it only prompts a refresh.
+    """
+    kyc = KycTransaction.objects.filter(transaction_id=transaction_id).first() if transaction_id else None
+    if kyc is None:
+        raise TransactionNotFound("No verification has this transaction id.")
+    if not token or not constant_time_compare(hash_token(token), kyc.callback_token_hash):
+        logger.warning("eKYC callback for %s refused: wrong token", kyc.public_id)
+        raise CallbackTokenMismatch("The callback token does not match.")
+    return refresh(kyc, source=EventSource.CALLBACK)

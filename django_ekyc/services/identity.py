@@ -1,0 +1,53 @@
+"""What is kept of a provider's result: every part of it, images only where the site asked for them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django_ekyc.conf import ekyc_settings
+from django_ekyc.models import IMAGE_FIELDS
+from django_ekyc.results import VerificationResult
+
+__all__ = ["IMAGE_FIELDS", "is_image_field", "stored_result"]
+
+IMAGE_SUFFIXES = ("image", "img", "picture", "video", "base64", "imageurl", "videourl")
+
+
+def stored_result(result: VerificationResult) -> dict[str, Any]:
+    """The parsed result as stored: every ``Ext*`` object and ``EkycResult``, images removed unless
+    ``STORE_IMAGES`` (at any depth: a face picture may sit inside a nested object)."""
+    parts = {
+        "ext_id_info": result.ext_id_info,
+        "ext_face_info": result.ext_face_info,
+        "ext_basic_info": result.ext_basic_info,
+        "ext_risk_info": result.ext_risk_info,
+        "ext_info": result.ext_info,
+        "ext_source_info": result.ext_source_info,
+        "ekyc_result": result.ekyc_result,
+    }
+    keep_images = ekyc_settings.STORE_IMAGES
+    return {name: _without_images(value, keep_images) for name, value in parts.items() if value}
+
+
+def is_image_field(key: str) -> bool:
+    return key in IMAGE_FIELDS or key.lower().endswith(IMAGE_SUFFIXES)
+
+
+def _without_images(value: Any, keep_images: bool = False) -> Any:
+    if keep_images:
+        return _plain(value)
+    if isinstance(value, Mapping):
+        return {key: _without_images(item) for key, item in value.items() if not is_image_field(str(key))}
+    if isinstance(value, list | tuple):
+        return [_without_images(item) for item in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Read-only mappings from the parsed answer, as plain JSON-serialisable values."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value

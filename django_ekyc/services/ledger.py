@@ -1,0 +1,230 @@
+"""The state ledger: the only code that writes a ``KycTransaction`` or its history.
+
+Provider calls happen outside any lock (they can take seconds); each result is then applied with a
+conditional UPDATE that only moves the row from the one state it may come from, so a return, a callback and
+a refresh racing for the same transaction complete it exactly once, and each signal is sent once, after the
+commit. Every provider call and every state change leaves a ``KycTransactionEvent``; provider strings are cut
+to their columns so that no answer can cost an attempt its history.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from django.db import DatabaseError, models, transaction
+from django.db.models import Q
+from django.dispatch import Signal
+from django.utils import timezone
+
+from django_ekyc.exceptions import EkycError
+from django_ekyc.models import (
+    ALLOWED_TRANSITIONS,
+    TERMINAL_STATUSES,
+    EventKind,
+    EventSource,
+    KycTransaction,
+    KycTransactionEvent,
+    Status,
+)
+
+__all__ = [
+    "claim_due",
+    "code_of",
+    "fit_columns",
+    "mark_deleted_at_provider",
+    "open_attempt",
+    "purge_result",
+    "record_event",
+    "recorded_call",
+    "schedule_check",
+    "send_on_commit",
+    "take_check_slot",
+    "transition",
+]
+
+logger = logging.getLogger("django_ekyc.services")
+
+T = TypeVar("T")
+MESSAGE_LENGTH = 500
+
+
+def open_attempt(**fields: Any) -> KycTransaction:
+    """Save a new attempt, before the provider is called, so that no request can lose it."""
+    return KycTransaction.objects.create(**fields)
+
+
+def code_of(err: EkycError) -> str:
+    """The provider's code, or the kind of failure when there was no answer."""
+    return err.code or type(err).__name__
+
+
+def recorded_call(
+    kyc: KycTransaction, action: str, source: EventSource | str, call: Callable[[], T]
+) -> tuple[T, KycTransactionEvent]:
+    """Run one provider call. A failure is recorded at once; a success is returned with its
+    history row unsaved, for the caller to write in the same commit as the state change it causes."""
+    started = time.monotonic()
+    try:
+        result = call()
+    except EkycError as err:
+        outcome = {"code": code_of(err), "http_status": err.status, "request_id": err.request_id or ""}
+        record_event(
+            kyc,
+            EventKind.PROVIDER_CALL,
+            source,
+            started,
+            action=action,
+            message=err.message[:MESSAGE_LENGTH],
+            **outcome,
+        )
+        raise
+    values = {"source": source, "action": action, "request_id": getattr(result, "request_id", "")}
+    record = KycTransactionEvent(
+        transaction_id=kyc.pk,
+        kind=EventKind.PROVIDER_CALL,
+        code="Success",
+        http_status=200,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        **fit_columns(KycTransactionEvent, values),
+    )
+    return result, record
+
+
+def record_event(
+    kyc: KycTransaction, kind: str, source: EventSource | str, started: float | None = None, **fields: Any
+) -> None:
+    duration = None if started is None else int((time.monotonic() - started) * 1000)
+    values = fit_columns(KycTransactionEvent, {"kind": kind, "source": source, **fields})
+    KycTransactionEvent.objects.create(transaction_id=kyc.pk, duration_ms=duration, **values)
+
+
+def transition(
+    kyc: KycTransaction,
+    to_status: str,
+    source: EventSource | str,
+    *,
+    record: KycTransactionEvent | None = None,
+    **fields: Any,
+) -> tuple[KycTransaction, bool]:
+    """Move to ``to_status`` if the move is allowed; return (the row, moved?).
+
+    The move is one conditional ``UPDATE ... WHERE status = <the only state it may come from>``:
+    the database locks the row and re-checks the condition, so of several racing callers exactly
+    one moves it, and a terminal state never moves again. ``record`` (the provider call that led
+    here) is written in the same commit; if that commit fails, it is still written on its own.
+    """
+    try:
+        with transaction.atomic():
+            if record is not None:
+                record.save()
+            moved = _move(kyc, to_status, source, fields)
+    except DatabaseError:
+        if record is not None:
+            _save_alone(record)
+        raise
+    if not moved:
+        kyc.refresh_from_db()
+    return kyc, moved
+
+
+def _move(kyc: KycTransaction, to_status: str, source: EventSource | str, fields: dict[str, Any]) -> bool:
+    [from_status] = [state for state, targets in ALLOWED_TRANSITIONS.items() if to_status in targets]
+    now = timezone.now()
+    values = {**fit_columns(KycTransaction, fields), "status": to_status, "updated_at": now}
+    if to_status in TERMINAL_STATUSES:
+        values["completed_at"] = now
+    if not KycTransaction.objects.filter(pk=kyc.pk, status=from_status).update(**values):
+        return False
+    for name, value in values.items():
+        setattr(kyc, name, value)
+    code = fields.get("error_code") or fields.get("sub_code") or ""
+    record_event(kyc, EventKind.STATE_CHANGE, source, from_status=from_status, to_status=to_status, code=code)
+    return True
+
+
+def _save_alone(record: KycTransactionEvent) -> None:
+    """Keep the provider call on record even when the state change that follows it failed."""
+    record.pk = None
+    try:
+        with transaction.atomic():
+            record.save()
+    except DatabaseError:
+        logger.exception("could not record a provider call for transaction %s", record.transaction_id)
+
+
+def send_on_commit(signal: Signal, kyc: KycTransaction, **kwargs: Any) -> None:
+    """Send once the caller's transaction commits; never, if it rolls back."""
+    transaction.on_commit(lambda: signal.send(sender=KycTransaction, transaction=kyc, **kwargs))
+
+
+def take_check_slot(kyc: KycTransaction, *, min_interval: float) -> bool:
+    """Note that the provider is being asked now; with ``min_interval``, only if nobody asked within it.
+
+    One conditional UPDATE: of any number of concurrent requests, in any process, one wins the slot.
+    """
+    now = timezone.now()
+    rows = KycTransaction.objects.filter(pk=kyc.pk)
+    if min_interval > 0:
+        rows = rows.filter(Q(last_checked_at=None) | Q(last_checked_at__lte=now - timedelta(seconds=min_interval)))
+    return bool(rows.update(last_checked_at=now))
+
+
+def schedule_check(kyc: KycTransaction, at: datetime, *, attempts: int | None = None) -> None:
+    """When background sync should next ask about a transaction that is still waiting."""
+    values: dict[str, Any] = {"next_check_at": at}
+    if attempts is not None:
+        values["check_attempts"] = attempts
+    KycTransaction.objects.filter(pk=kyc.pk, status=kyc.status).update(**values)
+
+
+def claim_due(batch_size: int, now: datetime, lease: timedelta) -> list[KycTransaction]:
+    """Waiting transactions whose next check is due, claimed for ``lease`` so that no other host takes them."""
+    due = Q(next_check_at__lte=now) | Q(next_check_at=None)
+    with transaction.atomic():
+        claimed = list(
+            KycTransaction.objects.select_for_update(skip_locked=True)
+            .filter(due, status=Status.INITIALIZED)
+            .order_by("next_check_at", "id")[:batch_size]
+        )
+        KycTransaction.objects.filter(pk__in=[kyc.pk for kyc in claimed]).update(next_check_at=now + lease)
+    return claimed
+
+
+def purge_result(kyc: KycTransaction, source: EventSource | str) -> KycTransaction:
+    """Strip the identity data (once), keeping the decision; the purge is on record."""
+    with transaction.atomic():
+        locked = KycTransaction.objects.select_for_update().get(pk=kyc.pk)
+        if locked.identity_purged_at is None:
+            locked.result = None
+            locked.identity_purged_at = timezone.now()
+            locked.save(update_fields=["result", "identity_purged_at", "updated_at"])
+            record_event(locked, EventKind.PURGED, source)
+    return locked
+
+
+def mark_deleted_at_provider(kyc: KycTransaction) -> None:
+    kyc.provider_deleted_at = timezone.now()
+    kyc.save(update_fields=["provider_deleted_at", "updated_at"])
+
+
+def fit_columns(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """Cut strings to their column's length: a provider's overlong ``Code`` or ``RequestId`` must not cost
+    the attempt its history (PostgreSQL refuses the whole row; SQLite would store it whole)."""
+    fitted = dict(values)
+    for name, value in values.items():
+        limit = _max_lengths(model).get(name)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            fitted[name] = value[:limit]
+    return fitted
+
+
+def _max_lengths(model: type[models.Model]) -> dict[str, int]:
+    return {
+        field.name: field.max_length
+        for field in model._meta.get_fields()
+        if isinstance(field, models.CharField) and field.max_length
+    }

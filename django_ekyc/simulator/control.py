@@ -1,0 +1,98 @@
+"""The ``/_sim/`` control routes: health, recorded calls, reset, faults and transactions.
+
+They have no authentication: a simulator must never be exposed publicly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django_ekyc.simulator import faults, hosted
+from django_ekyc.simulator.errors import HostedFlowError
+from django_ekyc.simulator.messages import Reply, Request
+from django_ekyc.simulator.operations import OPERATIONS
+from django_ekyc.simulator.state import SimulatorState
+
+Route = Callable[[SimulatorState, dict[str, Any]], Reply]
+
+TRANSACTION_PATH = re.compile(r"/_sim/transactions/([A-Za-z0-9]+)(/complete)?")
+
+
+def handle(state: SimulatorState, request: Request) -> Reply:
+    try:
+        payload = json.loads(request.body) if request.body.strip() else {}
+    except ValueError:
+        return Reply.json(400, {"error": "The body must be JSON."})
+    if not isinstance(payload, dict):
+        return Reply.json(400, {"error": "The body must be a JSON object."})
+    match = TRANSACTION_PATH.fullmatch(request.path)
+    if match:
+        return _transaction(state, request.method, match[1], bool(match[2]), payload)
+    route = ROUTES.get((request.method, request.path))
+    if route is None:
+        return Reply.json(404, {"error": f"No control endpoint {request.method} {request.path}."})
+    return route(state, payload)
+
+
+def _health(state: SimulatorState, payload: dict[str, Any]) -> Reply:
+    return Reply.json(200, {"status": "ok"})
+
+
+def _calls(state: SimulatorState, payload: dict[str, Any]) -> Reply:
+    return Reply.json(200, {"calls": state.list_calls()})
+
+
+def _reset(state: SimulatorState, payload: dict[str, Any]) -> Reply:
+    state.reset()
+    return Reply.json(200, {"status": "reset"})
+
+
+def _add_fault(state: SimulatorState, payload: dict[str, Any]) -> Reply:
+    try:
+        fault = faults.parse_fault(payload, OPERATIONS)
+    except ValueError as err:
+        return Reply.json(400, {"error": str(err)})
+    state.add_fault(fault)
+    return Reply.json(201, fault.as_dict())
+
+
+def _list_faults(state: SimulatorState, payload: dict[str, Any]) -> Reply:
+    return Reply.json(200, {"faults": state.list_faults()})
+
+
+def _clear_faults(state: SimulatorState, payload: dict[str, Any]) -> Reply:
+    state.clear_faults()
+    return Reply.json(200, {"faults": []})
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/_sim/health"): _health,
+    ("GET", "/_sim/calls"): _calls,
+    ("POST", "/_sim/reset"): _reset,
+    ("POST", "/_sim/faults"): _add_fault,
+    ("GET", "/_sim/faults"): _list_faults,
+    ("DELETE", "/_sim/faults"): _clear_faults,
+}
+
+
+def _transaction(
+    state: SimulatorState, method: str, transaction_id: str, complete: bool, payload: dict[str, Any]
+) -> Reply:
+    """``GET`` or ``DELETE /_sim/transactions/<id>``, ``POST /_sim/transactions/<id>/complete``."""
+    if complete and method == "POST":
+        try:
+            return Reply.json(200, hosted.complete(state, transaction_id, str(payload.get("outcome", ""))))
+        except HostedFlowError as err:
+            return Reply.json(err.status, {"error": err.message})
+    if method == "DELETE" and not complete and state.forget_transaction(transaction_id):
+        # The provider forgets results (after 30 days, or DeleteVerifyResult).
+        return Reply.json(200, {"deleted": transaction_id})
+    tx = state.get_transaction(transaction_id)
+    if tx is None:
+        return Reply.json(404, {"error": "Unknown TransactionId."})
+    if method == "GET" and not complete:
+        return Reply.json(200, {k: v for k, v in tx.__dict__.items() if k != "page_token"})
+    return Reply.json(405, {"error": "Method not allowed."})

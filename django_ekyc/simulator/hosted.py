@@ -1,0 +1,126 @@
+"""The hosted verification page, how its flow ends (redirect and callback), and the web-SDK stand-in.
+
+Routes: ``GET /cdn/jsvm_all.js``, ``GET /1.0.0/index.html?clientcfg=...`` and
+``POST /1.0.0/submit``; :func:`complete` also serves ``/_sim/transactions/<id>/complete``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+
+from django_ekyc.simulator import data, pages
+from django_ekyc.simulator.errors import HostedFlowError
+from django_ekyc.simulator.messages import Reply, Request
+from django_ekyc.simulator.state import SimTransaction, SimulatorState
+
+logger = logging.getLogger("django_ekyc.simulator")
+
+CALLBACK_TIMEOUT_SECONDS = 5.0
+
+
+def handle(state: SimulatorState, request: Request) -> Reply | None:
+    """Answer a hosted-page or web-SDK request; None when the request is for none of them."""
+    route = ROUTES.get((request.method, request.path))
+    return None if route is None else route(state, request)
+
+
+def _web_sdk(state: SimulatorState, request: Request) -> Reply:
+    return Reply(200, pages.WEB_SDK_JS.encode(), content_type="application/javascript;charset=utf-8")
+
+
+def _page(state: SimulatorState, request: Request) -> Reply:
+    try:
+        tx = open_page(state, parse_qs(request.query).get("clientcfg", [""])[0])
+    except HostedFlowError as err:
+        return _unavailable(err)
+    return Reply.html(200, pages.verification_page(tx))
+
+
+def _submit(state: SimulatorState, request: Request) -> Reply:
+    form = dict(parse_qsl(request.body.decode("utf-8", "replace")))
+    transaction_id = state.transaction_id_for_page(form.get("clientcfg", ""))
+    try:
+        finished = complete(state, transaction_id, form.get("outcome", ""))
+    except HostedFlowError as err:
+        return _unavailable(err)
+    return Reply(303, b"", content_type="text/plain", headers={"Location": finished["redirect_url"]})
+
+
+def _unavailable(err: HostedFlowError) -> Reply:
+    return Reply.html(err.status, pages.message_page("Verification unavailable", err.message))
+
+
+ROUTES: dict[tuple[str, str], Callable[[SimulatorState, Request], Reply]] = {
+    ("GET", "/cdn/jsvm_all.js"): _web_sdk,
+    ("GET", "/1.0.0/index.html"): _page,
+    ("POST", "/1.0.0/submit"): _submit,
+}
+
+
+def open_page(state: SimulatorState, page_token: str) -> SimTransaction:
+    """Hand out the hosted page once: a TransactionUrl is single-use."""
+    tx, opened = state.open_page(page_token)
+    if tx is None:
+        raise HostedFlowError(404, "This verification link is not valid.")
+    if not opened:
+        raise HostedFlowError(410, "This verification link has already been used.")
+    return tx
+
+
+def return_url_for(tx: SimTransaction, outcome: data.Outcome) -> str:
+    """ReturnUrl plus the ``response`` parameter integrators see (display data only)."""
+    response = {
+        "resultCode": outcome.client_code,
+        "resultMessage": "finished" if outcome.sub_code else "user quit",
+        "extInfo": {"certifyId": tx.transaction_id},
+    }
+    separator = "&" if urlsplit(tx.return_url).query else "?"
+    query = urlencode({"response": json.dumps(response, separators=(",", ":"))})
+    return f"{tx.return_url}{separator}{query}"
+
+
+def send_callback(tx: SimTransaction, outcome: data.Outcome) -> dict[str, Any] | None:
+    """Call CallbackUrl with GET as the provider does; report what happened."""
+    if not tx.callback_url or outcome.sub_code is None:
+        return None
+    params = {"transactionId": tx.transaction_id, "passed": "Y" if outcome.passed else "N", "subCode": outcome.sub_code}
+    if tx.callback_token:
+        params["callbackToken"] = tx.callback_token
+    separator = "&" if urlsplit(tx.callback_url).query else "?"
+    url = f"{tx.callback_url}{separator}{urlencode(params)}"
+    report: dict[str, Any] = {"url": tx.callback_url, "status": None, "error": None}
+    try:
+        with urllib.request.urlopen(url, timeout=CALLBACK_TIMEOUT_SECONDS) as answer:  # noqa: S310 (http(s) checked)
+            report["status"] = answer.status
+    except urllib.error.HTTPError as err:
+        report["status"] = err.code
+    except (urllib.error.URLError, OSError) as err:
+        report["error"] = type(err).__name__
+    logger.info("callback for %s answered %s", tx.transaction_id, report["status"] or report["error"])
+    return report
+
+
+def complete(state: SimulatorState, transaction_id: str, outcome_name: str) -> dict[str, Any]:
+    """End the hosted flow with an outcome: record it, compute the redirect, call back."""
+    outcome = data.OUTCOMES.get(outcome_name)
+    if outcome is None:
+        raise HostedFlowError(400, f"Unknown outcome {outcome_name!r}; choose one of {', '.join(data.OUTCOMES)}.")
+    tx, ended = state.finish(transaction_id, outcome.name)
+    if tx is None:
+        raise HostedFlowError(404, "Unknown TransactionId.")
+    if not ended:
+        raise HostedFlowError(409, "This verification has already ended.")
+    return {
+        "transaction_id": tx.transaction_id,
+        "outcome": outcome.name,
+        "passed": outcome.passed if outcome.sub_code else None,
+        "sub_code": outcome.sub_code,
+        "redirect_url": return_url_for(tx, outcome),
+        "callback": send_callback(tx, outcome),
+    }
