@@ -28,6 +28,14 @@ def _no_thread_outlives_the_suite() -> Iterator[None]:
     assert not leftover, f"threads left running: {leftover}"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Every test starts with an empty cache: no throttle counts, rate-limit windows or gates from another."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def simulator(ekyc_sim: RunningSimulator) -> RunningSimulator:
     """The session's simulator with no transactions, faults or recorded calls; settings.EKYC points at it."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -16,11 +15,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 LIST_URL = "/ekyc/api/transactions/"
 MISSING = object()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    cache.clear()
 
 
 def detail_url(kyc_or_id) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.cache import cache
 from django.db import DatabaseError
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -47,7 +46,6 @@ FAULTS = {
 
 @pytest.fixture(autouse=True)
 def _short_timeouts(simulator):
-    cache.clear()
     with override_settings(EKYC=simulator.ekyc_settings(TIMEOUT=(2.0, 0.3), RETRY_BACKOFF=0.01)):
         yield
 

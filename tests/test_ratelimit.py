@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 
 from django_ekyc.ratelimit import CacheRateLimiter, EkycRateLimited
@@ -28,11 +27,6 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
 
 
 def limiter(clock: FakeClock, **options) -> CacheRateLimiter:

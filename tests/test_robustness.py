@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.cache import cache
 
 from django_ekyc.models import KycTransaction
 
@@ -14,11 +13,6 @@ from .conftest import META_INFO
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LIST_URL = "/ekyc/api/transactions/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    cache.clear()
 
 
 def deep(depth: int, leaf: object = "x") -> object:

@@ -6,7 +6,6 @@ import logging
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -17,11 +16,6 @@ from .conftest import META_INFO
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LIST_URL = "/ekyc/api/transactions/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    cache.clear()
 
 
 def start_https(api, simulator) -> tuple[KycTransaction, dict[str, str]]:
