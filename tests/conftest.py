@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from django_ekyc.client import EkycClient, reset_client
+
+from .helpers import META_INFO, api_client, initialize_params, start_body, start_via_api
 
 if TYPE_CHECKING:  # imported by pytest as a plugin below, not here (it would then not be assertion-rewritten)
     from django_ekyc.testing import RunningSimulator
@@ -85,9 +88,6 @@ def ekyc_client(make_client) -> EkycClient:
     return make_client()
 
 
-META_INFO = '{"apdidToken":"","bioMetaInfo":"4.1.0:2916352,0","deviceType":"web","ua":"Mozilla/5.0 (X11; Linux)"}'
-
-
 @pytest.fixture
 def initialize_kwargs() -> dict[str, str]:
     return {
@@ -111,16 +111,12 @@ def other_user(django_user_model):
 
 @pytest.fixture
 def api(user):
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+    return api_client(user)
 
 
 @pytest.fixture
 def start_payload() -> dict[str, object]:
-    return {"doc_type": "01000000", "meta_info": META_INFO}
+    return start_body()
 
 
 class SignalRecorder:
@@ -160,11 +156,42 @@ def start(simulator, user):
     def run(owner=None, **overrides):
         kwargs = {
             "user": owner or user,
-            "doc_type": "01000000",
-            "meta_info": META_INFO,
+            **start_body(),
             "build_url": lambda path: f"http://testserver{path}",
             **overrides,
         }
         return services.start_verification(**kwargs)
+
+    return run
+
+
+@pytest.fixture
+def api_start(api, simulator):
+    """Start a verification through the API as ``api``'s user; it must answer 201.
+
+    ``base_url`` sets ``PUBLIC_BASE_URL`` on top of the test's settings for the start (an https one makes the
+    start issue a callback token); ``fields`` change the request body. Returns the transaction and the
+    parameters of its Initialize call.
+    """
+    from django.conf import settings
+    from django.test import override_settings
+
+    def run(*, base_url=None, **fields):
+        site = override_settings(EKYC={**settings.EKYC, "PUBLIC_BASE_URL": base_url}) if base_url else nullcontext()
+        with site:
+            kyc = start_via_api(api, **fields)
+        return kyc, initialize_params(simulator)
+
+    return run
+
+
+@pytest.fixture
+def finish(simulator):
+    """Let the user finish a started transaction on the simulator with ``outcome``; returns it refreshed."""
+    from django_ekyc import services
+
+    def run(kyc, outcome="pass"):
+        simulator.control.complete(kyc.transaction_id, outcome)
+        return services.refresh(kyc)
 
     return run

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
-from rest_framework.test import APIClient
 
 from django_ekyc import services
 from django_ekyc.client import EkycClient, get_client
@@ -16,7 +15,7 @@ from django_ekyc.models import KycTransaction, Status
 from django_ekyc.simulator import Simulator
 from django_ekyc.testing import SimulatorControl
 
-from .conftest import META_INFO
+from .helpers import api_client, start_body, start_via_api
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,17 +52,10 @@ def signer(call: dict[str, Any]) -> str:
     return call["headers"]["authorization"].split("Credential=", 1)[1].split(",", 1)[0]
 
 
-def start_as(user) -> KycTransaction:
-    api = APIClient()
-    api.force_authenticate(user)
-    response = api.post("/ekyc/api/transactions/", {"doc_type": "01000000", "meta_info": META_INFO}, format="json")
-    assert response.status_code == 201, response.content
-    return KycTransaction.objects.get(public_id=response.json()["id"])
-
-
 def test_each_user_gets_their_account_and_keeps_it(two_accounts, user, other_user):
     _, control = two_accounts
-    alice_kyc, bob_kyc = start_as(user), start_as(other_user)  # alice: default, bob: brand B
+    # alice: default, bob: brand B
+    alice_kyc, bob_kyc = start_via_api(api_client(user)), start_via_api(api_client(other_user))
     assert (alice_kyc.account, bob_kyc.account) == ("", "brand_b")
     assert [signer(c) for c in control.calls("Initialize")] == [DEFAULT[0], BRAND_B[0]]
 
@@ -76,11 +68,7 @@ def test_each_user_gets_their_account_and_keeps_it(two_accounts, user, other_use
 def test_an_unknown_account_fails_before_anything_is_saved(two_accounts, user):
     with pytest.raises(EkycConfigurationError, match="nowhere"):
         services.start_verification(
-            user=user,
-            doc_type="01000000",
-            meta_info=META_INFO,
-            build_url=lambda p: f"https://x.example{p}",
-            account="nowhere",
+            user=user, **start_body(), build_url=lambda p: f"https://x.example{p}", account="nowhere"
         )
     assert not KycTransaction.objects.exists()
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from django_ekyc import services
-from django_ekyc.models import KycTransaction, Status
+from django_ekyc.models import Status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,14 +28,8 @@ def admin_client_logged_in(client, staff):
     return client
 
 
-def finished(start, simulator, outcome="pass", **kwargs) -> KycTransaction:
-    kyc = start(**kwargs).transaction
-    simulator.control.complete(kyc.transaction_id, outcome)
-    return services.refresh(kyc)
-
-
-def test_list_shows_the_columns(admin_client_logged_in, start, simulator, user):
-    kyc = finished(start, simulator, "face_mismatch")
+def test_list_shows_the_columns(admin_client_logged_in, start, finish, user):
+    kyc = finish(start().transaction, "face_mismatch")
     html = admin_client_logged_in.get(LIST).content.decode()
     for text in (str(kyc.public_id), "Failed", "alice", "01000000", "204"):
         assert text in html
@@ -77,8 +71,8 @@ def test_search_with_odd_text_does_not_fail(admin_client_logged_in, start, simul
     assert admin_client_logged_in.get(LIST, {"q": "1234-not-a-uuid"}).status_code == 200
 
 
-def test_filters(admin_client_logged_in, start, simulator):
-    passed = finished(start, simulator, "pass")
+def test_filters(admin_client_logged_in, start, finish):
+    passed = finish(start().transaction, "pass")
     waiting = start().transaction
     html = admin_client_logged_in.get(LIST, {"status__exact": "passed"}).content.decode()
     assert str(passed.public_id) in html and str(waiting.public_id) not in html
@@ -89,8 +83,8 @@ def test_filters(admin_client_logged_in, start, simulator):
     assert "Hong Kong (China) identity card (2018 version) (00000008)" in html  # choices from settings
 
 
-def test_detail_is_read_only_and_shows_results_and_history(admin_client_logged_in, start, simulator):
-    kyc = finished(start, simulator, "pass")
+def test_detail_is_read_only_and_shows_results_and_history(admin_client_logged_in, start, finish):
+    kyc = finish(start().transaction, "pass")
     url = f"{LIST}{kyc.pk}/change/"
     response = admin_client_logged_in.get(url)
     html = response.content.decode()
@@ -170,9 +164,9 @@ def viewer(django_user_model):
     return viewer
 
 
-def test_masking_shows_no_character_and_no_length(admin_client_logged_in, start, simulator):
+def test_masking_shows_no_character_and_no_length(admin_client_logged_in, start, finish):
     """Short fields (sex, ethnicity, a Chinese surname) and long ones look the same when masked."""
-    kyc = finished(start, simulator, "pass", doc_type="00000001")
+    kyc = finish(start(doc_type="00000001").transaction, "pass")
     ocr = kyc.result["ext_id_info"]["ocrIdInfo"]
     html = admin_client_logged_in.get(f"{LIST}{kyc.pk}/change/").content.decode()
     masked = re.findall(r"<dt>(\w+)</dt><dd>([^<]*)</dd>", html.split('id="reveal-identity"')[0])
@@ -183,10 +177,10 @@ def test_masking_shows_no_character_and_no_length(admin_client_logged_in, start,
         assert f"<dd>{value}" not in html and f"<dd>{value[:1]}\u2022" not in html
 
 
-def test_revealing_identity_data_is_a_logged_post(admin_client_logged_in, start, simulator, staff):
+def test_revealing_identity_data_is_a_logged_post(admin_client_logged_in, start, finish, staff):
     from django.contrib.admin.models import LogEntry
 
-    kyc = finished(start, simulator, "pass")
+    kyc = finish(start().transaction, "pass")
     ocr = kyc.result["ext_id_info"]["ocrIdInfo"]
     change_page = admin_client_logged_in.get(f"{LIST}{kyc.pk}/change/").content.decode()
     assert f'formaction="{reveal_url(kyc)}" formmethod="post"' in change_page
@@ -199,11 +193,11 @@ def test_revealing_identity_data_is_a_logged_post(admin_client_logged_in, start,
     assert entry.user == staff and "Revealed identity data" in entry.get_change_message()
 
 
-def test_reveal_is_csrf_protected(start, simulator, staff):
+def test_reveal_is_csrf_protected(start, finish, staff):
     from django.contrib.admin.models import LogEntry
     from django.test import Client
 
-    kyc = finished(start, simulator, "pass")
+    kyc = finish(start().transaction, "pass")
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(staff)
     response = browser.post(reveal_url(kyc))
@@ -212,11 +206,11 @@ def test_reveal_is_csrf_protected(start, simulator, staff):
     assert not LogEntry.objects.exists()
 
 
-def test_revealing_needs_the_permission_and_a_refusal_is_not_logged(client, viewer, start, simulator):
+def test_revealing_needs_the_permission_and_a_refusal_is_not_logged(client, viewer, start, finish):
     from django.contrib.admin.models import LogEntry
 
     client.force_login(viewer)
-    kyc = finished(start, simulator, "pass")
+    kyc = finish(start().transaction, "pass")
     response = client.post(reveal_url(kyc))
     assert response.status_code == 403
     assert kyc.result["ext_id_info"]["ocrIdInfo"]["passportNo"] not in response.content.decode()
@@ -224,10 +218,10 @@ def test_revealing_needs_the_permission_and_a_refusal_is_not_logged(client, view
     assert not LogEntry.objects.exists()
 
 
-def test_revealing_a_purged_transaction_logs_nothing(admin_client_logged_in, start, simulator):
+def test_revealing_a_purged_transaction_logs_nothing(admin_client_logged_in, start, finish):
     from django.contrib.admin.models import LogEntry
 
-    kyc = services.purge_identity_data(finished(start, simulator, "pass"))
+    kyc = services.purge_identity_data(finish(start().transaction, "pass"))
     assert admin_client_logged_in.post(reveal_url(kyc)).status_code == 200
     assert not LogEntry.objects.exists()  # nothing was shown, so nothing to account for
 

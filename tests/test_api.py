@@ -11,9 +11,10 @@ from rest_framework.test import APIClient
 
 from django_ekyc.models import KycTransaction, Status
 
+from .helpers import LIST_URL, api_client, initialize_params
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
-LIST_URL = "/ekyc/api/transactions/"
 MISSING = object()
 
 
@@ -37,7 +38,7 @@ def test_start_answers_201_with_the_transaction_url(api, simulator, start_payloa
 def test_client_cannot_choose_urls_or_tokens(api, simulator, start_payload):
     payload = {**start_payload, "return_url": "https://evil.example/", "callback_token": "mine"}
     assert api.post(LIST_URL, payload, format="json").status_code == 201
-    params = simulator.control.calls("Initialize")[0]["params"]
+    params = initialize_params(simulator)
     assert params["ReturnUrl"].startswith("http://testserver/ekyc/return/")
     assert "evil" not in str(params) and params.get("CallbackToken") != "mine"
 
@@ -45,7 +46,7 @@ def test_client_cannot_choose_urls_or_tokens(api, simulator, start_payload):
 def test_public_base_url_builds_the_return_and_callback_urls(api, simulator, start_payload):
     with override_settings(EKYC=simulator.ekyc_settings(PUBLIC_BASE_URL="https://shop.example")):
         assert api.post(LIST_URL, start_payload, format="json").status_code == 201
-    params = simulator.control.calls("Initialize")[0]["params"]
+    params = initialize_params(simulator)
     assert params["ReturnUrl"].startswith("https://shop.example/ekyc/return/")
     assert params["CallbackUrl"] == "https://shop.example/ekyc/callback/"
     assert len(params["CallbackToken"]) >= 40
@@ -143,9 +144,7 @@ def test_session_authentication_enforces_csrf(simulator, start_payload, user):
 
 def test_users_see_only_their_own(api, simulator, start_payload, other_user):
     mine = api.post(LIST_URL, start_payload, format="json").json()["id"]
-    theirs_client = APIClient()
-    theirs_client.force_authenticate(other_user)
-    theirs = theirs_client.post(LIST_URL, start_payload, format="json").json()["id"]
+    theirs = api_client(other_user).post(LIST_URL, start_payload, format="json").json()["id"]
     assert [t["id"] for t in api.get(LIST_URL).json()] == [mine]
     assert api.get(detail_url(mine)).status_code == 200
     assert api.get(detail_url(theirs)).status_code == 404
@@ -225,7 +224,7 @@ def test_presentation_options_pass_and_the_sites_security_settings_stay(api, sim
     options = {"show_guide_page": "0", "language_config": {"en": {"title": "Hi"}}, "style_config": "{}"}
     with override_settings(EKYC=simulator.ekyc_settings(INITIALIZE_DEFAULTS=defaults)):
         assert api.post(LIST_URL, {**start_payload, "options": options}, format="json").status_code == 201
-    params = simulator.control.calls("Initialize")[0]["params"]
+    params = initialize_params(simulator)
     assert (params["SecurityLevel"], params["IdSpoof"], params["IdThreshold"]) == ("02", "Y", "1")
     assert (params["ShowGuidePage"], params["StyleConfig"]) == ("0", "{}")
 
@@ -254,7 +253,5 @@ def test_refresh_is_throttled_per_user(api, simulator, start_payload, other_user
         assert codes == [200, 200, 200, 429]
         refused = api.post(detail_url(created["id"]) + "refresh/")
         assert refused.json()["code"] == "throttled"
-        other = APIClient()
-        other.force_authenticate(other_user)
-        assert other.post(LIST_URL, start_payload, format="json").status_code == 201  # its own scope
+        assert api_client(other_user).post(LIST_URL, start_payload, format="json").status_code == 201  # its own scope
         assert api.get(detail_url(created["id"])).status_code == 200  # reading is not throttled

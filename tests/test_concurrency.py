@@ -11,7 +11,7 @@ from django.db import connection
 from django_ekyc import services
 from django_ekyc.models import EventKind, KycTransaction, Status
 
-from .conftest import META_INFO
+from .helpers import callback_token, initialize_params, return_token, shop_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,16 +40,16 @@ def run_together(tasks: list[Callable[[], object]]) -> list[BaseException]:
 
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite has no row locks; run with DATABASE_URL=postgres")
 def test_racing_return_callback_and_refreshes_complete_once(start, simulator, completed_signals):
-    kyc = start(build_url=lambda path: f"https://shop.example{path}").transaction
-    params = simulator.control.calls("Initialize")[0]["params"]
-    return_token = params["ReturnUrl"].rstrip("/").rsplit("/", 1)[1]
+    kyc = start(build_url=shop_url).transaction
+    params = initialize_params(simulator)
+    token = return_token(params)
     simulator.control.complete(kyc.transaction_id, "pass")  # the callback to shop.example goes nowhere
 
     tasks: list[Callable[[], object]] = []
     for _ in range(4):
         tasks += [
-            lambda: services.handle_return(return_token),
-            lambda: services.handle_callback(str(kyc.transaction_id), params["CallbackToken"]),
+            lambda: services.handle_return(token),
+            lambda: services.handle_callback(str(kyc.transaction_id), callback_token(params)),
             lambda: services.refresh(kyc),
         ]
     assert run_together(tasks) == []
@@ -63,18 +63,14 @@ def test_racing_return_callback_and_refreshes_complete_once(start, simulator, co
 
 
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite has no row locks; run with DATABASE_URL=postgres")
-def test_concurrent_starts_by_one_user_are_separate_attempts(simulator, user):
+def test_concurrent_starts_by_one_user_are_separate_attempts(start, simulator, user):
     """Documented behaviour: every start is its own attempt; the start throttle bounds how many."""
     results: list[services.Started] = []
 
-    def start() -> None:
-        results.append(
-            services.start_verification(
-                user=user, doc_type="01000000", meta_info=META_INFO, build_url=lambda p: f"https://shop.example{p}"
-            )
-        )
+    def start_one() -> None:
+        results.append(start(build_url=shop_url))
 
-    assert run_together([start] * 4) == []
+    assert run_together([start_one] * 4) == []
     rows = KycTransaction.objects.filter(user=user)
     assert len(results) == 4 and rows.count() == 4
     assert {row.status for row in rows} == {Status.INITIALIZED}

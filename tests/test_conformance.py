@@ -20,7 +20,7 @@ from darabonba.runtime import RuntimeOptions
 
 from django_ekyc.results import VerificationResult
 
-from .conftest import META_INFO
+from .helpers import META_INFO
 
 
 def sdk_client(simulator, secret: str | None = None) -> SdkClient:

@@ -3,8 +3,6 @@ to be called again, and what was committed before the failure stays (PostgreSQL:
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import psycopg
 import pytest
 from django.db import connection
@@ -13,12 +11,10 @@ from django_ekyc.api.errors import ekyc_exception_handler
 from django_ekyc.client import EkycClient
 from django_ekyc.models import KycTransaction, Status
 
-from .conftest import META_INFO
+from .helpers import LIST_URL, callback_token, initialize_params, return_path, shop_url, start_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="kills a PostgreSQL backend")
-
-LIST_URL = "/ekyc/api/transactions/"
 
 
 def kill_own_connection() -> None:
@@ -51,7 +47,7 @@ def kill_during(monkeypatch):
 @postgres_only
 def test_start_answers_503_and_keeps_the_committed_attempt(api, simulator, kill_during):
     kill_during("initialize")
-    response = api.post(LIST_URL, {"doc_type": "01000000", "meta_info": META_INFO}, format="json")
+    response = api.post(LIST_URL, start_body(), format="json")
     assert (response.status_code, response.json()["code"]) == (503, "database_unavailable")
     connection.close()
     kyc = KycTransaction.objects.get()  # saved before the provider call: not lost
@@ -60,7 +56,7 @@ def test_start_answers_503_and_keeps_the_committed_attempt(api, simulator, kill_
 
 @postgres_only
 def test_refresh_answers_503(api, simulator, kill_during):
-    created = api.post(LIST_URL, {"doc_type": "01000000", "meta_info": META_INFO}, format="json").json()
+    created = api.post(LIST_URL, start_body(), format="json").json()
     simulator.control.complete(KycTransaction.objects.get().transaction_id, "pass")
     kill_during("check_result")
     response = api.post(f"{LIST_URL}{created['id']}/refresh/")
@@ -71,8 +67,8 @@ def test_refresh_answers_503(api, simulator, kill_during):
 
 @postgres_only
 def test_callback_answers_503_so_the_provider_calls_again(client, start, simulator, kill_during):
-    kyc = start(build_url=lambda path: f"https://shop.example{path}").transaction
-    token = simulator.control.calls("Initialize")[0]["params"]["CallbackToken"]
+    kyc = start(build_url=shop_url).transaction
+    token = callback_token(initialize_params(simulator))
     simulator.control.complete(kyc.transaction_id, "pass")
     kill_during("check_result")
     response = client.get("/ekyc/callback/", {"transactionId": kyc.transaction_id, "callbackToken": token})
@@ -82,7 +78,7 @@ def test_callback_answers_503_so_the_provider_calls_again(client, start, simulat
 @postgres_only
 def test_return_answers_a_503_page(client, start, simulator, kill_during):
     simulator.control.complete(start().transaction.transaction_id, "pass")
-    path = urlsplit(simulator.control.calls("Initialize")[0]["params"]["ReturnUrl"]).path
+    path = return_path(initialize_params(simulator))
     kill_during("check_result")
     response = client.get(path)
     assert response.status_code == 503 and "Temporarily unavailable" in response.content.decode()

@@ -19,7 +19,7 @@ import pytest
 
 from django_ekyc.testing import running_simulator
 
-from .conftest import META_INFO
+from .helpers import LIST_URL, start_body
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = ("127.0.0.1", 6379)
@@ -142,8 +142,7 @@ def wait_until_up(url: str) -> None:
 
 def test_the_start_throttle_holds_across_workers(site):
     """4 workers with per-process counters let most of 20 throttled starts through; a shared cache does not."""
-    body = {"doc_type": "01000000", "meta_info": META_INFO}
-    statuses = [site.post("/ekyc/api/transactions/", body)[0] for _ in range(20)]
+    statuses = [site.post(LIST_URL, start_body())[0] for _ in range(20)]
     assert statuses.count(201) == 10 and statuses.count(429) == 10
 
 

@@ -6,18 +6,15 @@ and never an HTTP 500 or a lost row.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 from django.db import DatabaseError
 from django.test import override_settings
-from rest_framework.test import APIClient
 
 from django_ekyc import services
 from django_ekyc.models import EventKind, KycTransaction, Status
 from django_ekyc.services import ledger
 
-from .conftest import META_INFO
+from .helpers import LIST_URL, SHOP, callback_token, return_path, shop_url, start_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,22 +48,12 @@ def _short_timeouts(simulator):
 
 
 @pytest.fixture
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def started(api, simulator) -> KycTransaction:
-    """A transaction waiting for its result, with its callback URL on https so the token is issued."""
-    with override_settings(
-        EKYC=simulator.ekyc_settings(TIMEOUT=(2.0, 0.3), RETRY_BACKOFF=0.01, PUBLIC_BASE_URL="https://shop.example")
-    ):
-        response = api.post("/ekyc/api/transactions/", {"doc_type": "01000000", "meta_info": META_INFO}, format="json")
-    assert response.status_code == 201
-    kyc = KycTransaction.objects.get(public_id=response.json()["id"])
+def started(api_start, simulator) -> tuple[KycTransaction, dict[str, str]]:
+    """A transaction the user finished but the site has not asked about yet, with its Initialize params;
+    started on https so that a callback token is issued."""
+    kyc, params = api_start(base_url=SHOP)
     simulator.control.complete(kyc.transaction_id, "pass")
-    return kyc
+    return kyc, params
 
 
 def fault_events(kyc: KycTransaction, action: str, code: str) -> int:
@@ -77,7 +64,7 @@ def fault_events(kyc: KycTransaction, action: str, code: str) -> int:
 def test_initialize_faults(api, simulator, name):
     fault, recorded, status, code = FAULTS[name]
     simulator.control.add_fault(action="Initialize", **fault)
-    response = api.post("/ekyc/api/transactions/", {"doc_type": "01000000", "meta_info": META_INFO}, format="json")
+    response = api.post(LIST_URL, start_body(), format="json")
     assert (response.status_code, response.json()["code"]) == (status, code)
     kyc = KycTransaction.objects.get()  # saved before the call, never lost
     assert response.json()["transaction"]["id"] == str(kyc.public_id)
@@ -87,9 +74,9 @@ def test_initialize_faults(api, simulator, name):
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
-def test_check_result_faults_on_refresh(api, simulator, name):
+def test_check_result_faults_on_refresh(api, simulator, started, name):
     fault, recorded, status, code = FAULTS[name]
-    kyc = started(api, simulator)
+    kyc, _ = started
     simulator.control.add_fault(action="CheckResult", **fault)
     response = api.post(f"/ekyc/api/transactions/{kyc.public_id}/refresh/")
     kyc.refresh_from_db()
@@ -103,12 +90,11 @@ def test_check_result_faults_on_refresh(api, simulator, name):
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
-def test_check_result_faults_on_return(client, api, simulator, name):
+def test_check_result_faults_on_return(client, simulator, started, name):
     fault, recorded, _status, _code = FAULTS[name]
-    kyc = started(api, simulator)
-    return_path = urlsplit(simulator.control.calls("Initialize")[0]["params"]["ReturnUrl"]).path
+    kyc, params = started
     simulator.control.add_fault(action="CheckResult", **fault)
-    response = client.get(return_path)
+    response = client.get(return_path(params))
     assert response.status_code == 200  # the user always gets a page
     kyc.refresh_from_db()
     expected = Status.EXPIRED if name == "transaction_invalid" else Status.INITIALIZED
@@ -118,12 +104,13 @@ def test_check_result_faults_on_return(client, api, simulator, name):
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
-def test_check_result_faults_on_callback(client, api, simulator, name):
+def test_check_result_faults_on_callback(client, simulator, started, name):
     fault, recorded, _status, _code = FAULTS[name]
-    kyc = started(api, simulator)
-    token = simulator.control.calls("Initialize")[0]["params"]["CallbackToken"]
+    kyc, params = started
     simulator.control.add_fault(action="CheckResult", **fault)
-    response = client.get("/ekyc/callback/", {"transactionId": kyc.transaction_id, "callbackToken": token})
+    response = client.get(
+        "/ekyc/callback/", {"transactionId": kyc.transaction_id, "callbackToken": callback_token(params)}
+    )
     kyc.refresh_from_db()
     assert fault_events(kyc, "CheckResult", recorded) == 1
     if name == "transaction_invalid":
@@ -133,7 +120,7 @@ def test_check_result_faults_on_callback(client, api, simulator, name):
     assert kyc.status == Status.INITIALIZED
 
 
-def test_a_database_error_mid_start_leaves_no_half_written_transaction(user, simulator, monkeypatch):
+def test_a_database_error_mid_start_leaves_no_half_written_transaction(start, simulator, monkeypatch):
     real_event = ledger.record_event
 
     def failing_event(kyc, kind, source, started=None, **fields):
@@ -143,12 +130,7 @@ def test_a_database_error_mid_start_leaves_no_half_written_transaction(user, sim
 
     monkeypatch.setattr(ledger, "record_event", failing_event)
     with pytest.raises(DatabaseError):
-        services.start_verification(
-            user=user,
-            doc_type="01000000",
-            meta_info=META_INFO,
-            build_url=lambda path: f"https://shop.example{path}",
-        )
+        start(build_url=shop_url)
     kyc = KycTransaction.objects.get()
     # The state change and its history row went together or not at all: still "created", no provider id.
     assert (kyc.status, kyc.transaction_id) == (Status.CREATED, None)

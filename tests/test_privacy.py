@@ -19,12 +19,6 @@ from django_ekyc.models import EventKind, KycTransaction, Status
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def finished(start, simulator, outcome="pass", **kwargs) -> KycTransaction:
-    kyc = start(**kwargs).transaction
-    simulator.control.complete(kyc.transaction_id, outcome)
-    return services.refresh(kyc)
-
-
 def raw_result(kyc: KycTransaction) -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT result FROM {KycTransaction._meta.db_table} WHERE id = %s", [kyc.pk])  # noqa: S608
@@ -35,8 +29,8 @@ def with_keys(simulator: Any, keys: list[str], **extra: Any) -> Any:
     return override_settings(EKYC=simulator.ekyc_settings(ENCRYPTION_KEYS=keys, **extra))
 
 
-def test_identity_data_is_encrypted_at_rest(start, simulator):
-    kyc = finished(start, simulator)
+def test_identity_data_is_encrypted_at_rest(start, finish):
+    kyc = finish(start().transaction)
     stored = raw_result(kyc)
     passport = kyc.result["ext_id_info"]["ocrIdInfo"]["passportNo"]
     assert stored.startswith("gAAAAA")  # a Fernet token
@@ -45,21 +39,21 @@ def test_identity_data_is_encrypted_at_rest(start, simulator):
     assert passport.encode() in decrypted
 
 
-def test_images_are_stored_only_when_a_site_opts_in(start, simulator):
-    kyc = finished(start, simulator)
+def test_images_are_stored_only_when_a_site_opts_in(start, finish, simulator):
+    kyc = finish(start().transaction)
     assert simulator.control.calls("CheckResult")[0]["params"]["IsReturnImage"] == "N"
     assert "idImage" not in str(kyc.result)
     with with_keys(simulator, settings.TEST_ENCRYPTION_KEYS, STORE_IMAGES=True):
-        kyc = finished(start, simulator)
+        kyc = finish(start().transaction)
     assert simulator.control.calls("CheckResult")[-1]["params"]["IsReturnImage"] == "Y"
     assert kyc.result["ext_id_info"]["idImage"].startswith("iVBOR")
     assert "iVBOR" not in raw_result(kyc)  # images are encrypted like the rest
 
 
-def test_key_rotation_with_reencrypt(start, simulator):
+def test_key_rotation_with_reencrypt(start, finish, simulator):
     old_key, new_key = settings.TEST_ENCRYPTION_KEYS[1], Fernet.generate_key().decode()
     with with_keys(simulator, [old_key]):
-        kyc = finished(start, simulator)
+        kyc = finish(start().transaction)
         expected = KycTransaction.objects.get(pk=kyc.pk).result
     with with_keys(simulator, [new_key, old_key]):
         assert KycTransaction.objects.get(pk=kyc.pk).result == expected  # old data still readable
@@ -70,8 +64,8 @@ def test_key_rotation_with_reencrypt(start, simulator):
         assert KycTransaction.objects.get(pk=kyc.pk).result == expected
 
 
-def test_data_under_a_lost_key_is_reported_not_destroyed(start, simulator, client, django_user_model):
-    kyc = finished(start, simulator)
+def test_data_under_a_lost_key_is_reported_not_destroyed(start, finish, simulator, client, django_user_model):
+    kyc = finish(start().transaction)
     token = raw_result(kyc)
     with with_keys(simulator, [Fernet.generate_key().decode()]):
         loaded = KycTransaction.objects.get(pk=kyc.pk)
@@ -86,9 +80,9 @@ def test_data_under_a_lost_key_is_reported_not_destroyed(start, simulator, clien
     assert raw_result(kyc) == token
 
 
-def test_retention_is_a_dry_run_until_applied(start, simulator):
-    old = finished(start, simulator)
-    recent = finished(start, simulator, "face_mismatch")
+def test_retention_is_a_dry_run_until_applied(start, finish, simulator):
+    old = finish(start().transaction)
+    recent = finish(start().transaction, "face_mismatch")
     KycTransaction.objects.filter(pk=old.pk).update(completed_at=old.completed_at.replace(year=2020))
     out = io.StringIO()
     call_command("ekyc_purge_identity_data", "--days", "30", stdout=out)
@@ -107,8 +101,8 @@ def test_retention_is_a_dry_run_until_applied(start, simulator):
     assert simulator.control.calls("DeleteVerifyResult") == []
 
 
-def test_retention_can_delete_at_the_provider(start, simulator):
-    kyc = finished(start, simulator)
+def test_retention_can_delete_at_the_provider(start, finish, simulator):
+    kyc = finish(start().transaction)
     KycTransaction.objects.filter(pk=kyc.pk).update(completed_at=kyc.completed_at.replace(year=2020))
     call_command("ekyc_purge_identity_data", "--apply", "--delete-at-provider", stdout=io.StringIO())
     kyc.refresh_from_db()
@@ -151,8 +145,8 @@ def test_a_refused_deletion_is_not_recorded_and_stays_pending(start, simulator):
     assert list(services.provider_deletion_pending()) == []
 
 
-def test_provider_deletion_failure_keeps_the_local_purge(start, simulator):
-    kyc = finished(start, simulator)
+def test_provider_deletion_failure_keeps_the_local_purge(start, finish, simulator):
+    kyc = finish(start().transaction)
     simulator.control.add_fault("internal_error", action="DeleteVerifyResult", count=-1)
     with pytest.raises(services.ProviderFailure):
         services.purge_identity_data(kyc, delete_at_provider=True)
@@ -160,8 +154,8 @@ def test_provider_deletion_failure_keeps_the_local_purge(start, simulator):
     assert kyc.result is None and kyc.provider_deleted_at is None
 
 
-def test_deleting_a_user_deletes_their_verifications(start, simulator, user):
-    kyc = finished(start, simulator)
+def test_deleting_a_user_deletes_their_verifications(start, finish, user):
+    kyc = finish(start().transaction)
     user.delete()
     assert not KycTransaction.objects.filter(pk=kyc.pk).exists()
     assert not kyc.events.exists()

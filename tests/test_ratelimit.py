@@ -13,6 +13,8 @@ from django.test import override_settings
 
 from django_ekyc.ratelimit import CacheRateLimiter, EkycRateLimited
 
+from .helpers import LIST_URL, start_body
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -76,18 +78,9 @@ def test_groups_are_counted_apart():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_limited_start_answers_503_and_sends_nothing(simulator, user):
-    from rest_framework.test import APIClient
-
-    from .conftest import META_INFO
-
-    api = APIClient()
-    api.force_authenticate(user)
+def test_a_limited_start_answers_503_and_sends_nothing(api, simulator):
     with override_settings(EKYC=simulator.ekyc_settings(RATE_LIMIT=1, RATE_LIMIT_MAX_WAIT=0, START_THROTTLE_RATE=None)):
-        answers = [
-            api.post("/ekyc/api/transactions/", {"doc_type": "01000000", "meta_info": META_INFO}, format="json")
-            for _ in range(3)
-        ]
+        answers = [api.post(LIST_URL, start_body(), format="json") for _ in range(3)]
     codes = [(a.status_code, a.json().get("code")) for a in answers]
     assert (201, None) in codes and (503, "provider_throttled") in codes
     assert len(simulator.control.calls("Initialize")) < 3

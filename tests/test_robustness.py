@@ -8,11 +8,9 @@ import pytest
 
 from django_ekyc.models import KycTransaction
 
-from .conftest import META_INFO
+from .helpers import LIST_URL, META_INFO, start_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-LIST_URL = "/ekyc/api/transactions/"
 
 
 def deep(depth: int, leaf: object = "x") -> object:
@@ -44,7 +42,7 @@ def test_a_deeply_nested_body_is_a_400(api, simulator, depth):
 
 
 def test_a_deeply_nested_meta_info_is_a_400(api, simulator):
-    response = api.post(LIST_URL, {"doc_type": "01000000", "meta_info": deep_text(1200)}, format="json")
+    response = api.post(LIST_URL, start_body(meta_info=deep_text(1200)), format="json")
     assert response.status_code == 400
     assert response.json()["fields"]["meta_info"][0]["code"] == "meta_info_invalid"
     assert_nothing_happened(simulator)
@@ -52,7 +50,7 @@ def test_a_deeply_nested_meta_info_is_a_400(api, simulator):
 
 @pytest.mark.parametrize("value", [deep_text(1200), deep_text(40)])
 def test_a_deeply_nested_json_option_string_is_a_400(api, simulator, value):
-    payload = {"doc_type": "01000000", "meta_info": META_INFO, "options": {"style_config": value}}
+    payload = start_body(options={"style_config": value})
     response = api.post(LIST_URL, payload, format="json")
     assert response.status_code == 400
     assert response.json()["fields"]["options"][0]["code"] == "invalid_json_option"
@@ -60,7 +58,7 @@ def test_a_deeply_nested_json_option_string_is_a_400(api, simulator, value):
 
 
 def test_a_deeply_nested_options_field_in_a_form_is_a_400(api, simulator):
-    form = {"doc_type": "01000000", "meta_info": META_INFO, "options": deep_text(1200)}
+    form = start_body(options=deep_text(1200))
     response = api.post(LIST_URL, form)  # multipart: options arrives as a JSON string
     assert response.status_code == 400
     assert response.json()["fields"]["options"][0]["code"] == "invalid_options"
@@ -72,7 +70,7 @@ def test_a_deeply_nested_options_field_in_a_form_is_a_400(api, simulator):
     [{"show_guide_page": ["1"]}, {"show_guide_page": {}}, {"show_guide_page": 1}, {"language_config": 5}],
 )
 def test_option_values_of_the_wrong_type_are_a_400(api, simulator, options):
-    payload = {"doc_type": "01000000", "meta_info": META_INFO, "options": options}
+    payload = start_body(options=options)
     response = api.post(LIST_URL, payload, format="json")
     assert response.status_code == 400
     assert response.json()["fields"]["options"][0]["code"] in ("invalid_option_value", "invalid_json_option")
@@ -103,7 +101,7 @@ def test_nul_and_lone_surrogates_anywhere_are_a_400(api, simulator, bad, templat
 
 
 def test_nul_in_a_form_field_is_a_400(api, simulator):
-    response = api.post(LIST_URL, {"doc_type": "01000000", "meta_info": META_INFO, "scene_code": "a\x00"})
+    response = api.post(LIST_URL, start_body(scene_code="a\x00"))
     assert response.status_code == 400
     assert_nothing_happened(simulator)
 

@@ -3,34 +3,30 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 import pytest
 from django.test import override_settings
-from rest_framework.test import APIClient
 
 from django_ekyc.models import KycTransaction, Status
 
-from .conftest import META_INFO
+from .helpers import (
+    LIST_URL,
+    META_INFO,
+    SHOP,
+    api_client,
+    callback_token,
+    initialize_params,
+    return_path,
+    return_token,
+    start_body,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-LIST_URL = "/ekyc/api/transactions/"
 
-
-def start_https(api, simulator) -> tuple[KycTransaction, dict[str, str]]:
-    with override_settings(EKYC=simulator.ekyc_settings(PUBLIC_BASE_URL="https://shop.example")):
-        response = api.post(LIST_URL, {"doc_type": "01000000", "meta_info": META_INFO}, format="json")
-    assert response.status_code == 201
-    return KycTransaction.objects.get(public_id=response.json()["id"]), simulator.control.calls("Initialize")[-1][
-        "params"
-    ]
-
-
-def test_another_users_transaction_is_404_on_every_route(api, simulator, other_user):
-    kyc, _ = start_https(api, simulator)
-    intruder = APIClient()
-    intruder.force_authenticate(other_user)
+def test_another_users_transaction_is_404_on_every_route(api_start, simulator, other_user):
+    kyc, _ = api_start(base_url=SHOP)
+    intruder = api_client(other_user)
     for method, url in [
         ("get", f"{LIST_URL}{kyc.public_id}/"),
         ("post", f"{LIST_URL}{kyc.public_id}/refresh/"),
@@ -44,9 +40,9 @@ def test_another_users_transaction_is_404_on_every_route(api, simulator, other_u
     assert simulator.control.calls("CheckResult") == []
 
 
-def test_forged_or_altered_return_tokens_change_nothing(client, api, simulator):
-    kyc, params = start_https(api, simulator)
-    token = urlsplit(params["ReturnUrl"]).path.rstrip("/").rsplit("/", 1)[1]
+def test_forged_or_altered_return_tokens_change_nothing(client, api_start, simulator):
+    kyc, params = api_start(base_url=SHOP)
+    token = return_token(params)
     simulator.control.complete(kyc.transaction_id, "pass")
     for forged in (token[:-1] + ("A" if token[-1] != "A" else "B"), token.upper(), "x" * len(token)):
         assert client.get(f"/ekyc/return/{forged}/").status_code == 404
@@ -54,13 +50,13 @@ def test_forged_or_altered_return_tokens_change_nothing(client, api, simulator):
     assert kyc.status == Status.INITIALIZED and simulator.control.calls("CheckResult") == []
 
 
-def test_reused_tokens_do_not_move_a_final_transaction(client, api, simulator):
-    kyc, params = start_https(api, simulator)
-    token = urlsplit(params["ReturnUrl"]).path.rstrip("/").rsplit("/", 1)[1]
+def test_reused_tokens_do_not_move_a_final_transaction(client, api_start, simulator):
+    kyc, params = api_start(base_url=SHOP)
+    token = return_token(params)
     simulator.control.complete(kyc.transaction_id, "face_mismatch")
     assert client.get(f"/ekyc/return/{token}/").status_code == 200
     events = kyc.events.count()
-    callback = {"transactionId": kyc.transaction_id, "callbackToken": params["CallbackToken"], "passed": "Y"}
+    callback = {"transactionId": kyc.transaction_id, "callbackToken": callback_token(params), "passed": "Y"}
     assert client.get("/ekyc/callback/", callback).json()["status"] == "failed"  # the forged "passed" is ignored
     assert client.get(f"/ekyc/return/{token}/").status_code == 200
     kyc.refresh_from_db()
@@ -68,18 +64,18 @@ def test_reused_tokens_do_not_move_a_final_transaction(client, api, simulator):
     assert len(simulator.control.calls("CheckResult")) == 1
 
 
-def test_a_callback_token_of_another_transaction_is_refused(client, api, simulator):
-    first, first_params = start_https(api, simulator)
-    second, _ = start_https(api, simulator)
+def test_a_callback_token_of_another_transaction_is_refused(client, api_start):
+    first, first_params = api_start(base_url=SHOP)
+    second, _ = api_start(base_url=SHOP)
     response = client.get(
-        "/ekyc/callback/", {"transactionId": second.transaction_id, "callbackToken": first_params["CallbackToken"]}
+        "/ekyc/callback/", {"transactionId": second.transaction_id, "callbackToken": callback_token(first_params)}
     )
     assert response.status_code == 403
     assert second.events.count() == 2 and first.events.count() == 2
 
 
 def test_oversized_bodies_are_refused_before_parsing(api, simulator):
-    big = {"doc_type": "01000000", "meta_info": META_INFO, "padding": "x" * 70_000}
+    big = start_body(padding="x" * 70_000)
     response = api.post(LIST_URL, big, format="json")
     assert (response.status_code, response.json()["code"]) == (413, "request_too_large")
     assert KycTransaction.objects.count() == 0 and simulator.control.calls() == []
@@ -116,14 +112,14 @@ def test_no_secret_token_or_identity_data_reaches_the_logs(every_log_line, clien
     secrets_seen: set[str] = {simulator.access_key_secret}
     # happy path, return and callback (over real HTTP to the live server)
     with override_settings(EKYC=simulator.ekyc_settings(PUBLIC_BASE_URL=live_server.url)):
-        created = api.post(LIST_URL, {"doc_type": "00000001", "meta_info": META_INFO}, format="json").json()
-        params = simulator.control.calls("Initialize")[-1]["params"]
+        created = api.post(LIST_URL, start_body(doc_type="00000001"), format="json").json()
+        params = initialize_params(simulator)
         kyc = KycTransaction.objects.get(public_id=created["id"])
         simulator.control.complete(kyc.transaction_id, "pass")
-        client.get(urlsplit(params["ReturnUrl"]).path)
+        client.get(return_path(params))
         secrets_seen |= {
-            params["CallbackToken"],
-            urlsplit(params["ReturnUrl"]).path.rstrip("/").rsplit("/", 1)[1],
+            callback_token(params),
+            return_token(params),
             created["transaction_url"].rsplit("=", 1)[1],
             META_INFO,
         }
@@ -133,10 +129,10 @@ def test_no_secret_token_or_identity_data_reaches_the_logs(every_log_line, clien
     # faults and refusals
     for fault in ("internal_error", "drop", "malformed", "throttle"):
         simulator.control.add_fault(fault, action="Initialize", count=-1)
-        api.post(LIST_URL, {"doc_type": "01000000", "meta_info": META_INFO}, format="json")
+        api.post(LIST_URL, start_body(), format="json")
         simulator.control.clear_faults()
     with override_settings(EKYC=simulator.ekyc_settings(ACCESS_KEY_SECRET="another-secret-value")):
-        api.post(LIST_URL, {"doc_type": "01000000", "meta_info": META_INFO}, format="json")
+        api.post(LIST_URL, start_body(), format="json")
     secrets_seen.add("another-secret-value")
     client.get("/ekyc/callback/", {"transactionId": kyc.transaction_id, "callbackToken": "forged-token-value"})
     secrets_seen.add("forged-token-value")

@@ -14,7 +14,7 @@ from django_ekyc.models import EventKind, EventSource, KycTransaction, Status
 from django_ekyc.services import ledger
 from django_ekyc.validation import InvalidInput
 
-from .conftest import META_INFO
+from .helpers import META_INFO, callback_token, initialize_params, return_token, shop_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +44,7 @@ def test_nothing_is_stored_that_should_not_be(start, simulator):
     started = start()
     kyc = KycTransaction.objects.get(pk=started.transaction.pk)
     stored = " ".join(str(value) for value in kyc.__dict__.values())
-    token = simulator.control.calls("Initialize")[0]["params"]["ReturnUrl"].rstrip("/").rsplit("/", 1)[1]
+    token = return_token(initialize_params(simulator))
     assert started.transaction_url not in stored  # single-use URL: returned once, never kept
     assert META_INFO not in stored and "bioMetaInfo" not in stored
     assert token not in stored  # only its hash
@@ -106,11 +106,10 @@ def test_unreachable_provider_keeps_the_row_in_error(start, simulator):
     assert (kyc.status, kyc.error_code) == (Status.ERROR, "EkycTransportError")
 
 
-def test_refresh_waits_then_completes_once(start, simulator, completed_signals):
+def test_refresh_waits_then_completes_once(start, finish, simulator, completed_signals):
     kyc = start().transaction
     assert services.refresh(kyc).status == Status.INITIALIZED  # ProcessNotCompleted
-    simulator.control.complete(kyc.transaction_id, "face_mismatch")
-    kyc = services.refresh(kyc)
+    kyc = finish(kyc, "face_mismatch")
     assert (kyc.status, kyc.passed, kyc.sub_code) == (Status.FAILED, False, "204")
     assert kyc.result["ext_face_info"]["facePassed"] == "N"
     assert services.refresh(kyc).status == Status.FAILED  # final: no more provider calls
@@ -118,20 +117,17 @@ def test_refresh_waits_then_completes_once(start, simulator, completed_signals):
     assert [c["passed"] for c in completed_signals.calls] == [False]
 
 
-def test_refresh_uses_the_stored_ids(start, simulator):
+def test_refresh_uses_the_stored_ids(start, finish, simulator):
     kyc = start().transaction
-    simulator.control.complete(kyc.transaction_id, "pass")
-    services.refresh(kyc)
+    finish(kyc)
     [call] = simulator.control.calls("CheckResult")
     assert call["params"]["TransactionId"] == kyc.transaction_id
     assert call["params"]["MerchantBizId"] == kyc.merchant_biz_id
     assert call["params"]["IsReturnImage"] == "N"
 
 
-def test_images_are_never_stored(start, simulator):
-    kyc = start(doc_type="00000001").transaction
-    simulator.control.complete(kyc.transaction_id, "pass")
-    kyc = services.refresh(kyc)
+def test_images_are_never_stored(start, finish):
+    kyc = finish(start(doc_type="00000001").transaction)
     text = str(kyc.result)
     assert "idImage" not in text and "faceImg" not in text
     assert kyc.result["ext_id_info"]["ocrIdInfo"]["idNumber"]
@@ -157,7 +153,7 @@ def test_provider_fault_on_refresh_leaves_the_state_and_records_the_call(start, 
 
 def test_return_trusts_the_provider_not_the_url(start, simulator):
     kyc = start().transaction
-    token = simulator.control.calls("Initialize")[0]["params"]["ReturnUrl"].rstrip("/").rsplit("/", 1)[1]
+    token = return_token(initialize_params(simulator))
     simulator.control.complete(kyc.transaction_id, "liveness_attack")
     kyc = services.handle_return(token)
     assert (kyc.status, kyc.sub_code) == (Status.FAILED, "205")
@@ -167,38 +163,37 @@ def test_return_trusts_the_provider_not_the_url(start, simulator):
 
 def test_return_while_the_provider_is_down_keeps_waiting(start, simulator):
     kyc = start().transaction
-    token = simulator.control.calls("Initialize")[0]["params"]["ReturnUrl"].rstrip("/").rsplit("/", 1)[1]
+    token = return_token(initialize_params(simulator))
     simulator.control.add_fault("internal_error", action="CheckResult")
     assert services.handle_return(token).status == Status.INITIALIZED
     assert kyc.events.filter(source="return", action="CheckResult", code="InternalError").exists()
 
 
 def test_callback_checks_the_token(start, simulator):
-    kyc = start(build_url=lambda path: f"https://shop.example{path}").transaction
-    params = simulator.control.calls("Initialize")[0]["params"]
+    kyc = start(build_url=shop_url).transaction
+    params = initialize_params(simulator)
     assert params["CallbackUrl"] == "https://shop.example/ekyc/callback/"
     simulator.control.complete(kyc.transaction_id, "pass")
     with pytest.raises(services.CallbackRejected):
         services.handle_callback(kyc.transaction_id, "forged")
     kyc.refresh_from_db()
     assert kyc.status == Status.INITIALIZED and simulator.control.calls("CheckResult") == []
-    assert services.handle_callback(kyc.transaction_id, params["CallbackToken"]).status == Status.PASSED
+    assert services.handle_callback(kyc.transaction_id, callback_token(params)).status == Status.PASSED
     with pytest.raises(services.UnknownTransaction):
-        services.handle_callback("hksunknown", params["CallbackToken"])
+        services.handle_callback("hksunknown", callback_token(params))
 
 
 def test_callback_can_be_disabled(start, simulator):
     with override_settings(EKYC={**simulator.ekyc_settings(), "CALLBACK_ENABLED": False}):
-        start(build_url=lambda path: f"https://shop.example{path}")
-    params = simulator.control.calls("Initialize")[0]["params"]
+        start(build_url=shop_url)
+    params = initialize_params(simulator)
     assert "CallbackUrl" not in params and "CallbackToken" not in params
 
 
-def test_expiry(start, simulator):
+def test_expiry(start, finish):
     waiting = start().transaction
     done = start().transaction
-    simulator.control.complete(done.transaction_id)
-    services.refresh(done)
+    finish(done)
     KycTransaction.objects.update(created_at=timezone.now() - timedelta(days=2))
     assert services.expire_stale() == 1
     waiting.refresh_from_db()
@@ -207,23 +202,17 @@ def test_expiry(start, simulator):
     assert services.expire_stale() == 0
 
 
-def test_is_verified_uses_the_latest_passed_transaction(start, simulator, user, other_user):
+def test_is_verified_uses_the_latest_passed_transaction(start, finish, user, other_user):
     assert not services.is_verified(user)
-    first = start().transaction
-    simulator.control.complete(first.transaction_id, "pass")
-    services.refresh(first)
-    failed = start().transaction
-    simulator.control.complete(failed.transaction_id, "face_mismatch")
-    services.refresh(failed)
+    first = finish(start().transaction, "pass")
+    finish(start().transaction, "face_mismatch")  # a later attempt that failed
     assert services.latest_verification(user).pk == first.pk
     assert services.is_verified(user) and not services.is_verified(other_user)
     assert not services.is_verified(user, max_age=timedelta(seconds=-1))
 
 
-def test_terminal_states_never_move(start, simulator):
-    kyc = start().transaction
-    simulator.control.complete(kyc.transaction_id, "pass")
-    kyc = services.refresh(kyc)
+def test_terminal_states_never_move(start, finish):
+    kyc = finish(start().transaction, "pass")
     moved = ledger.transition(kyc, Status.EXPIRED, EventSource.EXPIRY)[1]
     assert not moved
     kyc.refresh_from_db()

@@ -17,6 +17,8 @@ from django.test import override_settings
 
 from django_ekyc.models import KycTransaction, Status
 
+from ..helpers import initialize_params
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CHROMIUM = os.environ.get("EKYC_CHROMIUM", "/usr/bin/chromium")
@@ -104,7 +106,7 @@ def test_a_user_verifies_and_staff_see_it_in_the_admin(page, demo_site, simulato
 
     kyc = KycTransaction.objects.get()
     assert (kyc.status, kyc.doc_type, kyc.sub_code) == (Status.PASSED, "00000008", "200")
-    meta_info = simulator.control.calls("Initialize")[0]["params"]["MetaInfo"]
+    meta_info = initialize_params(simulator)["MetaInfo"]
     assert '"deviceType":"web"' in meta_info and "Chrome" in meta_info  # from the browser, unchanged
 
     page.goto(f"{demo_site}/")
