@@ -87,7 +87,7 @@ def test_validation_errors_have_stable_codes(api, simulator, start_payload, payl
 @pytest.mark.parametrize(
     ("fault", "status", "code"),
     [
-        ({"fault": "throttle", "count": -1}, 503, "provider_throttled"),
+        ({"fault": "throttle", "count": -1, "retry_after": 0}, 503, "provider_throttled"),  # no real wait
         ({"fault": "unavailable", "count": -1}, 503, "provider_unavailable"),
         ({"fault": "drop", "count": -1}, 503, "provider_unreachable"),
         ({"fault": "internal_error"}, 502, "provider_error"),

@@ -19,10 +19,12 @@ from .helpers import LIST_URL, SHOP, callback_token, return_path, shop_url, star
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # fault name -> (simulator fault, code recorded in the history, API status, API code)
+# "throttled" asks for no wait (retry_after 0): the client then backs off by RETRY_BACKOFF instead of the
+# default second the simulator asks for; these tests check the answer, not the wait (test_client does).
 FAULTS = {
     "timeout": ({"fault": "slow", "delay_ms": 1500, "count": -1}, "EkycTimeout", 503, "provider_unreachable"),
     "dropped": ({"fault": "drop", "count": -1}, "EkycTransportError", 503, "provider_unreachable"),
-    "throttled": ({"fault": "throttle", "count": -1}, "Throttling.Api", 503, "provider_throttled"),
+    "throttled": ({"fault": "throttle", "count": -1, "retry_after": 0}, "Throttling.Api", 503, "provider_throttled"),
     "internal_error": ({"fault": "internal_error", "count": -1}, "InternalError", 502, "provider_error"),
     "unavailable": ({"fault": "unavailable", "count": -1}, "ServiceUnavailable", 503, "provider_unavailable"),
     "malformed": ({"fault": "malformed", "count": -1}, "EkycMalformedResponse", 502, "provider_error"),

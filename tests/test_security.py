@@ -128,7 +128,7 @@ def test_no_secret_token_or_identity_data_reaches_the_logs(every_log_line, clien
     secrets_seen |= {ocr["name"], ocr["idNumber"], ocr["address"]}
     # faults and refusals
     for fault in ("internal_error", "drop", "malformed", "throttle"):
-        simulator.control.add_fault(fault, action="Initialize", count=-1)
+        simulator.control.add_fault(fault, action="Initialize", count=-1, retry_after=0)  # throttle: no real wait
         api.post(LIST_URL, start_body(), format="json")
         simulator.control.clear_faults()
     with override_settings(EKYC=simulator.ekyc_settings(ACCESS_KEY_SECRET="another-secret-value")):
