@@ -18,9 +18,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from django_ekyc import services
-from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import ProviderCallFailed
 from django_ekyc.models import EventSource, KycTransaction, KycTransactionEvent
+from django_ekyc.offering import doc_types_for, offered_products
 from django_ekyc.validation import has_unsafe_text
 
 if TYPE_CHECKING:  # django-stubs makes these generic; Django's runtime classes are not subscriptable
@@ -82,27 +82,63 @@ def _definition_list(data: Mapping[str, Any]) -> str:
     return format_html('<dl class="ekyc-result">{}</dl>', rows)
 
 
-class DocTypeFilter(admin.SimpleListFilter):
-    title = _("document type")
-    parameter_name = "doc_type"
+class ChoicesFromCodeFilter(admin.SimpleListFilter):
+    """A filter whose choices come from code or settings: a value outside them matches nothing and never
+    reaches SQL, and no DISTINCT over the table is run to find them."""
+
+    field = ""
+
+    def choices_by_value(self) -> dict[str, str]:
+        raise NotImplementedError
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(code, f"{label} ({code})") for code, label in ekyc_settings.DOC_TYPES.items()]
+        return list(self.choices_by_value().items())
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[KycTransaction]) -> QuerySet[KycTransaction]:
         value = self.value()
         if not value:
             return queryset
-        # Only a code from the table is a filter: anything else matches nothing, and never reaches SQL.
-        return queryset.filter(doc_type=value) if value in ekyc_settings.DOC_TYPES else queryset.none()
+        return queryset.filter(**{self.field: value}) if value in self.choices_by_value() else queryset.none()
+
+
+class ProductFilter(ChoicesFromCodeFilter):
+    title = _("product")
+    parameter_name = field = "product_code"
+
+    def choices_by_value(self) -> dict[str, str]:
+        return {product.code: f"{product.label} ({product.code})" for product in offered_products()}
+
+
+class DocTypeFilter(ChoicesFromCodeFilter):
+    title = _("document type")
+    parameter_name = field = "doc_type"
+
+    def choices_by_value(self) -> dict[str, str]:
+        choices: dict[str, str] = {}
+        for product in offered_products():
+            for region in sorted(product.regions):
+                for code, label in doc_types_for(product, region).items():
+                    choices.setdefault(code, f"{label} ({code})")
+        return choices
 
 
 @admin.register(KycTransaction)
 class KycTransactionAdmin(_TransactionAdmin):
-    list_display = ("public_id", "status", "user", "doc_type", "passed", "sub_code", "created_at", "completed_at")
+    list_display = (
+        "public_id",
+        "status",
+        "user",
+        "product_code",
+        "channel",
+        "doc_type",
+        "passed",
+        "sub_code",
+        "created_at",
+        "completed_at",
+    )
     # Every filter's choices come from code or settings, never from a DISTINCT over the table, and
     # there is no date hierarchy (a DISTINCT over dates): the page costs the same at any size.
-    list_filter = ("status", "passed", DocTypeFilter, "created_at")
+    list_filter = ("status", "passed", ProductFilter, "channel", DocTypeFilter, "created_at")
     list_select_related = ("user",)
     show_full_result_count = False  # one COUNT(*) per page, not two
     raw_id_fields = ("user",)
@@ -112,6 +148,9 @@ class KycTransactionAdmin(_TransactionAdmin):
         "public_id",
         "user",
         "status",
+        "product_code",
+        "channel",
+        "account",
         "doc_type",
         "scene_code",
         "options",
@@ -140,13 +179,36 @@ class KycTransactionAdmin(_TransactionAdmin):
         else:
             ocr = "ocr_result_revealable" if self.has_identity_permission(request) else "ocr_result_masked"
         return (
-            (None, {"fields": ("public_id", "user", "status", "doc_type", "scene_code", "options")}),
+            (
+                None,
+                {
+                    "fields": (
+                        "public_id",
+                        "user",
+                        "status",
+                        "product_code",
+                        "channel",
+                        "doc_type",
+                        "scene_code",
+                        "options",
+                    )
+                },
+            ),
             (_("Decision"), {"fields": ("passed", "sub_code", "error_code", "error_message", "completed_at")}),
             (_("Checks"), {"fields": ("checks", "face_result")}),
             (_("Identity data (OCR)"), {"fields": (ocr, "identity_purged_at", "provider_deleted_at")}),
             (
                 _("Provider"),
-                {"fields": ("transaction_id", "merchant_biz_id", "merchant_user_id", "created_at", "updated_at")},
+                {
+                    "fields": (
+                        "account",
+                        "transaction_id",
+                        "merchant_biz_id",
+                        "merchant_user_id",
+                        "created_at",
+                        "updated_at",
+                    )
+                },
             ),
         )
 

@@ -9,3 +9,6 @@ class EkycConfig(AppConfig):
 
     def ready(self) -> None:
         from django_ekyc import checks  # noqa: F401 - registers the system checks
+        from django_ekyc.logging import install_provider_query_filter
+
+        install_provider_query_filter()

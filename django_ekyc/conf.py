@@ -19,10 +19,11 @@ from django.dispatch import receiver
 
 from django_ekyc.doc_types import DEFAULT_DOC_TYPES
 from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.products import DEFAULT_REGION, endpoint_for
 
 __all__ = ["DEFAULTS", "DEFAULT_ENDPOINT", "EkycSettings", "Setting", "ekyc_settings"]
 
-DEFAULT_ENDPOINT = "https://cloudauth-intl.cn-hongkong.aliyuncs.com"
+DEFAULT_ENDPOINT = endpoint_for(DEFAULT_REGION)
 
 T = TypeVar("T")
 Timeout = float | tuple[float, float]
@@ -109,7 +110,16 @@ class EkycSettings:
     # -- credentials and endpoint ----------------------------------------------------------------------------
     ACCESS_KEY_ID = Setting[str]("", str, "AccessKey ID of a RAM user with AliyunAntCloudAuthFullAccess.")
     ACCESS_KEY_SECRET = Setting[str]("", str, "Its secret: never logged, never in an exception or repr.")
-    ENDPOINT = Setting[str](DEFAULT_ENDPOINT, str, "Base URL of the API; a simulator is http://127.0.0.1:<port>.")
+    REGION = Setting[str](
+        DEFAULT_REGION,
+        str,
+        "The provider's region: cn-hongkong, ap-southeast-1 (Singapore), ap-southeast-5 (Jakarta) or "
+        "ap-southeast-3 (Kuala Lumpur). Picks the endpoint; data stays in its region.",
+    )
+    VPC_ENDPOINT = Setting[bool](False, bool, "Use the region's internal endpoint (cloudauth-intl-vpc...).")
+    ENDPOINT = Setting[str | None](
+        None, str, "Base URL of the API; wins over REGION. A simulator is http://127.0.0.1:<port>.", optional=True
+    )
     ACCOUNTS = Setting[Mapping[str, Mapping[str, Any]]](
         {},
         Mapping,
@@ -137,8 +147,25 @@ class EkycSettings:
     POOL_MAXSIZE = Setting[int](32, int, "Connections kept per client; match the server's thread count.")
 
     # -- what a verification asks for ------------------------------------------------------------------------
-    PRODUCT_CODE = Setting[str]("eKYC", str, "The solution (ProductCode).")
-    DOC_TYPES = Setting[Mapping[str, str]](DEFAULT_DOC_TYPES, Mapping, "DocType code -> label.")
+    PRODUCT_CODE = Setting[str]("eKYC", str, "The default product (ProductCode) of a start that names none.")
+    PRODUCTS = Setting[tuple[str, ...] | None](
+        None,
+        (str, list, tuple),
+        "The products a site offers (ProductCode values); None: PRODUCT_CODE only.",
+        optional=True,
+        clean=_strings,
+    )
+    DOC_TYPES = Setting[Mapping[str, str]](DEFAULT_DOC_TYPES, Mapping, "eKYC's document types: code -> label.")
+    PRODUCT_INITIALIZE_DEFAULTS = Setting[Mapping[str, Mapping[str, str]]](
+        {}, Mapping, "Per product, Initialize parameters sent over INITIALIZE_DEFAULTS: {'eKYC_PRO': {...}}."
+    )
+    PROCEDURE_PRIORITY = Setting[str | None](
+        None,
+        str,
+        "ProcedurePriority for browser starts: 'keep' when the site runs inside an app's WebView (the provider "
+        "then ends the flow with an error instead of offering to copy the URL); None sends nothing ('url').",
+        optional=True,
+    )
     INITIALIZE_DEFAULTS = Setting[Mapping[str, str]](
         {"SecurityLevel": "02"},
         Mapping,

@@ -59,3 +59,36 @@ class RedactTokensFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
+
+
+# The parameters of every call to the provider: a request line carrying one of them is ours.
+_PROVIDER_PARAMETERS = re.compile(r"[?&](?:MerchantBizId|TransactionId|ProductCode)=")
+
+
+class ProviderQueryFilter(logging.Filter):
+    """Drops the query string from urllib3's request lines of calls to the provider.
+
+    The client sends the provider's parameters in the query string, where the official SDK puts them (tokens,
+    the return URL, MetaInfo among them), and urllib3 logs each request line at DEBUG. django-ekyc installs this
+    filter on ``urllib3.connectionpool`` when it loads, so that turning DEBUG logging on never writes them out.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(_is_provider_url(arg) for arg in record.args):
+            record.args = tuple(_without_query(arg) if _is_provider_url(arg) else arg for arg in record.args)
+        return True
+
+
+def _is_provider_url(value: object) -> bool:
+    return isinstance(value, str) and _PROVIDER_PARAMETERS.search(value) is not None
+
+
+def _without_query(url: object) -> str:
+    return str(url).split("?", 1)[0] + "?[parameters redacted]"
+
+
+def install_provider_query_filter() -> None:
+    """Once per process: urllib3 logs request lines on this logger."""
+    pool_logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(existing, ProviderQueryFilter) for existing in pool_logger.filters):
+        pool_logger.addFilter(ProviderQueryFilter())

@@ -19,7 +19,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from django_ekyc.conf import ekyc_settings
 from django_ekyc.fields import Ciphertext, EncryptedJSONField
+from django_ekyc.offering import get_product
+from django_ekyc.products import Channel
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -56,6 +59,7 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 User = AbstractBaseUser | AnonymousUser
+CHANNEL_CHOICES = [(Channel.WEB.value, _("Browser")), (Channel.APP.value, _("Native app"))]
 
 
 class KycTransactionQuerySet(models.QuerySet["KycTransaction"]):
@@ -67,18 +71,24 @@ class KycTransactionQuerySet(models.QuerySet["KycTransaction"]):
     def waiting(self) -> KycTransactionQuerySet:
         return self.filter(status=Status.INITIALIZED)
 
-    def passed(self, *, max_age: timedelta | None = None) -> KycTransactionQuerySet:
-        """Passed verifications, completed within ``max_age`` if given."""
+    def passed(self, *, max_age: timedelta | None = None, product: str | None = None) -> KycTransactionQuerySet:
+        """Passed verifications, completed within ``max_age`` and of ``product`` (a ProductCode) if given."""
         rows = self.filter(status=Status.PASSED)
         if max_age is not None:
             rows = rows.filter(completed_at__gte=timezone.now() - max_age)
+        if product is not None:
+            rows = rows.filter(product_code=product)
         return rows
 
-    def latest_passed(self, user: User, *, max_age: timedelta | None = None) -> KycTransaction | None:
-        """The user's most recent passed verification (within ``max_age``), or None; anonymous users have none."""
+    def latest_passed(
+        self, user: User, *, max_age: timedelta | None = None, product: str | None = None
+    ) -> KycTransaction | None:
+        """The user's most recent passed verification (within ``max_age``, of ``product``), or None; anonymous
+        users have none."""
         if not getattr(user, "is_authenticated", False):
             return None
-        return self.for_user(user).passed(max_age=max_age).order_by("-completed_at", "-id").first()
+        rows = self.for_user(user).passed(max_age=max_age, product=product)
+        return rows.order_by("-completed_at", "-id").first()
 
 
 class KycTransaction(models.Model):
@@ -95,7 +105,11 @@ class KycTransaction(models.Model):
     # A keyed hash of the user id: the provider never learns who the user is here.
     merchant_user_id = models.CharField(_("merchant user id"), max_length=64, editable=False)
     transaction_id = models.CharField(_("provider transaction id"), max_length=64, unique=True, null=True, blank=True)
-    doc_type = models.CharField(_("document type"), max_length=16)
+    # The provider's product (ProductCode) and where the user verifies (a browser or a native app).
+    product_code = models.CharField(_("product"), max_length=32, default="eKYC", editable=False)
+    channel = models.CharField(_("channel"), max_length=8, choices=CHANNEL_CHOICES, default="web", editable=False)
+    # Empty for products that read no document (a liveness check).
+    doc_type = models.CharField(_("document type"), max_length=16, blank=True)
     scene_code = models.CharField(_("scene code"), max_length=10, blank=True)
     # The Initialize options sent (never MetaInfo, never the URLs or tokens).
     options = models.JSONField(_("options"), default=dict, blank=True)
@@ -145,9 +159,17 @@ class KycTransaction(models.Model):
 
     @property
     def doc_type_label(self) -> str:
-        from django_ekyc.conf import ekyc_settings
+        """The document's name (``Passport (global e-passport...)``), or its code when the table has none."""
+        if not self.doc_type:
+            return ""
+        product = get_product(self.product_code)
+        table = ekyc_settings.DOC_TYPES if self.product_code == "eKYC" or product is None else product.doc_types
+        return str(table.get(self.doc_type, self.doc_type))
 
-        return str(ekyc_settings.DOC_TYPES.get(self.doc_type, self.doc_type))
+    @property
+    def product_label(self) -> str:
+        product = get_product(self.product_code)
+        return product.label if product else self.product_code
 
     # -- what adopters read of the result (identity data: handle as such) ----------------------------------
 

@@ -50,6 +50,11 @@ class SimulatorControl:
         """End the hosted flow as the user would; returns the redirect URL and callback report."""
         return self._request("POST", f"/_sim/transactions/{transaction_id}/complete", {"outcome": outcome})  # type: ignore[no-any-return]
 
+    def app_verify(self, transaction_id: str, protocol: str, outcome: str = "pass") -> dict[str, Any]:
+        """Do what the app SDK's ``verify`` does on a phone: returns its result code (``1000`` suggests a pass)."""
+        payload = {"transaction_id": transaction_id, "protocol": protocol, "outcome": outcome}
+        return self._request("POST", "/_sim/app/verify", payload)  # type: ignore[no-any-return]
+
     def transaction(self, transaction_id: str) -> dict[str, Any]:
         return self._request("GET", f"/_sim/transactions/{transaction_id}")  # type: ignore[no-any-return]
 
@@ -100,6 +105,7 @@ class RunningSimulator:
             "ACCESS_KEY_ID": self.access_key_id,
             "ACCESS_KEY_SECRET": self.access_key_secret,
             "ENDPOINT": self.url,
+            "REGION": self.simulator.state.region,
             **keys,
             **overrides,
         }

@@ -18,6 +18,8 @@ from typing import Any
 
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import InvalidInput
+from django_ekyc.offering import default_product, doc_types_for, get_product, offered_codes
+from django_ekyc.products import REGIONS, Channel, Product, channel_of
 
 __all__ = [
     "CHOICE_OPTIONS",
@@ -28,9 +30,12 @@ __all__ = [
     "has_unsafe_text",
     "json_problem",
     "loads_json",
+    "validate_channel",
     "validate_doc_type",
     "validate_meta_info",
     "validate_options",
+    "validate_product",
+    "validate_region",
     "validate_scene_code",
 ]
 
@@ -103,13 +108,70 @@ def _check_text(field: str, value: str) -> None:
         raise InvalidInput(field, "invalid_characters", f"{field} contains characters that are not allowed.")
 
 
-def validate_doc_type(value: Any) -> str:
+def validate_product(value: Any) -> Product:
+    """The product a start asks for: one the site offers (``PRODUCTS``); empty means ``PRODUCT_CODE``."""
+    if value in (None, ""):
+        return default_product()
+    offered = offered_codes()
+    if not isinstance(value, str) or value not in offered:
+        raise InvalidInput(
+            "product_code", "product_not_offered", f"This site offers these products: {', '.join(offered)}."
+        )
+    product = get_product(value)
+    if product is None:  # offered but unknown: check E012 reports it
+        raise InvalidInput("product_code", "product_not_offered", f"{value} is not a known product.")
+    return product
+
+
+def validate_region(product: Product, region: str) -> None:
+    if region not in product.regions:
+        raise InvalidInput(
+            "product_code",
+            "product_not_in_region",
+            f"{product.code} is not available in {REGIONS.get(region, region)}, the region this site uses.",
+        )
+
+
+def validate_doc_type(value: Any, product: Product | None = None, region: str | None = None) -> str:
+    """A document the product reads in the region; empty for a product that reads none."""
+    product = product or default_product()
+    region = region or ekyc_settings.REGION
+    if not product.reads_document:
+        if value not in (None, ""):
+            raise InvalidInput("doc_type", "doc_type_not_applicable", f"{product.code} reads no document.")
+        return ""
     if value in (None, ""):
         raise InvalidInput("doc_type", "required", "Choose a document type.")
-    if not isinstance(value, str) or value not in ekyc_settings.DOC_TYPES:
-        known = ", ".join(ekyc_settings.DOC_TYPES)
-        raise InvalidInput("doc_type", "unknown_doc_type", f"Unknown document type; expected one of: {known}.")
+    known = doc_types_for(product, region)
+    if isinstance(value, str) and value in product.doc_types and value not in known:
+        raise InvalidInput(
+            "doc_type",
+            "doc_type_not_in_region",
+            f"{product.code} does not read {value} in {REGIONS.get(region, region)}; it reads: {', '.join(known)}.",
+        )
+    if not isinstance(value, str) or value not in known:
+        raise InvalidInput(
+            "doc_type", "unknown_doc_type", f"Unknown document type; expected one of: {', '.join(known)}."
+        )
     return value
+
+
+def validate_channel(value: Any, meta_info: str) -> Channel:
+    """``web`` or ``app``; absent, the MetaInfo's ``deviceType`` says which. The two must agree: the provider
+    picks its flow from the MetaInfo."""
+    inferred = channel_of(meta_info)
+    if value in (None, ""):
+        return inferred
+    if value not in set(Channel):
+        raise InvalidInput("channel", "invalid_channel", "channel must be web or app.")
+    if Channel(value) is not inferred:
+        raise InvalidInput(
+            "channel",
+            "channel_mismatch",
+            f"channel is {value} but meta_info comes from the {inferred} SDK; send the MetaInfo of the device "
+            "that will verify.",
+        )
+    return Channel(value)
 
 
 def validate_meta_info(value: Any) -> str:
@@ -137,11 +199,14 @@ def validate_scene_code(value: Any) -> str:
     return value
 
 
-def validate_options(options: Any, allowed: Iterable[str] | None = None) -> dict[str, str]:
+def validate_options(
+    options: Any, allowed: Iterable[str] | None = None, product: Product | None = None
+) -> dict[str, str]:
     """Check the optional Initialize settings a frontend sent; return them keyed by provider parameter name.
 
     ``allowed`` defaults to the site's ``FRONTEND_OPTIONS``: a known option outside it is refused
-    (``option_not_allowed``), so that nobody can weaken a verification from the browser.
+    (``option_not_allowed``), so that nobody can weaken a verification from the browser. With ``product``, an
+    option that product does not take is refused too (``option_not_applicable``).
     """
     if options in (None, ""):
         return {}
@@ -158,6 +223,12 @@ def validate_options(options: Any, allowed: Iterable[str] | None = None) -> dict
             "option_not_allowed",
             f"This site does not let the frontend set: {', '.join(refused)}. It decides them itself.",
         )
+    if product is not None:
+        misplaced = sorted(name for name in options if not product.accepts_parameter(_parameter_of(name)))
+        if misplaced:
+            raise InvalidInput(
+                "options", "option_not_applicable", f"{product.code} does not take: {', '.join(misplaced)}."
+            )
     params: dict[str, str] = {}
     for name, value in options.items():
         if name in CHOICE_OPTIONS:
@@ -169,6 +240,10 @@ def validate_options(options: Any, allowed: Iterable[str] | None = None) -> dict
         else:
             params[JSON_OPTIONS[name]] = _validate_json_option(name, value)
     return params
+
+
+def _parameter_of(option: str) -> str:
+    return CHOICE_OPTIONS[option][0] if option in CHOICE_OPTIONS else JSON_OPTIONS[option]
 
 
 def _validate_json_option(name: str, value: Any) -> str:

@@ -93,12 +93,11 @@ EKYC_USES_SIMULATOR = not _real_key
 EKYC = {
     "ACCESS_KEY_ID": _real_key or "demo-access-key-id",
     "ACCESS_KEY_SECRET": env.str("EKYC_ACCESS_KEY_SECRET", default="" if _real_key else "demo-access-key-secret"),
-    "ENDPOINT": env.str(
-        "EKYC_ENDPOINT",
-        default=f"http://127.0.0.1:{SIMULATOR_PORT}"
-        if EKYC_USES_SIMULATOR
-        else "https://cloudauth-intl.cn-hongkong.aliyuncs.com",
-    ),
+    # Without a real AccessKey, the local simulator; with one, REGION picks Alibaba's endpoint.
+    "ENDPOINT": env.str("EKYC_ENDPOINT", default=f"http://127.0.0.1:{SIMULATOR_PORT}" if EKYC_USES_SIMULATOR else None),
+    # The demo offers greater-China documents, global documents and a liveness-only check.
+    "PRODUCTS": env.list("EKYC_PRODUCTS", default=["eKYC", "eKYC_PRO", "FACE_LIVENESS_PRO"]),
+    "REGION": env.str("EKYC_REGION", default="cn-hongkong"),
     "START_THROTTLE_RATE": env.str("EKYC_START_THROTTLE_RATE", default="10/hour") or None,
     "RATE_LIMIT": env.int("EKYC_RATE_LIMIT", default=8) or None,
     "ENCRYPTION_KEYS": env.list("EKYC_ENCRYPTION_KEYS", default=[]),

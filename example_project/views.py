@@ -11,13 +11,24 @@ from django.views.decorators.http import require_GET
 from django_ekyc import services
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.models import KycTransaction
+from django_ekyc.offering import account_region, doc_types_for, offered_products
+
+
+def product_choices() -> list[dict[str, object]]:
+    """The products the site offers, each with the documents it reads in the site's region (none: a face only)."""
+    region = account_region()
+    return [
+        {"code": product.code, "label": product.label, "doc_types": doc_types_for(product, region)}
+        for product in offered_products()
+        if region in product.regions
+    ]
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     context = {
-        "doc_types": ekyc_settings.DOC_TYPES.items(),
+        "products": product_choices(),
         "web_sdk_url": getattr(settings, "EKYC_WEB_SDK_URL", ""),
         "uses_simulator": getattr(settings, "EKYC_USES_SIMULATOR", False),
         "endpoint": ekyc_settings.ENDPOINT,

@@ -71,10 +71,13 @@ def test_initialize_returns_a_typed_result_and_sends_every_parameter(ekyc_client
     }
 
 
-def test_parameters_travel_in_the_signed_body_not_the_url(ekyc_client, simulator, initialize_kwargs):
+def test_parameters_travel_in_the_signed_query_string_as_the_sdk_sends_them(ekyc_client, simulator, initialize_kwargs):
+    """The official SDK's placement, the one proven against the gateway (tests/test_conformance_wire.py compares
+    the two clients parameter by parameter); the query string is covered by the signature."""
     ekyc_client.initialize(**initialize_kwargs, callback_token="secret-callback-token")
     [call] = simulator.control.calls("Initialize")
-    assert call["query"] == ""
+    assert "CallbackToken=secret-callback-token" in call["query"]
+    assert call["form"] == {}  # Initialize always sends a (here empty) form body, like the SDK
     assert call["headers"]["content-type"] == "application/x-www-form-urlencoded"
     assert "content-type" in call["headers"]["authorization"]
     assert call["headers"]["user-agent"].startswith("django-ekyc/")

@@ -8,11 +8,12 @@ from django.test import override_settings
 from django_ekyc.conf import DEFAULT_ENDPOINT, DEFAULTS, EkycSettings, ekyc_settings
 from django_ekyc.doc_types import DEFAULT_DOC_TYPES
 from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.offering import account_endpoint
 
 
 def test_defaults_apply_where_the_site_sets_nothing():
     with override_settings(EKYC={}):
-        assert ekyc_settings.ENDPOINT == DEFAULT_ENDPOINT
+        assert ekyc_settings.ENDPOINT is None and account_endpoint() == DEFAULT_ENDPOINT  # from REGION
         assert ekyc_settings.PRODUCT_CODE == "eKYC"
         assert ekyc_settings.DOC_TYPES == DEFAULT_DOC_TYPES
         assert ekyc_settings.INITIALIZE_DEFAULTS == {"SecurityLevel": "02"}

@@ -1,9 +1,10 @@
 """The official SDK (alibabacloud-cloudauth-intl20220809) against the simulator.
 
 The SDK is an independent implementation of the wire protocol: it signs every
-header it sends and puts parameters in the query string, where our client
-uses a form body. If both are accepted and both parse the answers into the
-same values, the simulator is a fair stand-in for the provider.
+header it sends (ours signs the required ones). If both are accepted and both
+parse the answers into the same values, the simulator is a fair stand-in for
+the provider; tests/test_conformance_wire.py checks that both put each parameter
+in the same place.
 """
 
 from __future__ import annotations

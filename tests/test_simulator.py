@@ -195,7 +195,7 @@ def test_each_required_initialize_parameter(simulator, name):
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("ProductCode", "eKYC_PRO"),
+        ("ProductCode", "KYC_NOT_A_PRODUCT"),
         ("MerchantBizId", "has-dashes"),
         ("MerchantBizId", "x" * 33),
         ("MetaInfo", "not json"),

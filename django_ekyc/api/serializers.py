@@ -31,15 +31,16 @@ class OptionsField(serializers.JSONField):
 
 
 class StartVerificationSerializer(serializers.Serializer[Any]):
-    """What a frontend sends to start: never a ReturnUrl, CallbackUrl or token (the server builds those)."""
+    """What a frontend (a browser or an app) sends to start: never a ReturnUrl, CallbackUrl or token, and no
+    security parameter (the server decides those). ``product_code``, ``doc_type`` and ``channel`` are checked
+    together by the flow, against the product's table and the account's region."""
 
-    doc_type = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    product_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+    doc_type = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
+    channel = serializers.CharField(required=False, allow_blank=True, default="", max_length=8)
     meta_info = serializers.CharField(allow_blank=True, trim_whitespace=False)
     scene_code = serializers.CharField(required=False, allow_blank=True, default="")
     options = OptionsField(required=False, default=dict)
-
-    def validate_doc_type(self, value: str) -> str:
-        return _field_validator(validation.validate_doc_type)(value)  # type: ignore[no-any-return]
 
     def validate_meta_info(self, value: str) -> str:
         return _field_validator(validation.validate_meta_info)(value)  # type: ignore[no-any-return]
@@ -65,6 +66,8 @@ class KycTransactionSerializer(serializers.ModelSerializer[KycTransaction]):
             "id",
             "status",
             "is_final",
+            "product_code",
+            "channel",
             "doc_type",
             "doc_type_label",
             "scene_code",
@@ -79,12 +82,17 @@ class KycTransactionSerializer(serializers.ModelSerializer[KycTransaction]):
 
 
 class StartedSerializer(KycTransactionSerializer):
-    """The answer to a start: the transaction plus the single-use URL of the provider's page."""
+    """The answer to a start: the transaction, plus what the device needs to go on. A browser gets the
+    single-use ``transaction_url`` of the provider's page; an app gets the provider's ``transaction_id``,
+    ``protocol`` and ``client_cfg`` for the app SDK's ``verify``."""
 
-    transaction_url = serializers.URLField(read_only=True)
+    transaction_url = serializers.URLField(read_only=True, required=False)
+    transaction_id = serializers.CharField(read_only=True, required=False)
+    protocol = serializers.CharField(read_only=True, required=False, allow_null=True)
+    client_cfg = serializers.CharField(read_only=True, required=False, allow_null=True)
 
     class Meta(KycTransactionSerializer.Meta):
-        fields = (*KycTransactionSerializer.Meta.fields, "transaction_url")
+        fields = (*KycTransactionSerializer.Meta.fields, "transaction_url", "transaction_id", "protocol", "client_cfg")
         read_only_fields = fields
 
 

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.decorators import method_decorator
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, NotFound
+from rest_framework.exceptions import ErrorDetail, NotAuthenticated, NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -21,8 +21,22 @@ from django_ekyc.api.schema import list_schema, read_schema, refresh_schema, sta
 from django_ekyc.api.serializers import KycTransactionSerializer, StartVerificationSerializer
 from django_ekyc.api.throttling import RefreshThrottle, StartVerificationThrottle
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.exceptions import ProviderCallFailed
+from django_ekyc.exceptions import InvalidInput, ProviderCallFailed
 from django_ekyc.models import EventSource, KycTransaction
+from django_ekyc.products import Channel
+
+
+def started_answer(started: services.Started) -> dict[str, Any]:
+    """The transaction and what the device needs next: the page's URL for a browser, the app SDK's inputs for
+    an app."""
+    answer = dict(KycTransactionSerializer(started.transaction).data)
+    if started.transaction.channel == Channel.APP:
+        answer.update(
+            transaction_id=started.transaction.transaction_id, protocol=started.protocol, client_cfg=started.client_cfg
+        )
+    else:
+        answer["transaction_url"] = started.transaction_url
+    return answer
 
 
 def signed_in_user(request: Request) -> AbstractBaseUser:
@@ -96,10 +110,11 @@ class KycTransactionViewSet(
                 account=services.resolve_account(request, user),
                 **form.validated_data,
             )
+        except InvalidInput as err:
+            raise ValidationError({err.field: [ErrorDetail(err.message, code=err.code)]}) from err
         except ProviderCallFailed as failure:
             raise _provider_error(failure) from failure
-        data = {**KycTransactionSerializer(started.transaction).data, "transaction_url": started.transaction_url}
-        return Response(data, status=status.HTTP_201_CREATED)
+        return Response(started_answer(started), status=status.HTTP_201_CREATED)
 
     @refresh_schema
     @action(detail=True, methods=["post"])

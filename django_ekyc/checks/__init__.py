@@ -13,6 +13,9 @@
 - ``django_ekyc.E009``: a setting has the wrong type (``RATE_LIMIT = "8"``, ``TIMEOUT = "10"``...).
 - ``django_ekyc.E010``: an entry of ``ACCOUNTS`` has the wrong shape.
 - ``django_ekyc.E011``: ``ACCOUNT_RESOLVER`` does not import, or is not callable.
+- ``django_ekyc.E012``: the products offered do not fit: an unknown product or region, a default product that is
+  not offered, a product that does not run in the region of the site or of an account.
+- ``django_ekyc.E013``: ``PROCEDURE_PRIORITY`` is not ``url``, ``keep`` or None.
 
 Each group lives in its own module; a wrong type (E009) stops the other checks, which read typed values.
 """
@@ -23,13 +26,13 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
 
-from django_ekyc.checks import accounts, identity, limits, provider
+from django_ekyc.checks import accounts, identity, limits, products, provider
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycConfigurationError
 
 __all__ = ["check_settings"]
 
-GROUPS = (provider, identity, limits, accounts)
+GROUPS = (provider, identity, limits, accounts, products)
 
 
 @register("django_ekyc")

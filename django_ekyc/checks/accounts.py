@@ -10,7 +10,9 @@ from django.utils.module_loading import import_string
 
 from django_ekyc.conf import EkycSettings
 
-ACCOUNT_KEYS = frozenset({"ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "ENDPOINT", "PRODUCT_CODE", "RATE_LIMIT_GROUP"})
+ACCOUNT_KEYS = frozenset(
+    {"ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "REGION", "ENDPOINT", "PRODUCT_CODE", "RATE_LIMIT_GROUP"}
+)
 REQUIRED_KEYS = ("ACCESS_KEY_ID", "ACCESS_KEY_SECRET")
 
 

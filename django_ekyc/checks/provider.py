@@ -8,13 +8,14 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 
 from django_ekyc.conf import EkycSettings
+from django_ekyc.offering import account_endpoint
 
 PLACEHOLDERS = ("", "changeme", "your-access-key-id", "youraccesskeyid", "demo-access-key-id", "xxx")
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "0.0.0.0")  # noqa: S104 - compared, not bound
 
 
 def check(ekyc: EkycSettings) -> list[CheckMessage]:
-    return [*_credentials(ekyc.ACCESS_KEY_ID, ekyc.ACCESS_KEY_SECRET), *_endpoint(ekyc.ENDPOINT)]
+    return [*_credentials(ekyc.ACCESS_KEY_ID, ekyc.ACCESS_KEY_SECRET), *_endpoint(account_endpoint())]
 
 
 def _credentials(key_id: str, secret: str) -> list[CheckMessage]:

@@ -8,9 +8,10 @@ The package, by job:
 - :mod:`~django_ekyc.client.configured`: the options of a client built from ``settings.EKYC``;
 - :mod:`~django_ekyc.client.shared`: ``get_client()``, the process-wide client per account.
 
-Parameters travel as a form body, not in the query string: ``MetaInfo`` and the JSON configs can be long, and
-the callback token and return URL have no business in proxy access logs or in the URL that ``requests`` puts
-into its exception messages. The body is covered by the signature through ``x-acs-content-sha256``.
+Each parameter travels where the official SDK puts it (the form proven against the gateway): in the signed query
+string, except face pictures, which go in a form body covered by ``x-acs-content-sha256``. Because the URL then
+carries tokens and MetaInfo, the transport never chains ``requests``' exceptions (their messages hold the URL)
+and :class:`django_ekyc.logging.ProviderQueryFilter` keeps urllib3's request lines free of the query string.
 """
 
 from django_ekyc.client.configured import account_config, client_options

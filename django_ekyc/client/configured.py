@@ -1,8 +1,8 @@
 """The one place the client reads ``settings.EKYC``: the options of a client for an account.
 
 Accounts: ``""`` is the top-level credentials; other names come from ``ACCOUNTS``, each with its own
-credentials and optionally its own ``ENDPOINT``, ``PRODUCT_CODE`` and ``RATE_LIMIT_GROUP`` (accounts that are
-RAM users of one Alibaba account share the provider's quota, so they share a rate limit group).
+credentials and optionally its own ``REGION`` or ``ENDPOINT``, ``PRODUCT_CODE`` and ``RATE_LIMIT_GROUP``
+(accounts that are RAM users of one Alibaba account share the provider's quota, so they share a rate limit group).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.offering import account_endpoint
 from django_ekyc.ratelimit import CacheRateLimiter
 
 __all__ = ["account_config", "client_options"]
@@ -37,7 +38,7 @@ def client_options(account: str = "") -> dict[str, Any]:
     return {
         "access_key_id": config["ACCESS_KEY_ID"],
         "access_key_secret": config["ACCESS_KEY_SECRET"],
-        "endpoint": config.get("ENDPOINT", ekyc_settings.ENDPOINT),
+        "endpoint": account_endpoint(account),
         "timeout": ekyc_settings.TIMEOUT,
         "max_retries": ekyc_settings.MAX_RETRIES,
         "retry_backoff": ekyc_settings.RETRY_BACKOFF,
@@ -45,6 +46,7 @@ def client_options(account: str = "") -> dict[str, Any]:
         "pool_maxsize": ekyc_settings.POOL_MAXSIZE,
         "product_code": config.get("PRODUCT_CODE", ekyc_settings.PRODUCT_CODE),
         "initialize_defaults": ekyc_settings.INITIALIZE_DEFAULTS,
+        "product_defaults": ekyc_settings.PRODUCT_INITIALIZE_DEFAULTS,
         "rate_limiter": rate_limiter(str(config.get("RATE_LIMIT_GROUP") or account or "default")),
         "account": account,
     }

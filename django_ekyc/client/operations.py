@@ -21,9 +21,10 @@ from django_ekyc.client.retry import RetryPolicy
 from django_ekyc.client.transport import Timeout, Transport
 from django_ekyc.conf import DEFAULT_ENDPOINT
 from django_ekyc.exceptions import EkycError
+from django_ekyc.products import CATALOGUE, Channel, channel_of
 from django_ekyc.results import DeletionResult, InitializeResult, VerificationResult
 
-__all__ = ["EkycClient", "JsonConfig", "json_config"]
+__all__ = ["BODY_PARAMETERS", "EkycClient", "JsonConfig", "json_config", "place_parameters"]
 
 logger = logging.getLogger("django_ekyc.client")
 
@@ -38,7 +39,7 @@ def json_config(value: JsonConfig) -> str | None:
 
 
 class EkycClient:
-    """A signed client for the ``Initialize``, ``CheckResult`` and ``DeleteVerifyResult`` operations."""
+    """A signed client for ``Initialize`` / ``InitializeV2``, ``CheckResult`` and ``DeleteVerifyResult``."""
 
     def __init__(
         self,
@@ -53,6 +54,7 @@ class EkycClient:
         pool_maxsize: int = 32,
         product_code: str = "eKYC",
         initialize_defaults: Mapping[str, str] | None = None,
+        product_defaults: Mapping[str, Mapping[str, str]] | None = None,
         security_token: str | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -71,6 +73,7 @@ class EkycClient:
         )
         self.product_code = product_code
         self.initialize_defaults = dict(initialize_defaults or {})
+        self.product_defaults = {code: dict(values) for code, values in (product_defaults or {}).items()}
         self.rate_limiter = rate_limiter
         self.account = account
         self._sleep = sleep
@@ -108,8 +111,8 @@ class EkycClient:
         merchant_biz_id: str,
         merchant_user_id: str,
         meta_info: str,
-        doc_type: str,
-        return_url: str,
+        doc_type: str | None = None,
+        return_url: str | None = None,
         product_code: str | None = None,
         scene_code: str | None = None,
         id_spoof: str | None = None,
@@ -125,26 +128,28 @@ class EkycClient:
         callback_url: str | None = None,
         callback_token: str | None = None,
         extra: Mapping[str, str] | None = None,
+        operation: str = "Initialize",
     ) -> InitializeResult:
-        """Open a verification and get its ``TransactionId`` and single-use ``TransactionUrl``.
+        """Open a verification and get its ``TransactionId``, and for a browser its single-use ``TransactionUrl``
+        (for an app, the ``Protocol`` the app SDK's ``verify`` takes).
 
-        Named arguments cover the documented parameters; ``extra`` passes any
-        other provider parameter (``ShowGuidePage``, ``Pages``...) unchanged.
-        Settings' ``INITIALIZE_DEFAULTS`` apply first, then ``extra``, then the
-        named arguments. Never sent twice once it may have reached the provider:
-        it may already have opened (and billed) the transaction.
+        Named arguments cover the documented parameters; ``extra`` passes any other provider parameter
+        (``ShowGuidePage``, ``Pages``, ``FaceGroupCodes``...) unchanged. ``doc_type`` is for the products that
+        read a document, ``return_url`` for browsers (an app gets no redirect). The client's
+        ``initialize_defaults`` and the product's ``product_defaults`` apply first (only the parameters the
+        product takes, when it is in :data:`~django_ekyc.products.CATALOGUE`), then ``extra``, then the named
+        arguments. ``operation="InitializeV2"`` sends the same through InitializeV2, which carries a reference
+        face picture (``TargetFacePicture``) in the body instead of the URL. Never sent twice once it may have
+        reached the provider: it may already have opened (and billed) the transaction.
         """
-        required = {
-            "MerchantBizId": merchant_biz_id,
-            "MerchantUserId": merchant_user_id,
-            "MetaInfo": meta_info,
-            "DocType": doc_type,
-            "ReturnUrl": return_url,
-        }
+        required = {"MerchantBizId": merchant_biz_id, "MerchantUserId": merchant_user_id, "MetaInfo": meta_info}
         _require(required)
+        code = product_code or self.product_code
         named = {
             **required,
-            "ProductCode": product_code or self.product_code,
+            "ProductCode": code,
+            "DocType": doc_type,
+            "ReturnUrl": return_url,
             "SceneCode": scene_code,
             "IdSpoof": id_spoof,
             "Authorize": authorize,
@@ -160,13 +165,26 @@ class EkycClient:
             "CallbackUrl": callback_url,
             "CallbackToken": callback_token,
         }
-        params = {**self.initialize_defaults, **(extra or {})}
+        params = {**self.defaults_for(code, channel_of(meta_info)), **(extra or {})}
         params.update({name: value for name, value in named.items() if value is not None})
-        body = self.call("Initialize", params, idempotent=False)
+        body = self.call(operation, params, idempotent=False)
         try:
             return InitializeResult.from_response(body)
         except (KeyError, TypeError, AttributeError, ValueError) as err:
-            raise self.transport.malformed("Initialize", body, "no usable Result.TransactionId") from err
+            raise self.transport.malformed(operation, body, "no usable Result.TransactionId") from err
+
+    def initialize_v2(self, **kwargs: Any) -> InitializeResult:
+        """:meth:`initialize` through ``InitializeV2`` (the operation the newest eKYC_PRO pages document)."""
+        return self.initialize(**kwargs, operation="InitializeV2")
+
+    def defaults_for(self, product_code: str, channel: Channel = Channel.WEB) -> dict[str, str]:
+        """The default Initialize parameters of a product: the client's, then the product's own, keeping only
+        those the product takes (a liveness check has no ``IdSpoof``)."""
+        defaults = {**self.initialize_defaults, **self.product_defaults.get(product_code, {})}
+        product = CATALOGUE.get(product_code)
+        if product is None:
+            return defaults
+        return {name: value for name, value in defaults.items() if product.accepts_parameter(name, channel)}
 
     def check_result(
         self,
@@ -230,7 +248,8 @@ class EkycClient:
             try:
                 if self.rate_limiter is not None:
                     self.rate_limiter(action)  # every attempt counts against the account's limit
-                return self.transport.send(action, params)
+                query, form = place_parameters(action, params)
+                return self.transport.send(action, query, form)
             except EkycError as err:
                 delay = self.retry.delay(err, attempt, idempotent=idempotent)
                 if delay is None:
@@ -244,6 +263,24 @@ class EkycClient:
                 )
                 self._sleep(delay)
                 attempt += 1
+
+
+# Where the official SDK (3.23.x, the form proven against the gateway) puts each parameter: in the query string,
+# except these, which travel in an application/x-www-form-urlencoded body. The operations listed here always
+# send a form body, empty or not, as the SDK does; the others send no body at all.
+BODY_PARAMETERS: dict[str, frozenset[str]] = {
+    "Initialize": frozenset({"FacePictureBase64"}),
+    "InitializeV2": frozenset({"FacePictureBase64", "TargetFacePicture"}),
+}
+
+
+def place_parameters(action: str, params: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str] | None]:
+    """Split an operation's parameters into (query, form body or None) as the official SDK does."""
+    in_body = BODY_PARAMETERS.get(action)
+    if in_body is None:
+        return dict(params), None
+    query = {name: value for name, value in params.items() if name not in in_body}
+    return query, {name: value for name, value in params.items() if name in in_body}
 
 
 def _require(params: Mapping[str, str | None]) -> None:

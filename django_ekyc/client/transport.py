@@ -132,21 +132,34 @@ class Transport:
     def close(self) -> None:
         self.session.close()
 
-    def send(self, action: str, form: Mapping[str, str]) -> dict[str, Any]:
-        """One attempt: the signed POST, then the parsed answer, or a typed error."""
-        body = canonical_query_string({k: str(v) for k, v in form.items()}).encode("utf-8")
-        headers = self._signed_headers(action, body)
+    def send(self, action: str, query: Mapping[str, str], form: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """One attempt: the signed POST, then the parsed answer, or a typed error.
+
+        ``query`` travels in the URL and ``form`` (when not None, even empty) as an
+        ``application/x-www-form-urlencoded`` body, exactly where the official SDK puts each parameter.
+        """
+        query_params = {k: str(v) for k, v in query.items()}
+        query_string = canonical_query_string(query_params)
+        body = b"" if form is None else canonical_query_string({k: str(v) for k, v in form.items()}).encode("utf-8")
+        headers = self._signed_headers(action, query_params, body, with_form=form is not None)
+        url = f"{self.base_url}/" + (f"?{query_string}" if query_string else "")
         started = time.monotonic()
         try:
-            response = self.session.post(f"{self.base_url}/", data=body, headers=headers, timeout=self.timeout)
-        except requests.ConnectTimeout as err:
-            raise self._transport_error(EkycTimeout, action, "connect timed out", sent=False) from err
-        except requests.Timeout as err:
-            raise self._transport_error(EkycTimeout, action, "no answer within the read timeout", sent=True) from err
+            response = self.session.post(
+                url, data=body if form is not None else None, headers=headers, timeout=self.timeout
+            )
+        # The exceptions of requests carry the URL, and the URL carries the parameters (tokens, MetaInfo): they
+        # are not chained, so that no traceback shows them; their type is in the message.
+        except requests.ConnectTimeout:
+            raise self._transport_error(EkycTimeout, action, "connect timed out", sent=False) from None
+        except requests.Timeout:
+            raise self._transport_error(EkycTimeout, action, "no answer within the read timeout", sent=True) from None
         except requests.RequestException as err:
             reason = f"connection failed ({type(err).__name__})"
-            raise self._transport_error(EkycTransportError, action, reason, sent=not _never_connected(err)) from err
-        return self._parse(action, response, (time.monotonic() - started) * 1000)
+            error = self._transport_error(EkycTransportError, action, reason, sent=not _never_connected(err))
+        else:
+            return self._parse(action, response, (time.monotonic() - started) * 1000)
+        raise error from None
 
     def malformed(self, action: str, body: Mapping[str, Any], what: str) -> EkycMalformedResponse:
         return EkycMalformedResponse(
@@ -157,15 +170,16 @@ class Transport:
             request_id=str(body.get("RequestId") or "") or None,
         )
 
-    def _signed_headers(self, action: str, body: bytes) -> dict[str, str]:
+    def _signed_headers(self, action: str, query: Mapping[str, str], body: bytes, *, with_form: bool) -> dict[str, str]:
         headers = {
             "host": self.host,
-            "content-type": FORM_CONTENT_TYPE,
             "x-acs-action": action,
             "x-acs-version": API_VERSION,
             "x-acs-date": utc_timestamp(),
             "x-acs-signature-nonce": uuid.uuid4().hex,
         }
+        if with_form:
+            headers["content-type"] = FORM_CONTENT_TYPE
         if self._security_token:
             headers["x-acs-security-token"] = self._security_token.reveal()
         signed = sign_request(
@@ -173,7 +187,7 @@ class Transport:
             access_key_secret=self._secret.reveal(),
             method="POST",
             path="/",
-            query={},
+            query=query,
             headers=headers,
             body=body,
         )

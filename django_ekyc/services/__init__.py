@@ -82,10 +82,13 @@ __all__ = [
 ]
 
 
-def latest_verification(user: User, *, max_age: timedelta | None = None) -> KycTransaction | None:
-    """The user's most recent passed verification (within ``max_age`` if given)."""
-    return KycTransaction.objects.latest_passed(user, max_age=max_age)
+def latest_verification(
+    user: User, *, max_age: timedelta | None = None, product: str | None = None
+) -> KycTransaction | None:
+    """The user's most recent passed verification (within ``max_age``, of ``product`` if given)."""
+    return KycTransaction.objects.latest_passed(user, max_age=max_age, product=product)
 
 
-def is_verified(user: User, *, max_age: timedelta | None = None) -> bool:
-    return latest_verification(user, max_age=max_age) is not None
+def is_verified(user: User, *, max_age: timedelta | None = None, product: str | None = None) -> bool:
+    """Whether the user passed a verification (within ``max_age``; of ``product``, a ProductCode, if given)."""
+    return latest_verification(user, max_age=max_age, product=product) is not None

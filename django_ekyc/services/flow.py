@@ -33,10 +33,20 @@ from django_ekyc.exceptions import (
     TransactionNotFound,
 )
 from django_ekyc.models import EventSource, KycTransaction, KycTransactionEvent, Status
+from django_ekyc.offering import account_region
+from django_ekyc.products import Channel
 from django_ekyc.results import VerificationResult
 from django_ekyc.services import ledger
 from django_ekyc.services.identity import stored_result
-from django_ekyc.validation import validate_doc_type, validate_meta_info, validate_options, validate_scene_code
+from django_ekyc.validation import (
+    validate_channel,
+    validate_doc_type,
+    validate_meta_info,
+    validate_options,
+    validate_product,
+    validate_region,
+    validate_scene_code,
+)
 
 __all__ = [
     "GATED_SOURCES",
@@ -61,10 +71,17 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 @dataclass(frozen=True)
 class Started:
-    """A started verification. ``transaction_url`` is single-use and not stored: hand it over once."""
+    """A started verification, with what the user's device needs to go on; none of it is stored.
+
+    A browser goes to ``transaction_url`` (single-use: hand it over once). An app passes the transaction's
+    ``transaction_id`` and ``protocol`` (and ``client_cfg`` where the provider gives one) to the app SDK's
+    ``verify``.
+    """
 
     transaction: KycTransaction
     transaction_url: str
+    protocol: str | None = None
+    client_cfg: str | None = None
 
 
 def hash_token(token: str) -> str:
@@ -107,9 +124,11 @@ def _callback_url(build_url: Callable[[str], str]) -> str | None:
 def start_verification(
     *,
     user: AbstractBaseUser,
-    doc_type: str,
     meta_info: str,
     build_url: Callable[[str], str],
+    doc_type: str = "",
+    product_code: str = "",
+    channel: str = "",
     scene_code: str = "",
     options: Mapping[str, Any] | None = None,
     source: EventSource | str = EventSource.API,
@@ -118,19 +137,27 @@ def start_verification(
 ) -> Started:
     """Validate, save the attempt, call Initialize, and record the outcome.
 
-    Raises :class:`~django_ekyc.exceptions.InvalidInput` before anything is saved or sent, and
-    :class:`~django_ekyc.exceptions.ProviderCallFailed` (with the transaction, now in ``error``) when the
-    provider refuses or cannot be reached.
+    ``product_code`` is one of the site's ``PRODUCTS`` (empty: ``PRODUCT_CODE``); ``doc_type`` is required
+    where that product reads a document, in the account's region; ``channel`` (``web`` or ``app``) defaults to
+    what the MetaInfo says. Raises :class:`~django_ekyc.exceptions.InvalidInput` before anything is saved or
+    sent, and :class:`~django_ekyc.exceptions.ProviderCallFailed` (with the transaction, now in ``error``) when
+    the provider refuses or cannot be reached.
     """
-    doc_type = validate_doc_type(doc_type)
+    product = validate_product(product_code)
+    region = account_region(account)  # an unknown account fails here, before anything is saved
+    validate_region(product, region)
+    doc_type = validate_doc_type(doc_type, product, region)
     meta_info = validate_meta_info(meta_info)
+    device = validate_channel(channel, meta_info)
     scene_code = validate_scene_code(scene_code)
-    params = validate_options(options)
+    params = validate_options(options, product=product)
+    client = client or get_client(account)
     return_token, callback_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    client = client or get_client(account)  # an unknown account fails here, before anything is saved
     kyc = ledger.open_attempt(
         user=user,
         account=account,
+        product_code=product.code,
+        channel=device.value,
         merchant_biz_id=uuid.uuid4().hex,
         merchant_user_id=merchant_user_id_for(user),
         doc_type=doc_type,
@@ -140,21 +167,26 @@ def start_verification(
         callback_token_hash=hash_token(callback_token),
     )
     callback_url = _callback_url(build_url)
+    web = device is Channel.WEB
+    priority = ekyc_settings.PROCEDURE_PRIORITY
+    extra = {**({"ProcedurePriority": priority} if web and priority else {}), **params}
     try:
         started, record = ledger.recorded_call(
             kyc,
             "Initialize",
             source,
             lambda: client.initialize(
+                product_code=product.code,
                 merchant_biz_id=kyc.merchant_biz_id,
                 merchant_user_id=kyc.merchant_user_id,
                 meta_info=meta_info,
-                doc_type=doc_type,
-                return_url=build_url(reverse("django_ekyc:return", args=[return_token])),
+                doc_type=doc_type or None,
+                # An app gets no redirect: the app SDK hands the result to the app, which asks us (refresh).
+                return_url=build_url(reverse("django_ekyc:return", args=[return_token])) if web else None,
                 scene_code=scene_code or None,
                 callback_url=callback_url,
                 callback_token=callback_token if callback_url else None,
-                extra=params,
+                extra=extra,
             ),
         )
     except EkycError as err:
@@ -168,7 +200,7 @@ def start_verification(
     )
     if changed:
         ledger.send_on_commit(signals.verification_started, kyc)
-    return Started(kyc, started.transaction_url)
+    return Started(kyc, started.transaction_url, started.protocol, started.client_cfg)
 
 
 def refresh(

@@ -29,10 +29,12 @@ class ProviderApi:
         request_id = new_request_id()
         generation = self.state.generation
         params = dict(parse_qsl(request.query, keep_blank_values=True))
+        form = None
         if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            params.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+            form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+            params.update(form)
         reply = self._reply(request, params, request_id, public_url)
-        self._record(request, params, reply, generation)
+        self._record(request, params, form, reply, generation)
         return reply
 
     def _reply(self, request: Request, params: dict[str, str], request_id: str, public_url: str) -> Reply:
@@ -55,7 +57,9 @@ class ProviderApi:
         payload = {"RequestId": request_id, "Code": "Success", "Message": "success", "Result": result}
         return Reply.json(200, payload, **{"x-acs-request-id": request_id})
 
-    def _record(self, request: Request, params: Mapping[str, str], reply: Reply, generation: int) -> None:
+    def _record(
+        self, request: Request, params: Mapping[str, str], form: Mapping[str, str] | None, reply: Reply, generation: int
+    ) -> None:
         shown = dict(request.headers)
         if "authorization" in shown:
             # Keep who signed and what, drop the signature itself.
@@ -68,6 +72,7 @@ class ProviderApi:
                 "action": request.headers.get("x-acs-action", ""),
                 "params": dict(params),
                 "query": request.query,  # the raw query string, to see where parameters travelled
+                "form": None if form is None else dict(form),  # the form body's parameters (None: no form body)
                 "headers": shown,
                 "peer": request.peer,  # client address:port, to count connections
                 "status": None if reply.drop else reply.status,

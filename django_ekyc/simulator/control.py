@@ -68,7 +68,22 @@ def _clear_faults(state: SimulatorState, payload: dict[str, Any]) -> Reply:
     return Reply.json(200, {"faults": []})
 
 
+def _app_verify(state: SimulatorState, payload: dict[str, Any]) -> Reply:
+    """``POST /_sim/app/verify`` {transaction_id, protocol, outcome}: the app SDK on a phone."""
+    try:
+        answer = hosted.app_verify(
+            state,
+            str(payload.get("transaction_id", "")),
+            str(payload.get("protocol", "")),
+            str(payload.get("outcome", "")),
+        )
+    except HostedFlowError as err:
+        return Reply.json(err.status, {"error": err.message})
+    return Reply.json(200, answer)
+
+
 ROUTES: dict[tuple[str, str], Route] = {
+    ("POST", "/_sim/app/verify"): _app_verify,
     ("GET", "/_sim/health"): _health,
     ("GET", "/_sim/calls"): _calls,
     ("POST", "/_sim/reset"): _reset,

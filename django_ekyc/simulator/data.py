@@ -13,6 +13,7 @@ import json
 import random
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -103,11 +104,18 @@ def _ocr_fields(doc_type: str, rng: random.Random) -> dict[str, str]:
     }
 
 
-def ext_id_info(doc_type: str, transaction_id: str, outcome: Outcome, with_images: bool) -> dict[str, Any]:
+def ext_id_info(
+    doc_type: str,
+    transaction_id: str,
+    outcome: Outcome,
+    with_images: bool,
+    read: Callable[[str, random.Random], dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """``ExtIdInfo``: the fields read (by ``read``, eKYC's greater-China documents by default), the checks."""
     rng = random.Random(transaction_id)
     spoofed = outcome.sub_code == "212"
     info: dict[str, Any] = {
-        "ocrIdInfo": _ocr_fields(doc_type, rng),
+        "ocrIdInfo": (read or _ocr_fields)(doc_type, rng),
         "ocrIdPassed": "N" if spoofed else "Y",
         "spoofInfo": {"spoofResult": "Y" if spoofed else "N", "spoofType": ["SCREEN_REMARK"] if spoofed else []},
     }
@@ -154,20 +162,53 @@ def ext_source_info(transaction_id: str, outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def ext_liveness_info(transaction_id: str, outcome: Outcome, with_images: bool) -> dict[str, Any]:
+    """``ExtFaceInfo`` of a liveness-only check: the attack verdict and quality, no comparison (invented)."""
+    rng = random.Random(transaction_id[::-1])
+    attack = outcome.sub_code == "205"
+    info: dict[str, Any] = {
+        "faceAttack": "Y" if attack else "N",
+        "faceAttackType": [rng.choice(("DEEPFAKE", "SCREEN_REPLAY", "MASK"))] if attack else [],
+        "facePassed": "N" if attack else "Y",
+        "faceQualityScore": round(rng.uniform(70, 95), 2),
+    }
+    if with_images:
+        info["faceImg"] = _png(shade=90)
+    return info
+
+
 def check_result_payload(
-    *, transaction_id: str, doc_type: str, outcome: Outcome, with_images: bool, authorize: bool = False
+    *,
+    transaction_id: str,
+    doc_type: str,
+    outcome: Outcome,
+    with_images: bool,
+    authorize: bool = False,
+    product_code: str = "eKYC",
+    id_info: dict[str, Any] | None = None,
+    face_info: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """The ``Result`` object of a CheckResult answer; ``Ext*`` values and ``EkycResult`` are JSON strings."""
+    """The ``Result`` object of a CheckResult answer; ``Ext*`` values and ``EkycResult`` are JSON strings.
+
+    ``id_info`` and ``face_info`` default to eKYC's document and face comparison; a product that reads no
+    document passes ``id_info={}`` (and then no ``ExtIdInfo`` is answered).
+    """
+    if id_info is None:
+        id_info = ext_id_info(doc_type, transaction_id, outcome, with_images)
+    basic = {"certifyId": transaction_id, "productCode": product_code, **({"docType": doc_type} if doc_type else {})}
     payload = {
         "Passed": "Y" if outcome.passed else "N",
         "SubCode": str(outcome.sub_code),
-        "ExtIdInfo": _json(ext_id_info(doc_type, transaction_id, outcome, with_images)),
-        "ExtFaceInfo": _json(ext_face_info(transaction_id, outcome, with_images)),
-        "ExtBasicInfo": _json({"certifyId": transaction_id, "docType": doc_type, "productCode": "eKYC"}),
+        "ExtFaceInfo": _json(
+            face_info if face_info is not None else ext_face_info(transaction_id, outcome, with_images)
+        ),
+        "ExtBasicInfo": _json(basic),
         "ExtRiskInfo": _json(ext_risk_info(transaction_id, outcome)),
         "ExtInfo": _json({"certifyId": transaction_id, "clientResultCode": outcome.client_code}),
         "EkycResult": _json({"passed": "Y" if outcome.passed else "N", "subCode": str(outcome.sub_code)}),
     }
+    if id_info:
+        payload["ExtIdInfo"] = _json(id_info)
     if authorize:
         payload["ExtSourceInfo"] = _json(ext_source_info(transaction_id, outcome))
     return payload

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 from django_ekyc.simulator import data, pages
 from django_ekyc.simulator.errors import HostedFlowError
 from django_ekyc.simulator.messages import Reply, Request
+from django_ekyc.simulator.products import BEHAVIOURS
 from django_ekyc.simulator.state import SimTransaction, SimulatorState
 
 logger = logging.getLogger("django_ekyc.simulator")
@@ -39,7 +40,7 @@ def _page(state: SimulatorState, request: Request) -> Reply:
         tx = open_page(state, parse_qs(request.query).get("clientcfg", [""])[0])
     except HostedFlowError as err:
         return _unavailable(err)
-    return Reply.html(200, pages.verification_page(tx))
+    return Reply.html(200, pages.verification_page(tx, BEHAVIOURS[tx.product_code].outcomes))
 
 
 def _submit(state: SimulatorState, request: Request) -> Reply:
@@ -49,7 +50,7 @@ def _submit(state: SimulatorState, request: Request) -> Reply:
         finished = complete(state, transaction_id, form.get("outcome", ""))
     except HostedFlowError as err:
         return _unavailable(err)
-    return Reply(303, b"", content_type="text/plain", headers={"Location": finished["redirect_url"]})
+    return Reply(303, b"", content_type="text/plain", headers={"Location": str(finished["redirect_url"])})
 
 
 def _unavailable(err: HostedFlowError) -> Reply:
@@ -58,23 +59,26 @@ def _unavailable(err: HostedFlowError) -> Reply:
 
 ROUTES: dict[tuple[str, str], Callable[[SimulatorState, Request], Reply]] = {
     ("GET", "/cdn/jsvm_all.js"): _web_sdk,
-    ("GET", "/1.0.0/index.html"): _page,
+    ("GET", "/1.0.0/index.html"): _page,  # the page for a PC
+    ("GET", "/h5/1.0.0/index.html"): _page,  # the page for a phone's browser
     ("POST", "/1.0.0/submit"): _submit,
 }
 
 
 def open_page(state: SimulatorState, page_token: str) -> SimTransaction:
-    """Hand out the hosted page once: a TransactionUrl is single-use."""
+    """Hand out the hosted page once: a TransactionUrl is single-use (and an app's transaction has none)."""
     tx, opened = state.open_page(page_token)
-    if tx is None:
+    if tx is None or tx.in_app:
         raise HostedFlowError(404, "This verification link is not valid.")
     if not opened:
         raise HostedFlowError(410, "This verification link has already been used.")
     return tx
 
 
-def return_url_for(tx: SimTransaction, outcome: data.Outcome) -> str:
-    """ReturnUrl plus the ``response`` parameter integrators see (display data only)."""
+def return_url_for(tx: SimTransaction, outcome: data.Outcome) -> str | None:
+    """ReturnUrl plus the ``response`` parameter integrators see (display data only); None for an app."""
+    if tx.return_url is None:
+        return None
     response = {
         "resultCode": outcome.client_code,
         "resultMessage": "finished" if outcome.sub_code else "user quit",
@@ -107,10 +111,15 @@ def send_callback(tx: SimTransaction, outcome: data.Outcome) -> dict[str, Any] |
 
 
 def complete(state: SimulatorState, transaction_id: str, outcome_name: str) -> dict[str, Any]:
-    """End the hosted flow with an outcome: record it, compute the redirect, call back."""
+    """End the flow with an outcome, as the hosted page or the app SDK does: record it, compute the redirect
+    (none for an app), call back."""
     outcome = data.OUTCOMES.get(outcome_name)
     if outcome is None:
         raise HostedFlowError(400, f"Unknown outcome {outcome_name!r}; choose one of {', '.join(data.OUTCOMES)}.")
+    known = state.get_transaction(transaction_id)
+    if known is not None and outcome.name not in BEHAVIOURS[known.product_code].outcomes:
+        allowed = ", ".join(BEHAVIOURS[known.product_code].outcomes)
+        raise HostedFlowError(400, f"{known.product_code} cannot end with {outcome.name!r}; choose one of {allowed}.")
     tx, ended = state.finish(transaction_id, outcome.name)
     if tx is None:
         raise HostedFlowError(404, "Unknown TransactionId.")
@@ -124,3 +133,20 @@ def complete(state: SimulatorState, transaction_id: str, outcome_name: str) -> d
         "redirect_url": return_url_for(tx, outcome),
         "callback": send_callback(tx, outcome),
     }
+
+
+# The app SDK's result codes: what IdentityResponse.code says to the app (1000 suggests a pass, 1001 a fail).
+APP_CODES = {"pass": ("1000", "A1000_1"), "quit": ("1006", "A1006_1")}
+
+
+def app_verify(state: SimulatorState, transaction_id: str, protocol: str, outcome_name: str) -> dict[str, Any]:
+    """What the app SDK's ``verify(transactionId, {PROTOCOL: protocol})`` does on the phone: it runs the flow and
+    hands the app a result code; the app then asks its server, which asks CheckResult."""
+    tx = state.get_transaction(transaction_id)
+    if tx is None or not tx.in_app:
+        return {"code": "1007", "subCode": "A1007_1", "message": "Invalid TransactionId."}
+    if protocol != tx.protocol:
+        return {"code": "1003", "subCode": "A1003_8", "message": "The Protocol does not belong to this transaction."}
+    finished = complete(state, transaction_id, outcome_name)
+    code, sub_code = APP_CODES.get(outcome_name, ("1001", "A1001_1"))
+    return {"code": code, "subCode": sub_code, "message": finished["outcome"], "callback": finished["callback"]}

@@ -6,11 +6,13 @@ entry there, and the gateway and the fault injector learn of it from that map.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from django_ekyc.simulator import data, rules
 from django_ekyc.simulator.errors import SimulatedApiError
+from django_ekyc.simulator.products import BEHAVIOURS
 from django_ekyc.simulator.state import SimulatorState
 
 # (state, parameters, the simulator's public URL) -> the answer's ``Result``.
@@ -29,14 +31,24 @@ def _unknown_transaction() -> SimulatedApiError:
 
 
 def initialize(state: SimulatorState, params: Mapping[str, str], public_url: str) -> dict[str, Any]:
-    _validate(rules.validate_initialize, params)
-    tx = state.add_transaction(params)
-    return {
-        "TransactionId": tx.transaction_id,
-        "TransactionUrl": f"{public_url}/1.0.0/index.html?clientcfg={tx.page_token}",
-        "Protocol": f"sim-protocol-{tx.page_token[:12]}",
-        "ClientCfg": tx.page_token,
-    }
+    """Open a transaction. A browser gets a single-use page URL, for a phone (MetaInfo ``h5``) another than for a
+    PC (``web``), as the provider does; an app (``ios``, ``android``) gets no URL, only what its SDK takes."""
+    device_type = _device_type(params.get("MetaInfo", ""))
+    _validate(lambda checked: rules.validate_initialize(checked, state.region, device_type), params)
+    tx = state.add_transaction(params, device_type)
+    result = {"TransactionId": tx.transaction_id, "Protocol": tx.protocol, "ClientCfg": tx.page_token}
+    if not tx.in_app:
+        page = "/h5/1.0.0/index.html" if device_type == "h5" else "/1.0.0/index.html"
+        result["TransactionUrl"] = f"{public_url}{page}?clientcfg={tx.page_token}"
+    return result
+
+
+def _device_type(meta_info: str) -> str:
+    try:
+        meta = json.loads(meta_info)
+    except ValueError:
+        return "web"
+    return str(meta.get("deviceType") or "web").lower() if isinstance(meta, dict) else "web"
 
 
 def check_result(state: SimulatorState, params: Mapping[str, str], public_url: str) -> dict[str, Any]:
@@ -50,13 +62,8 @@ def check_result(state: SimulatorState, params: Mapping[str, str], public_url: s
     if outcome is None or outcome.sub_code is None:
         raise SimulatedApiError(404, "ProcessNotCompleted", "The verification process is not completed.")
     state.mark_result_fetched(tx)
-    return data.check_result_payload(
-        transaction_id=tx.transaction_id,
-        doc_type=tx.doc_type,
-        outcome=outcome,
-        with_images=params.get("IsReturnImage") == "Y" and not tx.images_deleted,
-        authorize=tx.authorize,
-    )
+    with_images = params.get("IsReturnImage") == "Y" and not tx.images_deleted
+    return BEHAVIOURS[tx.product_code].result(tx, outcome, with_images)
 
 
 def delete_verify_result(state: SimulatorState, params: Mapping[str, str], public_url: str) -> dict[str, Any]:
@@ -76,6 +83,7 @@ def delete_verify_result(state: SimulatorState, params: Mapping[str, str], publi
 
 OPERATIONS: dict[str, Operation] = {
     "Initialize": initialize,
+    "InitializeV2": initialize,  # the same flow; the SDK carries TargetFacePicture in the body
     "CheckResult": check_result,
     "DeleteVerifyResult": delete_verify_result,
 }

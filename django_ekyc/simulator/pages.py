@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from django_ekyc.doc_types import DEFAULT_DOC_TYPES
+from django_ekyc.products import CATALOGUE
 from django_ekyc.simulator.state import SimTransaction
 
 # Stands in for https://hkwebcdn.yuncloudauth.com/cdn/jsvm_all.js: it defines
@@ -27,13 +28,13 @@ WEB_SDK_JS = """\
 })();
 """
 
-_CHOICES = (
-    ("pass", "Complete verification: document and face match"),
-    ("face_mismatch", "Face does not match the document (204)"),
-    ("liveness_attack", "Liveness check fails: photo or screen attack (205)"),
-    ("document_spoof", "Document fails anti-counterfeiting (212)"),
-    ("quit", "Quit without finishing"),
-)
+_LABELS = {
+    "pass": "Complete verification: all checks pass",
+    "face_mismatch": "Face does not match the document (204)",
+    "liveness_attack": "Liveness check fails: photo, screen or deep-fake attack (205)",
+    "document_spoof": "Document fails anti-counterfeiting (212)",
+    "quit": "Quit without finishing",
+}
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#1d2330}
@@ -53,20 +54,22 @@ def _page(title: str, body: str, status_note: str = "") -> str:
     )
 
 
-def verification_page(tx: SimTransaction) -> str:
-    doc_label = DEFAULT_DOC_TYPES.get(tx.doc_type, tx.doc_type)
+def verification_page(tx: SimTransaction, outcomes: tuple[str, ...]) -> str:
+    product = CATALOGUE.get(tx.product_code)
+    doc_label = (product.doc_types if product else DEFAULT_DOC_TYPES).get(tx.doc_type, tx.doc_type)
+    what = f"<dt>Document</dt><dd>{escape(doc_label)}</dd>" if tx.doc_type else "<dt>Check</dt><dd>Face liveness</dd>"
     buttons = "".join(
         "<form method='post' action='/1.0.0/submit'>"
         f"<input type='hidden' name='clientcfg' value='{escape(tx.page_token)}'>"
         f"<input type='hidden' name='outcome' value='{name}'>"
         f"<button type='submit' id='outcome-{name}' data-outcome='{name}'"
-        f"{' class=primary' if name == 'pass' else ''}>{escape(label)}</button></form>"
-        for name, label in _CHOICES
+        f"{' class=primary' if name == 'pass' else ''}>{escape(_LABELS[name])}</button></form>"
+        for name in outcomes
     )
     body = (
         "<p class='note'>eKYC simulator: no camera, no real document. Choose how this verification ends.</p>"
-        f"<dl><dt>Document</dt><dd>{escape(doc_label)}</dd>"
-        f"<dt>Transaction</dt><dd><code>{escape(tx.transaction_id)}</code></dd></dl>"
+        f"<dl><dt>Product</dt><dd>{escape(product.label if product else tx.product_code)} ({tx.product_code})</dd>"
+        f"{what}<dt>Transaction</dt><dd><code>{escape(tx.transaction_id)}</code></dd></dl>"
         f"{buttons}"
     )
     return _page("Identity verification", body)

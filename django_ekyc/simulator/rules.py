@@ -14,11 +14,16 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-INITIALIZE_REQUIRED = ("ProductCode", "MerchantBizId", "MetaInfo", "MerchantUserId", "DocType", "ReturnUrl")
+from django_ekyc.products import CATALOGUE
+from django_ekyc.simulator.products import BEHAVIOURS
+
+INITIALIZE_REQUIRED = ("ProductCode", "MerchantBizId", "MetaInfo", "MerchantUserId")
 CHECK_RESULT_REQUIRED = ("MerchantBizId", "TransactionId")
 DELETE_REQUIRED = ("TransactionId", "DeleteAfterQuery", "DeleteType")
 
-SUPPORTED_PRODUCT_CODES = frozenset({"eKYC"})
+GREATER_CHINA_DOC_TYPE = re.compile(r"\d{8,9}")
+# Official data sources: the Chinese mainland ID card, and Indonesia's (with Email and Mobile).
+AUTHORITATIVE_DOC_TYPES = frozenset({"00000001", "CHN01001", "IDN01001"})
 
 ENUMS: dict[str, frozenset[str]] = {
     "IdSpoof": frozenset({"Y", "N"}),
@@ -43,8 +48,8 @@ ENUMS: dict[str, frozenset[str]] = {
 PATTERNS: dict[str, re.Pattern[str]] = {
     "MerchantBizId": re.compile(r"[A-Za-z0-9]{1,32}"),
     "SceneCode": re.compile(r"[A-Za-z0-9_]{1,10}"),
-    # Eight digits, and the two nine-digit codes of the documented table.
-    "DocType": re.compile(r"\d{8,9}"),
+    # eKYC's eight digits (and the two nine-digit codes of its table), or a country code and five digits.
+    "DocType": re.compile(r"\d{8,9}|[A-Z]{3}\d{5}"),
 }
 
 JSON_OBJECTS = ("MetaInfo", "LanguageConfig", "StyleConfig")
@@ -112,17 +117,36 @@ def check_values(params: Mapping[str, str]) -> None:
             _check_json_object(name, params[name])
 
 
-def validate_initialize(params: Mapping[str, str]) -> None:
+def validate_initialize(params: Mapping[str, str], region: str, device_type: str) -> None:
+    """The provider's checks of an Initialize, for a simulator standing for ``region``."""
     require(params, INITIALIZE_REQUIRED)
-    if params["ProductCode"] not in SUPPORTED_PRODUCT_CODES:
-        raise ParameterError("InvalidParameter", "ProductCode", "The simulator implements the eKYC solution only.")
     check_values(params)
-    _check_url("ReturnUrl", params["ReturnUrl"], https_only=False)
+    product = CATALOGUE.get(params["ProductCode"])
+    if product is None or product.code not in BEHAVIOURS:
+        raise ParameterError("InvalidParameter", "ProductCode", f"Known products: {', '.join(BEHAVIOURS)}.")
+    if region not in product.regions:
+        raise ParameterError("InvalidParameter", "ProductCode", f"{product.code} is not offered in {region}.")
+    if product.reads_document:
+        _check_document(params, product.doc_types_in(region), product.code == "eKYC", region)
+    if device_type not in ("ios", "android"):  # the web flow ends with a redirect; the app SDK returns to the app
+        require(params, ("ReturnUrl",))
+        _check_url("ReturnUrl", params["ReturnUrl"], https_only=False)
     if params.get("CallbackUrl"):
         _check_url("CallbackUrl", params["CallbackUrl"], https_only=True)
-    if params.get("Authorize") == "T" and params["DocType"] != "00000001":
+
+
+def _check_document(params: Mapping[str, str], accepted: Mapping[str, str], any_code: bool, region: str) -> None:
+    require(params, ("DocType",))
+    doc_type = params["DocType"]
+    # eKYC takes any code of its eight-digit family (a site may override its table); eKYC_PRO reads only its
+    # table's, and only those of the region.
+    if any_code and not GREATER_CHINA_DOC_TYPE.fullmatch(doc_type):
+        raise ParameterError("InvalidParameter", "DocType", "eKYC takes the eight-digit document codes.")
+    if not any_code and doc_type not in accepted:
+        raise ParameterError("InvalidParameter", "DocType", f"Not a document this product reads in {region}.")
+    if params.get("Authorize") == "T" and doc_type not in AUTHORITATIVE_DOC_TYPES:
         raise ParameterError(
-            "InvalidParameter", "Authorize", "Official data verification supports only mainland ID cards (00000001)."
+            "InvalidParameter", "Authorize", "Official data verification supports only the documents of a source."
         )
 
 

@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from django_ekyc.products import DEFAULT_REGION, REGIONS
 from django_ekyc.simulator import control, hosted, pages
 from django_ekyc.simulator.api import ProviderApi
 from django_ekyc.simulator.messages import Reply, Request, api_error, new_request_id
@@ -144,7 +145,8 @@ class Simulator:
 
     ``credentials`` maps AccessKey IDs to secrets the gateway accepts.
     ``public_url`` is the base the TransactionUrl points at, for when browsers
-    reach the simulator under another name than the one it binds to.
+    reach the simulator under another name than the one it binds to. ``region``
+    is the provider's region it stands for (products and documents differ by region).
     """
 
     def __init__(
@@ -155,8 +157,11 @@ class Simulator:
         port: int = 0,
         public_url: str | None = None,
         clock: Callable[[], float] = time.time,
+        region: str = DEFAULT_REGION,
     ) -> None:
-        self.state = SimulatorState(credentials=dict(credentials))
+        if region not in REGIONS:
+            raise ValueError(f"region must be one of {', '.join(REGIONS)}")
+        self.state = SimulatorState(credentials=dict(credentials), region=region)
         self.app = SimulatorApp(self.state, public_url or "", clock)
         self.httpd = _SimulatorHTTPServer((host, port), self.app)
         bound_host, bound_port = str(self.httpd.server_address[0]), int(self.httpd.server_address[1])

@@ -34,11 +34,14 @@ class SimTransaction:
     merchant_biz_id: str
     merchant_user_id: str
     doc_type: str
-    return_url: str
+    return_url: str | None  # None for an app: the app SDK hands the result to the app
     callback_url: str | None
     callback_token: str | None
     page_token: str
     created_at: float
+    product_code: str = "eKYC"
+    device_type: str = "web"  # MetaInfo's deviceType: web (PC), h5 (mobile browser), ios, android
+    protocol: str = ""  # what the app SDK's verify must be given
     page_opened: bool = False
     outcome: str | None = None  # set once the hosted flow ends
     completed_at: float | None = None
@@ -50,10 +53,15 @@ class SimTransaction:
     def finished(self) -> bool:
         return self.outcome is not None
 
+    @property
+    def in_app(self) -> bool:
+        return self.device_type in ("ios", "android")
+
 
 @dataclass
 class SimulatorState:
     credentials: dict[str, str]
+    region: str = "cn-hongkong"  # the provider's region this simulator stands for
     lock: threading.Lock = field(default_factory=threading.Lock)
     transactions: dict[str, SimTransaction] = field(default_factory=dict)
     pages: dict[str, str] = field(default_factory=dict)  # page token -> TransactionId
@@ -87,17 +95,21 @@ class SimulatorState:
 
     # -- transactions ------------------------------------------------------------------
 
-    def add_transaction(self, params: Mapping[str, str]) -> SimTransaction:
+    def add_transaction(self, params: Mapping[str, str], device_type: str) -> SimTransaction:
+        page_token = secrets.token_urlsafe(24)
         tx = SimTransaction(
             transaction_id=new_transaction_id(),
             merchant_biz_id=params["MerchantBizId"],
             merchant_user_id=params["MerchantUserId"],
-            doc_type=params["DocType"],
-            return_url=params["ReturnUrl"],
+            doc_type=params.get("DocType", ""),
+            return_url=params.get("ReturnUrl") or None,
             callback_url=params.get("CallbackUrl") or None,
             callback_token=params.get("CallbackToken") or None,
-            page_token=secrets.token_urlsafe(24),
+            page_token=page_token,
             created_at=time.time(),
+            product_code=params["ProductCode"],
+            device_type=device_type,
+            protocol=f"sim-protocol-{secrets.token_urlsafe(18)}",
             authorize=params.get("Authorize") == "T",
         )
         with self.lock:

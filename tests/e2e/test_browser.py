@@ -62,7 +62,11 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def demo_site(live_server, simulator):
     """The example project's pages on the live server, talking to the simulator."""
-    ekyc = simulator.ekyc_settings(RESULT_REDIRECT_URL="/verifications/{id}/", RETRY_BACKOFF=0.01)
+    ekyc = simulator.ekyc_settings(
+        RESULT_REDIRECT_URL="/verifications/{id}/",
+        RETRY_BACKOFF=0.01,
+        PRODUCTS=["eKYC", "eKYC_PRO", "FACE_LIVENESS_PRO"],
+    )
     with override_settings(
         ROOT_URLCONF="example_project.urls",
         EKYC=ekyc,
@@ -88,8 +92,14 @@ def page(browser, demo_site, django_user_model):
     context.close()
 
 
-def verify_in_browser(page, demo_site: str, outcome_button: str, doc_type: str, shot: str) -> None:
-    page.select_option("#doc_type", doc_type)
+def verify_in_browser(
+    page, demo_site: str, outcome_button: str, doc_type: str | None, shot: str, product: str = "eKYC"
+) -> None:
+    page.select_option("#product", product)
+    if doc_type is None:
+        assert not page.is_visible("#doc_type")  # a liveness check reads no document
+    else:
+        page.select_option("#doc_type", doc_type)
     page.click("#start")
     page.wait_for_url("**/1.0.0/index.html?clientcfg=*")  # the provider's hosted page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -135,3 +145,26 @@ def test_the_hosted_page_cannot_be_replayed(page, demo_site):
     page.go_back()
     assert KycTransaction.objects.get().status == Status.PASSED
     assert kyc.events.filter(kind="state_change").count() == 2
+
+
+def test_an_ekyc_pro_passport(page, demo_site):
+    verify_in_browser(page, demo_site, "#outcome-pass", "GLB03002", "ekyc-pro-passport", product="eKYC_PRO")
+    assert page.get_attribute("#result", "data-status") == "passed"
+    assert "Passport (global e-passport, read from the MRZ)" in page.inner_text("body")
+    kyc = KycTransaction.objects.get()
+    assert (kyc.product_code, kyc.doc_type, kyc.status) == ("eKYC_PRO", "GLB03002", Status.PASSED)
+    assert kyc.ocr_fields["mrz"].startswith("P<")
+
+
+def test_a_liveness_only_check(page, demo_site):
+    page.select_option("#product", "FACE_LIVENESS_PRO")
+    page.click("#start")
+    page.wait_for_url("**/1.0.0/index.html?clientcfg=*")
+    assert not page.is_visible("#outcome-face_mismatch") and not page.is_visible("#outcome-document_spoof")
+    page.click("#outcome-liveness_attack")
+    page.wait_for_url(f"{demo_site}/verifications/*/")
+    page.screenshot(path=str(SCREENSHOTS / "liveness-result.png"))
+    assert page.get_attribute("#result", "data-status") == "failed"
+    kyc = KycTransaction.objects.get()
+    assert (kyc.product_code, kyc.doc_type, kyc.sub_code) == ("FACE_LIVENESS_PRO", "", "205")
+    assert kyc.face_checks["faceAttack"] == "Y" and kyc.ocr_fields == {}

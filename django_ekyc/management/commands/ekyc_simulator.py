@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_ekyc.conf import ekyc_settings
+from django_ekyc.products import REGIONS
 from django_ekyc.simulator import Simulator
 
 
@@ -24,6 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--access-key-id", help="AccessKey ID to accept (default: settings.EKYC).")
         parser.add_argument("--access-key-secret", help="AccessKey secret to accept (default: settings.EKYC).")
         parser.add_argument("--public-url", help="Base URL browsers use to reach it (default: http://HOST:PORT).")
+        parser.add_argument(
+            "--region",
+            default=None,
+            choices=sorted(REGIONS),
+            help="The provider's region it stands for (default: settings.EKYC REGION, else cn-hongkong).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         key_id = options["access_key_id"] or ekyc_settings.ACCESS_KEY_ID
@@ -34,7 +41,11 @@ class Command(BaseCommand):
             logging.getLogger("django_ekyc.simulator").setLevel(logging.DEBUG)
         try:
             simulator = Simulator(
-                {key_id: secret}, host=options["host"], port=options["port"], public_url=options["public_url"]
+                {key_id: secret},
+                host=options["host"],
+                port=options["port"],
+                public_url=options["public_url"],
+                region=options["region"] or ekyc_settings.REGION,
             )
         except OSError as err:
             raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {err}") from err

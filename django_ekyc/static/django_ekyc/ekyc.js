@@ -8,8 +8,9 @@
  *       .catch(function (error) { showError(error.message, error.code); });
  *   </script>
  *
- * Options: url (default "/ekyc/api/transactions/"), docType, sceneCode, options (object), csrfToken (default:
- * the "csrftoken" cookie), redirect (default true; false resolves with the API answer instead).
+ * Options: url (default "/ekyc/api/transactions/"), productCode (default: the site's), docType (for products
+ * that read a document), sceneCode, options (object), csrfToken (default: the "csrftoken" cookie), redirect
+ * (default true; false resolves with the API answer instead).
  * On failure the promise rejects with an Error carrying code, status and response (the API's JSON).
  */
 (function (global) {
@@ -34,10 +35,11 @@
       return Promise.reject(failure("The eKYC web SDK script is not loaded (getMetaInfo is missing).", "sdk_missing", 0));
     }
     var body = {
-      doc_type: settings.docType,
       // Unchanged, from this very device: the provider picks the mobile or PC flow from it.
       meta_info: JSON.stringify(global.getMetaInfo())
     };
+    if (settings.productCode) { body.product_code = settings.productCode; }
+    if (settings.docType) { body.doc_type = settings.docType; }
     if (settings.sceneCode) { body.scene_code = settings.sceneCode; }
     if (settings.options) { body.options = settings.options; }
     return global.fetch(settings.url || "/ekyc/api/transactions/", {

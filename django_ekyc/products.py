@@ -1,0 +1,194 @@
+"""The provider's products (``ProductCode``) and regions, as data: one row per product.
+
+A row says what the product asks of the user (a document or only a face), which documents it reads, in which
+regions it runs (and which documents each region accepts), which Initialize parameters apply to it, and how its
+CheckResult reads. Adding a product the provider offers is adding a row to :data:`CATALOGUE`.
+
+Pure data, no Django: the simulator judges requests by the same table. Facts are from the provider's pages
+(products, certificate code table, region notes; 2025-12 to 2026-11); see ``docs/products.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from django_ekyc.doc_types import DEFAULT_DOC_TYPES, GLOBAL_DOC_TYPES
+
+__all__ = [
+    "APP_PARAMETERS",
+    "CATALOGUE",
+    "COMMON_PARAMETERS",
+    "DEFAULT_REGION",
+    "DOCUMENT_PARAMETERS",
+    "REGIONS",
+    "Channel",
+    "Product",
+    "ResultKind",
+    "channel_of",
+    "endpoint_for",
+]
+
+REGIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "cn-hongkong": "China (Hong Kong)",
+        "ap-southeast-1": "Singapore",
+        "ap-southeast-5": "Indonesia (Jakarta)",
+        "ap-southeast-3": "Malaysia (Kuala Lumpur)",
+    }
+)
+DEFAULT_REGION = "cn-hongkong"
+
+
+def endpoint_for(region: str, *, vpc: bool = False) -> str:
+    """The API's base URL in ``region``; ``vpc`` for the internal endpoint of a same-region VPC."""
+    return f"https://cloudauth-intl{'-vpc' if vpc else ''}.{region}.aliyuncs.com"
+
+
+class Channel(StrEnum):
+    """Where the user verifies: a browser (the web SDK and the hosted page) or a native app (the app SDK)."""
+
+    WEB = "web"
+    APP = "app"
+
+
+class ResultKind(StrEnum):
+    """How a product's CheckResult reads."""
+
+    DOCUMENT = "document"  # ExtIdInfo (OCR fields, document checks) and ExtFaceInfo (face vs document, liveness)
+    LIVENESS = "liveness"  # ExtFaceInfo only: liveness and deep-fake checks, no document data
+
+
+# Initialize parameters every hosted product takes.
+COMMON_PARAMETERS = frozenset(
+    {
+        "ProductCode",
+        "MerchantBizId",
+        "MerchantUserId",
+        "MetaInfo",
+        "ReturnUrl",
+        "SceneCode",
+        "CallbackUrl",
+        "CallbackToken",
+        "LanguageConfig",
+        "StyleConfig",
+        "SecurityLevel",
+        "Model",
+        "ShowGuidePage",
+        "ProcedurePriority",
+        "ExperienceCode",
+    }
+)
+# Parameters of the document step.
+DOCUMENT_PARAMETERS = frozenset(
+    {
+        "DocType",
+        "IdSpoof",
+        "IdThreshold",
+        "Pages",
+        "DocScanMode",
+        "ShowAlbumIcon",
+        "ShowOcrResult",
+        "EditOcrResult",
+        "DocVideo",
+        "Authorize",
+        "DocName",
+        "DocNo",
+        "Crop",
+        "Ocr",
+        "IdFaceQuality",
+        "UseNFC",
+        "MRTDInput",
+        "DocumentNumber",
+        "DateOfBirth",
+        "DateOfExpiry",
+        "DocPageConfig",
+        "AutoDocPageConfig",
+        "OcrValueStandard",
+        "Email",
+        "Mobile",
+    }
+)
+# Parameters only the app SDK honours (the provider: "not supported by the Web SDK").
+APP_PARAMETERS = frozenset({"AppQualityCheck"})
+
+
+@dataclass(frozen=True)
+class Product:
+    """One ``ProductCode``: what it reads, where it runs, what it takes."""
+
+    code: str
+    label: str
+    result: ResultKind
+    regions: frozenset[str]
+    doc_types: Mapping[str, str] = field(default_factory=dict)
+    # Regions that accept only some of ``doc_types``; a region not listed accepts them all.
+    region_doc_types: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    parameters: frozenset[str] = COMMON_PARAMETERS
+
+    @property
+    def reads_document(self) -> bool:
+        return bool(self.doc_types)
+
+    def doc_types_in(self, region: str) -> dict[str, str]:
+        """The documents this product reads in ``region``."""
+        allowed = self.region_doc_types.get(region)
+        return {code: label for code, label in self.doc_types.items() if allowed is None or code in allowed}
+
+    def accepts_parameter(self, name: str, channel: Channel = Channel.WEB) -> bool:
+        return name in self.parameters or (channel is Channel.APP and name in APP_PARAMETERS)
+
+
+CATALOGUE: Mapping[str, Product] = MappingProxyType(
+    {
+        "eKYC": Product(
+            code="eKYC",
+            label="Identity verification (greater-China documents)",
+            result=ResultKind.DOCUMENT,
+            regions=frozenset({"cn-hongkong"}),
+            doc_types=DEFAULT_DOC_TYPES,
+            parameters=COMMON_PARAMETERS | DOCUMENT_PARAMETERS,
+        ),
+        "eKYC_PRO": Product(
+            code="eKYC_PRO",
+            label="Identity verification (global documents)",
+            result=ResultKind.DOCUMENT,
+            regions=frozenset(REGIONS),
+            doc_types=GLOBAL_DOC_TYPES,
+            # The provider's region models: Jakarta and Kuala Lumpur read their national ID and passports only.
+            region_doc_types={
+                "ap-southeast-5": frozenset({"IDN01001", "GLB03002"}),
+                "ap-southeast-3": frozenset({"MYS01001", "GLB03002"}),
+            },
+            parameters=COMMON_PARAMETERS | DOCUMENT_PARAMETERS,
+        ),
+        "FACE_LIVENESS_PRO": Product(
+            code="FACE_LIVENESS_PRO",
+            label="Liveness check with deep-fake detection",
+            result=ResultKind.LIVENESS,
+            regions=frozenset({"cn-hongkong", "ap-southeast-1", "ap-southeast-5"}),
+        ),
+        "FACE_LIVENESS": Product(
+            code="FACE_LIVENESS",
+            label="Liveness check",
+            result=ResultKind.LIVENESS,
+            regions=frozenset({"cn-hongkong"}),
+        ),
+    }
+)
+
+
+APP_DEVICE_TYPES = frozenset({"ios", "android"})
+
+
+def channel_of(meta_info: str) -> Channel:
+    """The channel a MetaInfo comes from: the app SDK's says ``deviceType`` ``ios`` or ``android``; the web SDK's
+    ``h5`` (a mobile browser) or ``web`` (a desktop browser)."""
+    try:
+        device = json.loads(meta_info).get("deviceType")
+    except (ValueError, AttributeError, RecursionError):
+        return Channel.WEB
+    return Channel.APP if str(device).lower() in APP_DEVICE_TYPES else Channel.WEB

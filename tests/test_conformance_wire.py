@@ -1,0 +1,169 @@
+"""Our client and the official SDK put every parameter in the same place with the same value; the SDK
+completes every product against the simulator."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from alibabacloud_cloudauth_intl20220809 import models as sdk_models
+from alibabacloud_cloudauth_intl20220809.client import Client as SdkClient
+from alibabacloud_tea_openapi.models import Config
+from darabonba.runtime import RuntimeOptions
+
+from django_ekyc.results import InitializeResult, VerificationResult
+
+from .helpers import META_INFO
+
+NO_RETRIES = RuntimeOptions(autoretry=False, max_attempts=0)
+# Values that a careless encoder would mangle: spaces, &, =, /, +, *, ~, non-ASCII, JSON.
+AWKWARD = "a b&c=d/é*~+%20"
+
+
+def sdk_client(simulator) -> SdkClient:
+    config = Config(
+        access_key_id=simulator.access_key_id,
+        access_key_secret=simulator.access_key_secret,
+        endpoint=urlsplit(simulator.url).netloc,
+        protocol="HTTP",
+        read_timeout=5000,
+        connect_timeout=5000,
+    )
+    return SdkClient(config)
+
+
+def placement(call: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Where each parameter travelled ("query" or "body") and its value, as the simulator received it."""
+    form = call["form"] or {}
+    return {name: ("body" if name in form else "query", value) for name, value in call["params"].items()}
+
+
+INITIALIZE = {
+    "product_code": "eKYC_PRO",
+    "merchant_biz_id": "wirebiz0001",
+    "merchant_user_id": "user-hash",
+    "meta_info": META_INFO,
+    "doc_type": "GLB03002",
+    "return_url": "https://shop.example/ekyc/return/tok/?x=1&y=é",
+    "scene_code": "wire_01",
+    "security_level": "02",
+    "callback_url": "https://shop.example/ekyc/callback/",
+    "callback_token": "cb-" + AWKWARD,
+}
+EXTRA = {"Pages": "01", "ShowGuidePage": "0", "ProcedurePriority": "keep", "LanguageConfig": json.dumps({"t": AWKWARD})}
+
+
+@pytest.mark.parametrize("operation", ["Initialize", "InitializeV2"])
+def test_initialize_parameters_travel_where_the_sdk_puts_them(simulator, ekyc_client, operation):
+    ekyc_client.initialize(**INITIALIZE, extra=EXTRA, operation=operation)
+    request_class = sdk_models.InitializeRequest if operation == "Initialize" else sdk_models.InitializeV2Request
+    sdk_request = request_class(
+        **INITIALIZE,
+        pages="01",
+        show_guide_page="0",
+        procedure_priority="keep",
+        language_config=EXTRA["LanguageConfig"],
+    )
+    sdk = sdk_client(simulator)
+    call = sdk.initialize_with_options if operation == "Initialize" else sdk.initialize_v2with_options
+    call(sdk_request, NO_RETRIES)
+    ours, theirs = simulator.control.calls(operation)
+    assert placement(ours) == placement(theirs)
+    assert placement(ours)["CallbackToken"] == ("query", "cb-" + AWKWARD)
+    # and both send a form body (empty here) with its content type, as the SDK does for Initialize
+    assert ours["form"] == theirs["form"] == {}
+    assert ours["headers"]["content-type"] == theirs["headers"]["content-type"]
+
+
+def test_a_face_picture_travels_in_the_body_and_initialize_v2_moves_the_reference_there_too(simulator, ekyc_client):
+    pictures = {"FacePictureBase64": "AAA+/=" * 5, "TargetFacePicture": "BBB+/=" * 5}
+    ekyc = {**INITIALIZE, "product_code": "eKYC", "doc_type": "01000000"}
+    for operation in ("Initialize", "InitializeV2"):
+        ekyc_client.initialize(**ekyc, extra=pictures, operation=operation)
+    sdk = sdk_client(simulator)
+    sdk_pictures = {
+        "face_picture_base_64": pictures["FacePictureBase64"],
+        "target_face_picture": pictures["TargetFacePicture"],
+    }
+    sdk.initialize_with_options(sdk_models.InitializeRequest(**ekyc, **sdk_pictures), NO_RETRIES)
+    sdk.initialize_v2with_options(sdk_models.InitializeV2Request(**ekyc, **sdk_pictures), NO_RETRIES)
+    (v1, sdk_v1), (v2, sdk_v2) = simulator.control.calls("Initialize"), simulator.control.calls("InitializeV2")
+    assert placement(v1)["FacePictureBase64"][0] == "body" and placement(v1)["TargetFacePicture"][0] == "query"
+    assert placement(v2)["FacePictureBase64"][0] == "body" and placement(v2)["TargetFacePicture"][0] == "body"
+    assert placement(v1) == placement(sdk_v1) and placement(v2) == placement(sdk_v2)
+
+
+def test_check_result_and_deletion_send_no_body(simulator, ekyc_client):
+    started = ekyc_client.initialize(**INITIALIZE)
+    simulator.control.complete(started.transaction_id, "pass")
+    ekyc_client.check_result(merchant_biz_id="wirebiz0001", transaction_id=started.transaction_id)
+    ekyc_client.delete_verify_result(transaction_id=started.transaction_id, delete_type="Img")
+    sdk = sdk_client(simulator)
+    sdk.check_result_with_options(
+        sdk_models.CheckResultRequest(
+            merchant_biz_id="wirebiz0001", transaction_id=started.transaction_id, is_return_image="N"
+        ),
+        NO_RETRIES,
+    )
+    sdk.delete_verify_result_with_options(
+        sdk_models.DeleteVerifyResultRequest(
+            transaction_id=started.transaction_id, delete_type="Img", delete_after_query="Y"
+        ),
+        NO_RETRIES,
+    )
+    for action in ("CheckResult", "DeleteVerifyResult"):
+        ours, theirs = simulator.control.calls(action)
+        assert placement(ours) == placement(theirs)
+        assert ours["form"] is theirs["form"] is None and "content-type" not in ours["headers"]
+
+
+# -- the SDK completes every product -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("doc_type", ["GLB03002", "IDN01001", "MYS01001", "SGP01001", "PHL01001", "CHN01001"])
+def test_the_sdk_completes_ekyc_pro(simulator, doc_type):
+    sdk = sdk_client(simulator)
+    request = sdk_models.InitializeV2Request(**{**INITIALIZE, "doc_type": doc_type, "callback_url": None})
+    started = sdk.initialize_v2with_options(request, NO_RETRIES).body.result
+    assert started.transaction_url.startswith(simulator.url)
+    simulator.control.complete(started.transaction_id, "pass")
+    check = sdk_models.CheckResultRequest(merchant_biz_id="wirebiz0001", transaction_id=started.transaction_id)
+    answer = sdk.check_result_with_options(check, NO_RETRIES).body
+    assert (answer.code, answer.result.passed, answer.result.sub_code) == ("Success", "Y", "200")
+    ours = VerificationResult.from_response(answer.to_map())
+    assert ours.ocr_id_info["docType"] == doc_type and ours.face_comparison_score
+
+
+def test_the_sdk_completes_a_liveness_check(simulator):
+    sdk = sdk_client(simulator)
+    request = sdk_models.InitializeRequest(
+        product_code="FACE_LIVENESS_PRO",
+        merchant_biz_id="wirebiz0002",
+        merchant_user_id="user-hash",
+        meta_info=META_INFO,
+        return_url="https://shop.example/ekyc/return/tok/",
+        model="LIVENESS",
+    )
+    started = sdk.initialize_with_options(request, NO_RETRIES).body.result
+    simulator.control.complete(started.transaction_id, "liveness_attack")
+    check = sdk_models.CheckResultRequest(merchant_biz_id="wirebiz0002", transaction_id=started.transaction_id)
+    answer = sdk.check_result_with_options(check, NO_RETRIES).body.result
+    assert (answer.passed, answer.sub_code, answer.ext_id_info) == ("N", "205", None)
+    assert json.loads(answer.ext_face_info)["faceAttack"] == "Y"
+
+
+def test_the_sdk_opens_an_app_transaction(simulator):
+    sdk = sdk_client(simulator)
+    request = sdk_models.InitializeRequest(
+        product_code="eKYC_PRO",
+        merchant_biz_id="wirebiz0003",
+        merchant_user_id="user-hash",
+        meta_info=json.dumps({"deviceType": "android", "bioMetaInfo": "4.1.0:2916352,0"}),
+        doc_type="GLB03002",
+    )
+    started = sdk.initialize_with_options(request, NO_RETRIES).body
+    ours = InitializeResult.from_response(started.to_map())
+    assert ours.protocol and not ours.transaction_url
+    assert simulator.control.app_verify(ours.transaction_id, ours.protocol)["code"] == "1000"
