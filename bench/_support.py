@@ -107,12 +107,12 @@ def median(values: list[float]) -> float:
 
 
 @contextlib.contextmanager
-def site_under_gunicorn(database: str, threads: int) -> Iterator[tuple[str, str, str]]:
+def site_under_gunicorn(database: str, threads: int, **env_overrides: str) -> Iterator[tuple[str, str, str]]:
     """The example project under gunicorn (1 worker, ``threads`` threads) and the simulator, on a fresh
     PostgreSQL database; yields (simulator URL, start endpoint URL, API token)."""
     sim_port, site_port = free_port(), free_port()
     with postgres_database(database) as database_url:
-        env = site_env(database_url, sim_port)
+        env = site_env(database_url, sim_port, **env_overrides)
         manage(env, "migrate", "--noinput")
         token = api_token(env)
         simulator = [PYTHON, "manage.py", "ekyc_simulator", "--port", str(sim_port)]
@@ -133,3 +133,37 @@ def site_under_gunicorn(database: str, threads: int) -> Iterator[tuple[str, str,
             wait_until_up(f"{sim_url}/_sim/health")
             wait_until_up(f"http://127.0.0.1:{site_port}/admin/login/")
             yield sim_url, f"http://127.0.0.1:{site_port}/ekyc/api/transactions/", token
+
+
+@contextlib.contextmanager
+def django_on_postgres(database: str, **env: str) -> Iterator[None]:
+    """Django configured in this process (the example project's settings) on a fresh PostgreSQL database, migrated;
+    for benchmarks that drive the services directly. ``env`` goes into the environment before setup."""
+    with postgres_database(database) as database_url:
+        os.environ.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "example_project.settings",
+                "DJANGO_DEBUG": "false",
+                "DATABASE_URL": database_url,
+                "EKYC_LOG_LEVEL": "WARNING",
+                "EKYC_ENCRYPTION_KEYS": "YmVuY2htYXJrLWtleS1ub3Qtc2VjcmV0LTAwMDAwMDA=",
+                "DJANGO_SILENCED_SYSTEM_CHECKS": "django_ekyc.E001,django_ekyc.W002,django_ekyc.W003,django_ekyc.W007",
+                **env,
+            }
+        )
+        import django
+        from django.core.management import call_command
+        from django.db import connections
+
+        django.setup()
+        call_command("migrate", "--noinput", verbosity=0)
+        try:
+            yield
+        finally:
+            connections.close_all()
+
+
+def demo_user() -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get_or_create(username="bench")[0]

@@ -229,14 +229,40 @@ class EkycSettings:
         24 * 60 * 60, NUMBER, "Seconds after which a waiting transaction expires.", clean=_number
     )
     RATE_LIMIT = Setting[int | None](
-        8, int, "Provider calls per second per API and account, site-wide, counted in the cache.", optional=True
+        10,
+        int,
+        "Provider calls per second per API and account, site-wide, counted in the cache; capped at the region's "
+        "documented quota (3 in Jakarta and Kuala Lumpur) unless an account sets its own. None: no limit.",
+        optional=True,
+    )
+    RATE_LIMIT_BACKGROUND_SHARE = Setting[float](
+        0.5,
+        NUMBER,
+        "The share of RATE_LIMIT background work (sync, deletions) may use, when users leave it.",
+        clean=_number,
+    )
+    RATE_LIMIT_BACKGROUND_MAX_WAIT = Setting[float](
+        30.0, NUMBER, "Seconds a background call may wait for a slot before its pass gives up.", clean=_number
     )
     RATE_LIMIT_MAX_WAIT = Setting[float](
         1.0, NUMBER, "Seconds a call may wait for a slot (0: fail at once).", clean=_number
     )
     RATE_LIMIT_CACHE = Setting[str]("default", str, "The cache alias the limiter counts in (Redis in production).")
     SYNC_INTERVAL = Setting[float](
-        60, NUMBER, "Seconds before sync first re-checks a waiting transaction.", clean=_number
+        420,
+        NUMBER,
+        "Seconds before sync first asks about a waiting transaction (a person needs minutes).",
+        clean=_number,
+    )
+    SYNC_BACKOFF = Setting[float](
+        3, NUMBER, "Each sync check that finds no result multiplies the wait before the next by this.", clean=_number
+    )
+    COMPLETION_WINDOW = Setting[float](
+        30 * 60,
+        NUMBER,
+        "Seconds after Initialize within which the provider lets a user finish (its pages: 30 minutes). Sync "
+        "checks once more after it, then expires the transaction.",
+        clean=_number,
     )
     SYNC_MAX_INTERVAL = Setting[float](
         3600, NUMBER, "Longest wait between two sync checks of one transaction.", clean=_number

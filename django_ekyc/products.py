@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_REGION",
     "DOCUMENT_PARAMETERS",
     "REGIONS",
+    "REGION_QUOTAS",
     "Channel",
     "Product",
     "ResultKind",
@@ -41,6 +42,11 @@ REGIONS: Mapping[str, str] = MappingProxyType(
     }
 )
 DEFAULT_REGION = "cn-hongkong"
+# Calls per second per API and account the provider allows in each region (its API overview, 2026-10); beyond
+# that it answers Throttling.Api. Jakarta and Kuala Lumpur run local deployments with a lower quota.
+REGION_QUOTAS: Mapping[str, int] = MappingProxyType(
+    {"cn-hongkong": 10, "ap-southeast-1": 10, "ap-southeast-5": 3, "ap-southeast-3": 3}
+)
 
 
 def endpoint_for(region: str, *, vpc: bool = False) -> str:

@@ -1,74 +1,209 @@
-"""A site-wide limit on provider calls, shared by every process through Django's cache.
+"""A site-wide limit on provider calls: never more than ``rate`` in any one-second span, across every process
+and host, with calls a person is waiting for served first.
 
-The provider allows 10 calls per second per API for the whole Alibaba account, across
-every process and host that uses it; beyond that it answers ``Throttling.Api``. This
-limiter counts calls in one-second windows in a shared cache (Redis in production:
-``incr`` is atomic there) and makes a caller wait for the next window, up to
-``RATE_LIMIT_MAX_WAIT``, or fail at once with :class:`EkycRateLimited`.
+The provider allows 10 calls per second per API for the whole Alibaba account (3 in Jakarta and Kuala Lumpur);
+beyond that it answers ``Throttling.Api``. The limiter keeps, per API and rate limit group, a log of the calls of
+the last second and admits a call only while the log holds fewer than its capacity:
 
-Fixed windows let up to twice the rate through across a window boundary in the worst
-case, which is why the default rate (8) stays below the provider's 10.
+- **The bound.** A call is admitted at time *t* only if fewer than ``rate`` calls were admitted in
+  (*t* - 1 s, *t*]. Any span [*a*, *a* + 1 s) then holds at most ``rate`` calls: when its last call was
+  admitted, every earlier call of the span was within the second before it and was counted. A sliding log
+  has no window boundary, so there is no doubling at the edge as with fixed windows.
+- **Redis: one round trip.** With Django's Redis cache (or django-redis) the log is a sorted set updated by one
+  Lua script (expire old entries, count, admit or say how long to wait), atomic in Redis, timed by the Redis
+  server's clock so that hosts with skewed clocks share one timeline.
+- **Other caches: correct and slower.** ``rate`` slot keys, each added (``cache.add``, atomic in every shared
+  cache backend) for a whole second when a call takes it: a slot is held at least a second, so no span of a
+  second uses one twice. A call may try every slot (up to ``rate`` round trips) and waits by polling.
+- **Priorities.** User-facing calls (start, return, callback, refresh) may use the whole capacity. Background
+  calls (sync, provider deletions; marked with :func:`background_calls`) are admitted only while the last second
+  holds fewer than ``rate * background_share`` calls of any kind: they use at most that share, stop as soon as
+  users are busy, and leave users at least ``rate - rate * background_share`` calls at once. A user call never
+  queues behind background work.
+
+A caller waits up to its ``max_wait`` (longer for background work, which nobody watches) for a slot, then fails
+with :class:`~django_ekyc.exceptions.EkycRateLimited` (nothing was sent).
 """
 
 from __future__ import annotations
 
-import random
+import contextlib
+import contextvars
+import math
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
 
 from django.core.cache import caches
 
 from django_ekyc.exceptions import EkycRateLimited
 
-__all__ = ["CacheRateLimiter", "EkycRateLimited"]
+__all__ = [
+    "CacheRateLimiter",
+    "CacheSlots",
+    "EkycRateLimited",
+    "Priority",
+    "RedisSlidingLog",
+    "background_calls",
+    "current_priority",
+]
 
 KEY_PREFIX = "django_ekyc:ratelimit"
+WINDOW = 1.0  # seconds: the provider counts calls per second
 
 
+class Priority(StrEnum):
+    USER = "user"  # a person is waiting for it
+    BACKGROUND = "background"  # sync, provider deletions
+
+
+_priority: contextvars.ContextVar[Priority] = contextvars.ContextVar("ekyc_call_priority", default=Priority.USER)
+
+
+def current_priority() -> Priority:
+    return _priority.get()
+
+
+@contextlib.contextmanager
+def background_calls() -> Iterator[None]:
+    """Provider calls made in this block are background work: they yield to the calls users wait for."""
+    token = _priority.set(Priority.BACKGROUND)
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+class Log(Protocol):
+    def take(self, key: str, capacity: int, rate: int, now: float | None) -> tuple[float, float]:
+        """Admit one call if the last second holds fewer than ``capacity``: (0.0, the moment it was admitted on
+        the log's clock), or (the seconds to wait, 0.0)."""
+
+
+# KEYS[1]: the sorted set of admitted calls (score: ms). ARGV: now in ms ('' = the Redis server's clock),
+# the window in ms, the capacity, a unique member. Returns {0, the moment admitted in ms} or {the ms to wait, 0}.
+SLIDING_LOG_LUA = """
+local now
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+else
+  now = tonumber(ARGV[1])
+end
+local window = tonumber(ARGV[2])
+local capacity = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count < capacity then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return {0, now}
+end
+local freeing = redis.call('ZRANGE', KEYS[1], count - capacity, count - capacity, 'WITHSCORES')
+return {math.max(1, tonumber(freeing[2]) + window - now), 0}
+"""
+
+
+class RedisSlidingLog:
+    """The exact sliding log in one Redis round trip (``EVALSHA`` of :data:`SLIDING_LOG_LUA`)."""
+
+    def __init__(self, client: Any, make_key: Callable[[str], str]) -> None:
+        self.script = client.register_script(SLIDING_LOG_LUA)
+        self.make_key = make_key
+
+    def take(self, key: str, capacity: int, rate: int, now: float | None) -> tuple[float, float]:
+        stamp = "" if now is None else str(int(now * 1000))
+        args = [stamp, int(WINDOW * 1000), capacity, uuid.uuid4().hex]
+        wait_ms, admitted_ms = self.script(keys=[self.make_key(key)], args=args)
+        return int(wait_ms) / 1000, int(admitted_ms) / 1000
+
+
+class CacheSlots:
+    """The fallback for caches without scripts: ``rate`` slot keys, each held (``cache.add``) a whole second.
+
+    The share of background calls is counted approximately here (a count, then an add); the bound is exact.
+    """
+
+    POLL = 0.05
+
+    def __init__(self, cache: Any) -> None:
+        self.cache = cache
+
+    def take(self, key: str, capacity: int, rate: int, now: float | None) -> tuple[float, float]:
+        slots = [f"{key}:slot:{index}" for index in range(rate)]
+        if capacity < rate and len(self.cache.get_many(slots)) >= capacity:
+            return self.POLL, 0.0
+        hold = math.ceil(WINDOW)  # whole seconds: never shorter than the window, whatever the backend rounds
+        if any(self.cache.add(slot, 1, timeout=hold) for slot in slots):
+            return 0.0, time.time()
+        return self.POLL, 0.0
+
+
+def log_for(cache_alias: str) -> Log:
+    """The sliding log on a Redis cache; slots on any other."""
+    cache: Any = caches[cache_alias]
+    backend = f"{type(cache).__module__}.{type(cache).__name__}"
+    if backend == "django.core.cache.backends.redis.RedisCache":
+        return RedisSlidingLog(cache._cache.get_client(None, write=True), cache.make_key)
+    if backend == "django_redis.cache.RedisCache":
+        return RedisSlidingLog(cache.client.get_client(write=True), cache.make_key)
+    return CacheSlots(cache)
+
+
+@dataclass
 class CacheRateLimiter:
-    def __init__(
-        self,
-        *,
-        rate: int,
-        group: str = "default",
-        max_wait: float = 1.0,
-        period: float = 1.0,
-        cache_alias: str = "default",
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if rate < 1 or period <= 0 or max_wait < 0:
-            raise ValueError("rate must be at least 1, period positive and max_wait not negative")
-        self.rate, self.group, self.max_wait, self.period = rate, group, max_wait, period
-        self.cache_alias = cache_alias
-        self._clock, self._sleep = clock, sleep
+    """Takes a slot for each provider call of a rate limit group, waiting up to ``max_wait`` (user calls) or
+    ``background_max_wait`` (background calls) for one."""
+
+    rate: int
+    group: str = "default"
+    max_wait: float = 1.0
+    background_share: float = 0.5
+    background_max_wait: float = 30.0
+    cache_alias: str = "default"
+    clock: Callable[[], float] | None = None  # None: the Redis server's clock (or time.time for other caches)
+    sleep: Callable[[float], None] = time.sleep
+    log: Log | None = None
+    # Told (action, moment) of each admission, on the log's clock: for metrics, and to count the bound exactly.
+    on_admit: Callable[[str, float], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.rate < 1 or self.max_wait < 0 or self.background_max_wait < 0:
+            raise ValueError("rate must be at least 1, and the waits not negative")
+        if not 0 <= self.background_share <= 1:
+            raise ValueError("background_share must be between 0 and 1")
+
+    @property
+    def background_capacity(self) -> int:
+        return int(self.rate * self.background_share)
 
     def __call__(self, action: str) -> None:
-        """Take a slot for one call of ``action``, waiting if the window is full."""
-        deadline = self._clock() + self.max_wait
+        """Take a slot for one call of ``action`` at the caller's priority, waiting if the last second is full."""
+        priority = current_priority()
+        background = priority is Priority.BACKGROUND
+        capacity = self.background_capacity if background else self.rate
+        max_wait = self.background_max_wait if background else self.max_wait
+        if self.log is None:  # once: redis-py clients and Django's shared cache backends are thread-safe
+            self.log = log_for(self.cache_alias)
+        log = self.log
+        key = f"{KEY_PREFIX}:{self.group}:{action}"
+        waited = 0.0
         while True:
-            now = self._clock()
-            window = int(now // self.period)
-            if self._take(action, window):
+            now = self.clock() if self.clock else None
+            wait, admitted_at = log.take(key, capacity, self.rate, now) if capacity else (1.0, 0.0)
+            if wait == 0:
+                if self.on_admit is not None:
+                    self.on_admit(action, admitted_at)
                 return
-            wait = (window + 1) * self.period - now + random.uniform(0, 0.01)  # noqa: S311 - jitter
-            if now + wait > deadline:
+            if waited + wait > max_wait:
                 raise EkycRateLimited(
-                    f"More than {self.rate} {action} calls per {self.period:g}s across the site.",
+                    f"More than {capacity} {action} calls per second across the site ({priority} calls).",
                     action=action,
                     code="RateLimited.Local",
                     retry_after=round(wait, 3),
                 )
-            self._sleep(wait)
-
-    def _take(self, action: str, window: int) -> bool:
-        cache = caches[self.cache_alias]
-        key = f"{KEY_PREFIX}:{self.group}:{action}:{window}"
-        timeout = int(self.period * 2) + 1
-        cache.add(key, 0, timeout=timeout)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=timeout)
-            count = 1
-        return int(count) <= self.rate
+            self.sleep(wait)
+            waited += wait

@@ -1,9 +1,9 @@
 """Background sync as a task for Django's tasks framework.
 
-``django.tasks`` on Django 6, the ``django-tasks`` backport on 5.2 (``pip install django-ekyc[tasks]``).
-The site's task backend distributes the work; schedule ``sync_waiting_transactions.enqueue()`` every
-minute or so from whatever periodic trigger the site has (cron, the backend's scheduler). Each run
-is one pass of :func:`django_ekyc.services.sync_waiting`, safe to overlap with runs on other hosts.
+``django.tasks`` on Django 6, the ``django-tasks`` backport on 5.2 (``pip install django-ekyc[tasks]``, which also
+brings the ORM backend ``django-tasks-db`` and its worker, ``manage.py db_worker``). The periodic trigger is
+``manage.py ekyc_enqueue_sync`` (cron every minute, or ``--every 60``). Each run is one pass of
+:func:`django_ekyc.services.sync_waiting`, safe to overlap with runs on other workers and hosts.
 """
 
 from __future__ import annotations

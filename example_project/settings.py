@@ -7,6 +7,7 @@ site talks to the simulator that ``make demo`` starts on 127.0.0.1:8765.
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 import environ
@@ -31,8 +32,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_ekyc",
+    "django_tasks_db",  # background sync on a worker: manage.py db_worker
     "example_project",
 ]
+if find_spec("django.tasks") is None:  # Django 5.2: the backport of django.tasks
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db"), "django_tasks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -113,6 +117,12 @@ EKYC_WEB_SDK_URL = env.str(
     if EKYC_USES_SIMULATOR
     else "https://hkwebcdn.yuncloudauth.com/cdn/jsvm_all.js",
 )
+
+# Background sync runs as a task (django_ekyc.tasks.sync_waiting_transactions) on the ORM backend: its queue is a
+# table of the site's own database, so it needs nothing the site does not already run, and a task is enqueued in
+# the same transaction as the work that asks for it. Workers: manage.py db_worker. The periodic trigger:
+# manage.py ekyc_enqueue_sync from cron every minute (the demo runs it with --every 60).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # The start throttle, the refresh throttle and the site-wide provider rate limit count in the cache: with
 # several processes (gunicorn workers, hosts) it must be shared. CACHE_URL=redis://127.0.0.1:6379/1 in

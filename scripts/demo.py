@@ -1,4 +1,5 @@
-"""Run the demo: database, demo user, the provider simulator and the site, stopped together.
+"""Run the demo: database, demo user, the provider simulator, the site, a task worker and the sync trigger,
+all stopped together.
 
 Used by ``make demo``. With ``EKYC_ACCESS_KEY_ID`` set (a real account), the
 simulator is not started and the site talks to Alibaba Cloud.
@@ -50,10 +51,14 @@ def main() -> None:
         if not os.environ.get("EKYC_ACCESS_KEY_ID"):
             children.append(subprocess.Popen([*MANAGE, "ekyc_simulator", "--port", SIMULATOR_PORT], cwd=ROOT))
             wait_until_up(f"http://127.0.0.1:{SIMULATOR_PORT}/_sim/health")
-        children.append(subprocess.Popen([*MANAGE, "runserver", SITE, "--noreload"], cwd=ROOT))
+        site = subprocess.Popen([*MANAGE, "runserver", SITE, "--noreload"], cwd=ROOT)
+        children.append(site)
+        # Background sync: a task worker, and the periodic trigger that enqueues a pass every minute.
+        children.append(subprocess.Popen([*MANAGE, "db_worker", "--interval", "2", "--no-reload"], cwd=ROOT))
+        children.append(subprocess.Popen([*MANAGE, "ekyc_enqueue_sync", "--every", "60"], cwd=ROOT))
         wait_until_up(f"http://{SITE}/admin/login/")
         print(f"\n  Demo site: http://{SITE}/   (user demo, password demo)\n", flush=True)
-        children[-1].wait()
+        site.wait()
     except KeyboardInterrupt:
         pass
     finally:

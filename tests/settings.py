@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 import environ
 
 env = environ.Env()
@@ -25,8 +27,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_ekyc",
+    "django_tasks_db",  # the task workers the example project runs (tests/test_task_worker.py)
     "example_project",  # its demo pages are what the browser tests drive
 ]
+if find_spec("django.tasks") is None:  # Django 5.2: the backport of django.tasks
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db"), "django_tasks")
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -255,3 +255,21 @@ def test_refresh_is_throttled_per_user(api, simulator, start_payload, other_user
         assert refused.json()["code"] == "throttled"
         assert api_client(other_user).post(LIST_URL, start_payload, format="json").status_code == 201  # its own scope
         assert api.get(detail_url(created["id"])).status_code == 200  # reading is not throttled
+
+
+def test_the_answer_is_drfs_own_rendering_with_fields_built_once(api, simulator, start_payload):
+    """The fast path renders exactly what DRF's ModelSerializer would, for every state of a transaction."""
+    from rest_framework import serializers as drf
+
+    from django_ekyc.api.serializers import KycTransactionSerializer
+
+    api.post(LIST_URL, start_payload, format="json")
+    simulator.control.add_fault("internal_error", action="Initialize")
+    api.post(LIST_URL, start_payload, format="json")
+    done = KycTransaction.objects.filter(status=Status.INITIALIZED).get()
+    simulator.control.complete(done.transaction_id, "face_mismatch")
+    api.post(detail_url(done) + "refresh/")
+    for kyc in KycTransaction.objects.all():
+        fast = KycTransactionSerializer(kyc).data
+        assert fast == drf.ModelSerializer.to_representation(KycTransactionSerializer(kyc), kyc)
+    assert {row["status"] for row in api.get(LIST_URL).json()} == {"failed", "error"}

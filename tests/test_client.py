@@ -238,7 +238,7 @@ def test_a_provider_message_echoing_the_secret_is_scrubbed(ekyc_client, simulato
 
 
 def test_throttling_waits_as_told_then_succeeds(ekyc_client, simulator, sleeps, initialize_kwargs):
-    simulator.control.add_fault("throttle", action="Initialize", count=1, retry_after=2)
+    simulator.control.add_fault("throttle", action="Initialize", count=1, retry_after=2000)  # milliseconds
     assert ekyc_client.initialize(**initialize_kwargs).transaction_id
     assert sleeps.waits == [2.0]
     first, second = simulator.control.calls("Initialize")
@@ -250,7 +250,7 @@ def test_throttling_waits_as_told_then_succeeds(ekyc_client, simulator, sleeps, 
 
 def test_throttling_beyond_the_longest_wait_fails_fast(make_client, simulator, sleeps, initialize_kwargs):
     client = make_client(retry_max_wait=1.0)
-    simulator.control.add_fault("throttle", count=1, retry_after=30)
+    simulator.control.add_fault("throttle", count=1, retry_after=30_000)
     with pytest.raises(exc.EkycThrottled) as caught:
         client.initialize(**initialize_kwargs)
     assert caught.value.retry_after == 30.0
@@ -455,3 +455,89 @@ def test_transaction_url_from_initialize_opens_the_hosted_page(ekyc_client, init
     assert "outcome-pass" in page.text
     assert parse_qs(urlsplit(started.transaction_url).query)["clientcfg"]
     assert json.loads(initialize_kwargs["meta_info"])["deviceType"] == "web"
+
+
+# -- the environment, read once --------------------------------------------------------------------------
+
+
+class ForwardProxy:
+    """A plain HTTP forward proxy on loopback (absolute-URI requests), counting what it forwards."""
+
+    def __init__(self) -> None:
+        import http.server
+        import urllib.request
+
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "host")}
+                request = urllib.request.Request(self.path, data=body, headers=headers, method="POST")  # noqa: S310
+                proxy.forwarded.append(self.path)
+                try:
+                    with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - loopback test server
+                        status, payload, content_type = answer.status, answer.read(), answer.headers["Content-Type"]
+                except urllib.error.HTTPError as err:
+                    status, payload, content_type = err.code, err.read(), err.headers["Content-Type"]
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.forwarded: list[str] = []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def proxy():
+    running = ForwardProxy()
+    yield running
+    running.stop()
+
+
+def test_a_proxy_from_the_environment_is_used(make_client, simulator, initialize_kwargs, proxy, monkeypatch):
+    """Corporate egress proxies keep working, though the environment is read once, when the client is built."""
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = make_client()
+    monkeypatch.delenv("HTTP_PROXY")  # read already: later changes of the environment do not matter
+    assert client.initialize(**initialize_kwargs).transaction_id
+    assert len(proxy.forwarded) == 1 and proxy.forwarded[0].startswith(simulator.url + "/?")
+    assert client.session.trust_env is False  # requests does not re-read the environment per call
+
+
+def test_no_proxy_is_honoured(make_client, simulator, initialize_kwargs, proxy, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert make_client().initialize(**initialize_kwargs).transaction_id
+    assert proxy.forwarded == []
+
+
+def test_a_transport_error_carries_no_url(initialize_kwargs, sleeps):
+    """The URL holds the parameters (tokens, MetaInfo): no message or traceback of a failed call shows it."""
+    import traceback
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = EkycClient(access_key_id="id", access_key_secret="s", endpoint=f"http://127.0.0.1:{port}", sleep=sleeps)
+    token = "-".join(("secret", "token", "in", "the", "url"))  # not spelled out in a source line of the traceback
+    with client, pytest.raises(exc.EkycTransportError) as caught:
+        client.initialize(**initialize_kwargs, callback_token=token)
+    shown = "".join(traceback.format_exception(caught.value))
+    assert token not in shown and "MetaInfo=" not in shown
+    assert caught.value.__cause__ is None and "ConnectionError" in str(caught.value)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from django_ekyc import services
@@ -33,7 +36,14 @@ def test_sync_completes_finished_transactions(start, simulator, completed_signal
     simulator.control.complete(finished.transaction_id, "pass")
     due_now()
     report = services.sync_waiting()
-    assert report.as_dict() == {"checked": 2, "completed": 1, "still_waiting": 1, "provider_failures": 0, "expired": 0}
+    assert report.as_dict() == {
+        "checked": 2,
+        "completed": 1,
+        "still_waiting": 1,
+        "provider_failures": 0,
+        "expired": 0,
+        "deferred": 0,
+    }
     finished.refresh_from_db()
     assert finished.status == Status.PASSED
     assert finished.events.filter(source="sync", action="CheckResult").exists()
@@ -42,7 +52,12 @@ def test_sync_completes_finished_transactions(start, simulator, completed_signal
     assert waiting.status == Status.INITIALIZED and waiting.check_attempts == 1
 
 
-def test_backoff_doubles_up_to_the_maximum(start, simulator, settings):
+def test_backoff_doubles_up_to_the_maximum(start, simulator):
+    with override_settings(EKYC=simulator.ekyc_settings(SYNC_INTERVAL=60, SYNC_BACKOFF=2, COMPLETION_WINDOW=10**6)):
+        backoff(start)
+
+
+def backoff(start: Callable[..., Any]) -> None:
     kyc = start().transaction
     now = timezone.now()
     delays = []
@@ -109,3 +124,78 @@ def test_task_runs_through_the_sites_task_backend(start, simulator):
     assert result.return_value["completed"] == 1
     kyc.refresh_from_db()
     assert kyc.status == Status.PASSED
+
+
+# -- spending calls where they pay -----------------------------------------------------------------------
+
+
+def run_passes(kyc: KycTransaction, moments: Iterable[int]) -> None:
+    """Sync passes at the given moments (seconds after the start), as a scheduler would run them."""
+    for seconds in moments:
+        services.sync_waiting(now=kyc.created_at + timedelta(seconds=seconds))
+
+
+def test_the_first_check_waits_for_a_person_to_finish(start, simulator):
+    kyc = start().transaction
+    assert (kyc.next_check_at - kyc.created_at).total_seconds() == pytest.approx(420, abs=2)  # SYNC_INTERVAL
+    run_passes(kyc, range(0, 420, 30))
+    assert simulator.control.calls("CheckResult") == []
+
+
+def test_an_abandoned_transaction_is_checked_a_few_times_then_expired(start, simulator):
+    """No callback, nobody back: checks at 7 and 21 minutes, a last one when the provider's 30 minutes are over,
+    and no more: it is expired, not asked about for a day."""
+    kyc = start().transaction
+    run_passes(kyc, range(0, 24 * 3600, 60))  # a pass every minute for a day
+    kyc.refresh_from_db()
+    assert (kyc.status, kyc.error_code) == (Status.EXPIRED, "not_completed")
+    checks = simulator.control.calls("CheckResult")
+    assert len(checks) == 3 and len(checks) <= 8
+    assert kyc.events.count() == 2 + 3 + 1  # start, three checks, the expiry
+
+
+def test_a_transaction_completed_before_its_first_check_costs_one_call(start, simulator):
+    kyc = start().transaction
+    simulator.control.complete(kyc.transaction_id, "pass")
+    run_passes(kyc, range(0, 3600, 60))
+    kyc.refresh_from_db()
+    assert kyc.status == Status.PASSED and len(simulator.control.calls("CheckResult")) == 1
+
+
+def test_rows_settled_by_a_return_or_a_callback_are_not_checked(start, simulator):
+    kyc = start().transaction
+    simulator.control.complete(kyc.transaction_id, "pass")
+    services.refresh(kyc, source="callback")
+    run_passes(kyc, range(0, 3600, 60))
+    assert len(simulator.control.calls("CheckResult")) == 1  # the callback's only
+
+
+def test_a_pass_reads_the_rows_once(start, simulator):
+    """Two reads whatever the number of rows (the stale ones, the claim); no row is read again to be checked."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(5):
+        start()
+    due_now()
+    with CaptureQueriesContext(connection) as queries:
+        assert services.sync_waiting().checked == 5
+    reads = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
+    assert len(reads) == 2
+    # per row: the CheckResult on record, and its next check
+    assert len(queries.captured_queries) - len(reads) <= 4 + 2 * 5
+
+
+def test_sync_yields_the_quota_to_users_and_hands_the_rest_to_the_next_pass(start, simulator):
+    for _ in range(4):
+        start()
+    due_now()
+    with override_settings(
+        EKYC=simulator.ekyc_settings(
+            RATE_LIMIT=2, RATE_LIMIT_BACKGROUND_SHARE=0.5, RATE_LIMIT_BACKGROUND_MAX_WAIT=0, REFRESH_MIN_INTERVAL=0
+        )
+    ):
+        report = services.sync_waiting()
+    assert (report.checked, report.deferred) == (1, 3)  # one background call a second at 2/s and half
+    assert KycTransaction.objects.filter(next_check_at__lte=timezone.now()).count() == 3  # due for the next pass
+    assert not KycTransaction.objects.filter(events__code="RateLimited.Local").exists()  # nothing was sent

@@ -53,7 +53,29 @@ class StartVerificationSerializer(serializers.Serializer[Any]):
         return value
 
 
-class KycTransactionSerializer(serializers.ModelSerializer[KycTransaction]):
+_BOUND_FIELDS: dict[type, list[Any]] = {}
+
+
+class FieldsBuiltOnce:
+    """Renders with fields built once per serializer class, not once per instance.
+
+    A ``ModelSerializer`` builds its fields (model introspection, deep copies) each time one is instantiated:
+    most of the cost of rendering one transaction. The fields hold no per-request state here, so one bound
+    set serves every answer; the rendering is DRF's own, field by field (``tests`` compare the two).
+    """
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        fields = _BOUND_FIELDS.get(type(self))
+        if fields is None:
+            fields = _BOUND_FIELDS.setdefault(type(self), list(type(self)()._readable_fields))  # type: ignore[attr-defined]
+        answer: dict[str, Any] = {}
+        for field in fields:
+            attribute = field.get_attribute(instance)
+            answer[field.field_name] = None if attribute is None else field.to_representation(attribute)
+        return answer
+
+
+class KycTransactionSerializer(FieldsBuiltOnce, serializers.ModelSerializer[KycTransaction]):
     """A user's view of an attempt: the outcome, no identity data."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)

@@ -11,7 +11,7 @@ from django.utils.module_loading import import_string
 from django_ekyc.conf import EkycSettings
 
 ACCOUNT_KEYS = frozenset(
-    {"ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "REGION", "ENDPOINT", "PRODUCT_CODE", "RATE_LIMIT_GROUP"}
+    {"ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "REGION", "ENDPOINT", "PRODUCT_CODE", "RATE_LIMIT_GROUP", "RATE_LIMIT"}
 )
 REQUIRED_KEYS = ("ACCESS_KEY_ID", "ACCESS_KEY_SECRET")
 
@@ -43,7 +43,7 @@ def _account_problem(name: Any, config: Any) -> str | None:
     missing = [key for key in REQUIRED_KEYS if not isinstance(config.get(key), str) or not config.get(key)]
     if missing:
         return f"needs {', '.join(missing)}"
-    wrong = sorted(key for key, value in config.items() if not isinstance(value, str))
+    wrong = sorted(key for key, value in config.items() if not isinstance(value, int if key == "RATE_LIMIT" else str))
     return f"has values that are not strings: {', '.join(wrong)}" if wrong else None
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycConfigurationError
-from django_ekyc.offering import account_endpoint
+from django_ekyc.offering import account_endpoint, account_region
+from django_ekyc.products import REGION_QUOTAS
 from django_ekyc.ratelimit import CacheRateLimiter
 
 __all__ = ["account_config", "client_options"]
@@ -47,19 +48,29 @@ def client_options(account: str = "") -> dict[str, Any]:
         "product_code": config.get("PRODUCT_CODE", ekyc_settings.PRODUCT_CODE),
         "initialize_defaults": ekyc_settings.INITIALIZE_DEFAULTS,
         "product_defaults": ekyc_settings.PRODUCT_INITIALIZE_DEFAULTS,
-        "rate_limiter": rate_limiter(str(config.get("RATE_LIMIT_GROUP") or account or "default")),
+        "rate_limiter": rate_limiter(str(config.get("RATE_LIMIT_GROUP") or account or "default"), config, account),
         "account": account,
     }
 
 
-def rate_limiter(group: str) -> Callable[[str], None] | None:
-    """The site-wide limiter of a rate limit group, or None when ``RATE_LIMIT`` is off."""
+def rate_limit(config: dict[str, Any], account: str = "") -> int | None:
+    """An account's own ``RATE_LIMIT`` (a quota Alibaba raised), else the site's, capped at its region's quota."""
+    if config.get("RATE_LIMIT"):
+        return int(config["RATE_LIMIT"])
     rate = ekyc_settings.RATE_LIMIT
+    return None if not rate else min(rate, REGION_QUOTAS.get(account_region(account), rate))
+
+
+def rate_limiter(group: str, config: dict[str, Any] | None = None, account: str = "") -> Callable[[str], None] | None:
+    """The site-wide limiter of a rate limit group, or None when ``RATE_LIMIT`` is off."""
+    rate = rate_limit(config or {}, account)
     if not rate:
         return None
     return CacheRateLimiter(
         rate=rate,
         group=group,
         max_wait=ekyc_settings.RATE_LIMIT_MAX_WAIT,
+        background_share=ekyc_settings.RATE_LIMIT_BACKGROUND_SHARE,
+        background_max_wait=ekyc_settings.RATE_LIMIT_BACKGROUND_MAX_WAIT,
         cache_alias=ekyc_settings.RATE_LIMIT_CACHE,
     )

@@ -8,6 +8,7 @@ cause, with the AccessKey secret scrubbed from any text the provider echoed back
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
 from urllib3.exceptions import NewConnectionError
 
 from django_ekyc import __version__
@@ -96,13 +98,23 @@ def utc_timestamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def new_session(pool_maxsize: int) -> requests.Session:
+def new_session(pool_maxsize: int, base_url: str) -> requests.Session:
+    """A pooled, cookie-less session whose environment (proxies, CA bundle) is read once, here.
+
+    ``requests`` otherwise re-reads the environment on every request (``HTTPS_PROXY``, ``NO_PROXY``, ``.netrc``,
+    ``REQUESTS_CA_BUNDLE``): a measurable cost on every start. The proxies for the provider's URL and the CA
+    bundle are resolved when the client is built, so corporate egress proxies keep working; the provider's
+    requests carry their own signature, so ``.netrc`` credentials never applied to them.
+    """
     session = requests.Session()
     # Retries are ours (signed anew each time); urllib3 must not replay a request with a used nonce.
     adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.cookies.set_policy(_NoCookies())
+    session.proxies.update(get_environ_proxies(base_url))
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.trust_env = False
     return session
 
 
@@ -127,7 +139,7 @@ class Transport:
         self._security_token = _Secret(security_token) if security_token else None
         self.base_url, self.host = split_endpoint(endpoint)
         self.timeout = normalize_timeout(timeout)
-        self.session = session or new_session(pool_maxsize)
+        self.session = session or new_session(pool_maxsize, self.base_url)
 
     def close(self) -> None:
         self.session.close()
@@ -261,9 +273,10 @@ def _never_connected(err: requests.RequestException) -> bool:
 
 
 def _retry_after(value: str | None) -> float | None:
-    """``x-acs-retry-after`` in seconds; absent, unparsable or non-positive means unknown."""
+    """``x-acs-retry-after`` in seconds. The header carries milliseconds: the official SDK, the client proven
+    against the gateway, reads it so (an integer; anything else, or nothing positive, means unknown)."""
     try:
-        seconds = float(value) if value is not None else None
+        milliseconds = int(value) if value is not None else None
     except ValueError:
         return None
-    return seconds if seconds is not None and seconds > 0 else None
+    return milliseconds / 1000 if milliseconds is not None and milliseconds > 0 else None

@@ -204,7 +204,11 @@ def start_verification(
 
 
 def refresh(
-    kyc: KycTransaction, *, source: EventSource | str = EventSource.REFRESH, client: EkycClient | None = None
+    kyc: KycTransaction,
+    *,
+    source: EventSource | str = EventSource.REFRESH,
+    client: EkycClient | None = None,
+    claimed: bool = False,
 ) -> KycTransaction:
     """Ask the provider (CheckResult, with the stored ids) and apply its answer once.
 
@@ -213,12 +217,15 @@ def refresh(
     row), so that nobody can spend the site's provider quota by hammering one transaction.
     ``ProcessNotCompleted`` leaves it waiting; ``TransactionIdInvalid`` expires it (the provider no longer
     knows it). Other failures raise :class:`~django_ekyc.exceptions.ProviderCallFailed` and leave the state.
+
+    ``claimed`` is for background sync, whose claim has just read the row and noted the check: no second read.
     """
-    kyc.refresh_from_db()
+    if not claimed:
+        kyc.refresh_from_db()
     if kyc.status != Status.INITIALIZED or not kyc.transaction_id:
         return kyc
     gate = ekyc_settings.REFRESH_MIN_INTERVAL if source in GATED_SOURCES else 0
-    if not ledger.take_check_slot(kyc, min_interval=gate):
+    if not claimed and not ledger.take_check_slot(kyc, min_interval=gate):
         return kyc
     client = client or get_client(kyc.account)
     try:

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
-from django_ekyc.exceptions import EkycError
+from django_ekyc.exceptions import EkycError, EkycRateLimited
 from django_ekyc.models import (
     ALLOWED_TRANSITIONS,
     TERMINAL_STATUSES,
@@ -40,6 +40,7 @@ __all__ = [
     "purge_result",
     "record_event",
     "recorded_call",
+    "release",
     "schedule_check",
     "send_on_commit",
     "take_check_slot",
@@ -66,10 +67,13 @@ def recorded_call(
     kyc: KycTransaction, action: str, source: EventSource | str, call: Callable[[], T]
 ) -> tuple[T, KycTransactionEvent]:
     """Run one provider call. A failure is recorded at once; a success is returned with its
-    history row unsaved, for the caller to write in the same commit as the state change it causes."""
+    history row unsaved, for the caller to write in the same commit as the state change it causes.
+    The site's own rate limit refusing a call is not a provider call: nothing was sent, nothing is recorded."""
     started = time.monotonic()
     try:
         result = call()
+    except EkycRateLimited:
+        raise
     except EkycError as err:
         outcome = {"code": code_of(err), "http_status": err.status, "request_id": err.request_id or ""}
         record_event(
@@ -181,6 +185,11 @@ def schedule_check(kyc: KycTransaction, at: datetime, *, attempts: int | None = 
     KycTransaction.objects.filter(pk=kyc.pk, status=kyc.status).update(**values)
 
 
+def release(rows: list[KycTransaction], at: datetime) -> None:
+    """Hand claimed rows back to the next pass (this one stopped before checking them)."""
+    KycTransaction.objects.filter(pk__in=[kyc.pk for kyc in rows], status=Status.INITIALIZED).update(next_check_at=at)
+
+
 def claim_due(batch_size: int, now: datetime, lease: timedelta) -> list[KycTransaction]:
     """Waiting transactions whose next check is due, claimed for ``lease`` so that no other host takes them."""
     due = Q(next_check_at__lte=now) | Q(next_check_at=None)
@@ -190,7 +199,10 @@ def claim_due(batch_size: int, now: datetime, lease: timedelta) -> list[KycTrans
             .filter(due, status=Status.INITIALIZED)
             .order_by("next_check_at", "id")[:batch_size]
         )
-        KycTransaction.objects.filter(pk__in=[kyc.pk for kyc in claimed]).update(next_check_at=now + lease)
+        # The lease, and the check about to be made (user-prompted checks are spaced from it).
+        KycTransaction.objects.filter(pk__in=[kyc.pk for kyc in claimed]).update(
+            next_check_at=now + lease, last_checked_at=timezone.now()
+        )
     return claimed
 
 

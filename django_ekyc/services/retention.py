@@ -11,6 +11,7 @@ from django_ekyc.client import EkycClient, get_client
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycDeletionRefused, EkycError, ProviderCallFailed
 from django_ekyc.models import EventSource, KycTransaction, KycTransactionQuerySet, Status
+from django_ekyc.ratelimit import background_calls
 from django_ekyc.services import ledger
 
 __all__ = ["provider_deletion_pending", "purge_candidates", "purge_identity_data"]
@@ -47,7 +48,8 @@ def purge_identity_data(
     """
     purged = ledger.purge_result(kyc, source)
     if delete_at_provider and purged.transaction_id and purged.provider_deleted_at is None:
-        _delete_at_provider(purged, source, client or get_client(purged.account))
+        with background_calls():  # nobody waits for a deletion: it yields to the calls users wait for
+            _delete_at_provider(purged, source, client or get_client(purged.account))
     return purged
 
 

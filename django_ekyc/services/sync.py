@@ -8,15 +8,18 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.exceptions import ProviderCallFailed
+from django_ekyc.exceptions import EkycRateLimited, ProviderCallFailed
 from django_ekyc.models import EventSource, KycTransaction, Status
+from django_ekyc.ratelimit import background_calls
 from django_ekyc.services import ledger
 from django_ekyc.services.flow import refresh
 
-__all__ = ["CLAIM_LEASE", "SyncReport", "expire_stale", "sync_waiting"]
+__all__ = ["CLAIM_LEASE", "SyncReport", "completion_deadline", "expire_stale", "sync_waiting"]
 
 # A claimed transaction is skipped by other hosts for this long, even if its host dies mid-pass.
 CLAIM_LEASE = timedelta(minutes=5)
+# After the provider's completion window, a last result may still be settling.
+COMPLETION_MARGIN = 60
 
 
 @dataclass
@@ -28,6 +31,7 @@ class SyncReport:
     still_waiting: int = 0
     provider_failures: int = 0
     expired: int = 0
+    deferred: int = 0  # claimed, but left to the next pass: the site's rate limit had no slot for background work
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -50,32 +54,62 @@ def expire_stale(*, older_than: timedelta | None = None, now: datetime | None = 
 
 
 def sync_waiting(*, batch_size: int = 100, now: datetime | None = None) -> SyncReport:
-    """One pass of background sync: refresh the waiting transactions that are due, expire the stale ones.
+    """One pass of background sync: ask about the waiting transactions that are due, expire the stale ones.
 
-    For users who close the tab before returning, and callbacks that never come. Safe to run from
-    several hosts at once: due rows are claimed with ``select_for_update(skip_locked=True)`` and
-    leased, so each is checked by one host; each check that finds no result doubles the wait
-    before the next (``SYNC_INTERVAL`` up to ``SYNC_MAX_INTERVAL``). Scheduling the passes (cron,
-    a task backend) is the site's; nothing here loops.
+    For users who close the tab before returning, and callbacks that never come. It spends provider calls where
+    they pay: the first check waits ``SYNC_INTERVAL`` (a person needs minutes to finish), each check that finds
+    no result multiplies the wait by ``SYNC_BACKOFF`` (up to ``SYNC_MAX_INTERVAL``), and the last one comes once
+    the provider can no
+    longer complete the transaction (``COMPLETION_WINDOW`` after it started): still nothing then, and it is
+    expired. Its calls are background calls (:func:`~django_ekyc.ratelimit.background_calls`): they yield to the
+    calls users wait for, and when the site's limit leaves none, the pass stops and hands the rest to the next.
+
+    Safe to run from several hosts at once: due rows are claimed with ``select_for_update(skip_locked=True)``
+    and leased, so each is checked by one host. Scheduling the passes (cron, a task worker) is the site's.
     """
     now = now or timezone.now()
     report = SyncReport(expired=expire_stale(now=now))
-    for kyc in ledger.claim_due(batch_size, now, CLAIM_LEASE):
-        report.checked += 1
-        try:
-            kyc = refresh(kyc, source=EventSource.SYNC)
-        except ProviderCallFailed as failure:
-            report.provider_failures += 1
-            kyc = failure.transaction
-        if kyc.status == Status.INITIALIZED:
-            report.still_waiting += 1
-            _schedule_next_check(kyc, now)
-        elif kyc.is_final:
-            report.completed += 1
+    claimed = ledger.claim_due(batch_size, now, CLAIM_LEASE)
+    with background_calls():
+        for position, kyc in enumerate(claimed):
+            try:
+                kyc = refresh(kyc, source=EventSource.SYNC, claimed=True)
+            except ProviderCallFailed as failure:
+                if isinstance(failure.error, EkycRateLimited):
+                    ledger.release(claimed[position:], now)  # the quota is the users' now: the next pass goes on
+                    report.deferred = len(claimed) - position
+                    break
+                report.provider_failures += 1
+                kyc = failure.transaction
+            report.checked += 1
+            _after_check(kyc, now, report)
     return report
+
+
+def _after_check(kyc: KycTransaction, now: datetime, report: SyncReport) -> None:
+    if kyc.is_final:
+        report.completed += 1
+    elif kyc.status == Status.INITIALIZED and now >= completion_deadline(kyc):
+        # The provider can no longer complete it, and this was the check after that moment.
+        _, changed = ledger.transition(kyc, Status.EXPIRED, EventSource.SYNC, error_code="not_completed")
+        report.expired += changed
+    elif kyc.status == Status.INITIALIZED:
+        report.still_waiting += 1
+        _schedule_next_check(kyc, now)
+
+
+def completion_deadline(kyc: KycTransaction) -> datetime:
+    """When the provider can no longer complete a transaction (its flow must end within COMPLETION_WINDOW of
+    Initialize), plus a margin for the provider to settle the last result."""
+    return kyc.created_at + timedelta(seconds=ekyc_settings.COMPLETION_WINDOW + COMPLETION_MARGIN)
 
 
 def _schedule_next_check(kyc: KycTransaction, now: datetime) -> None:
     attempts = kyc.check_attempts + 1
-    delay = min(ekyc_settings.SYNC_MAX_INTERVAL, ekyc_settings.SYNC_INTERVAL * 2 ** (attempts - 1))
-    ledger.schedule_check(kyc, now + timedelta(seconds=delay), attempts=attempts)
+    # Checks fall at SYNC_INTERVAL x SYNC_BACKOFF^k after the start (6, 18, 54 minutes...): the wait after the
+    # k-th check is the gap to the next of them.
+    first, backoff = ekyc_settings.SYNC_INTERVAL, ekyc_settings.SYNC_BACKOFF
+    delay = min(ekyc_settings.SYNC_MAX_INTERVAL, first * backoff ** (attempts - 1) * max(backoff - 1, 1))
+    # Never later than the last useful check, just after the provider's deadline.
+    next_check = min(now + timedelta(seconds=delay), max(completion_deadline(kyc), now))
+    ledger.schedule_check(kyc, next_check, attempts=attempts)

@@ -22,7 +22,7 @@ class Fault:
     fault: str
     count: int = 1
     delay_ms: int = 0
-    retry_after: int = 1
+    retry_after: int = 1000  # milliseconds, as the official SDK reads x-acs-retry-after
     code: str | None = None
     status: int | None = None
     message: str | None = None
@@ -95,7 +95,7 @@ def parse_fault(payload: Mapping[str, Any], actions: Collection[str]) -> Fault:
     if kind not in KINDS:
         raise ValueError(f"fault must be one of {', '.join(sorted(KINDS))}.")
     numbers = {
-        name: payload.get(name, default) for name, default in (("count", 1), ("delay_ms", 0), ("retry_after", 1))
+        name: payload.get(name, default) for name, default in (("count", 1), ("delay_ms", 0), ("retry_after", 1000))
     }
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in numbers.values()):
         raise ValueError("count, delay_ms and retry_after must be integers.")

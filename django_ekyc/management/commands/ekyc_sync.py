@@ -11,8 +11,8 @@ from django_ekyc import services
 
 class Command(BaseCommand):
     help = (
-        "Ask the provider about waiting verifications that are due (with backoff) and expire those past "
-        "EXPIRE_AFTER. Safe to run from several hosts at once."
+        "Ask the provider about waiting verifications that are due (with backoff) and expire those the provider "
+        "can no longer complete. Safe to run from several hosts at once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -24,3 +24,7 @@ class Command(BaseCommand):
             f"Checked {report.checked}: {report.completed} completed, {report.still_waiting} still waiting, "
             f"{report.provider_failures} provider failure(s); expired {report.expired}."
         )
+        if report.deferred:
+            self.stdout.write(
+                f"Left {report.deferred} for the next pass: the rate limit had no room for background work."
+            )
