@@ -19,16 +19,18 @@ from django.utils.translation import gettext_lazy as _
 
 from django_ekyc import services
 from django_ekyc.exceptions import ProviderCallFailed
-from django_ekyc.models import EventSource, KycTransaction, KycTransactionEvent
+from django_ekyc.models import EventSource, FaceRecord, KycTransaction, KycTransactionEvent
 from django_ekyc.offering import doc_types_for, offered_products
 from django_ekyc.validation import has_unsafe_text
 
 if TYPE_CHECKING:  # django-stubs makes these generic; Django's runtime classes are not subscriptable
     _EventInline = admin.TabularInline[KycTransactionEvent, KycTransaction]
     _TransactionAdmin = admin.ModelAdmin[KycTransaction]
+    _FaceRecordAdmin = admin.ModelAdmin[FaceRecord]
 else:
     _EventInline = admin.TabularInline
     _TransactionAdmin = admin.ModelAdmin
+    _FaceRecordAdmin = admin.ModelAdmin
 
 
 class KycTransactionEventInline(_EventInline):
@@ -128,17 +130,29 @@ class KycTransactionAdmin(_TransactionAdmin):
         "public_id",
         "status",
         "user",
+        "purpose",
         "product_code",
         "channel",
         "doc_type",
         "passed",
         "sub_code",
+        "face_status",
         "created_at",
         "completed_at",
     )
     # Every filter's choices come from code or settings, never from a DISTINCT over the table, and
     # there is no date hierarchy (a DISTINCT over dates): the page costs the same at any size.
-    list_filter = ("status", "passed", ProductFilter, "channel", DocTypeFilter, "created_at")
+    list_filter = (
+        "status",
+        "passed",
+        "purpose",
+        ProductFilter,
+        "channel",
+        DocTypeFilter,
+        # "duplicate": one person behind several accounts (a face library match), for review.
+        "face_status",
+        "created_at",
+    )
     list_select_related = ("user",)
     show_full_result_count = False  # one COUNT(*) per page, not two
     raw_id_fields = ("user",)
@@ -171,6 +185,10 @@ class KycTransactionAdmin(_TransactionAdmin):
         "ocr_result",
         "ocr_result_masked",
         "ocr_result_revealable",
+        "purpose",
+        "reverify_of_link",
+        "face_status",
+        "other_accounts",
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -196,6 +214,7 @@ class KycTransactionAdmin(_TransactionAdmin):
             ),
             (_("Decision"), {"fields": ("passed", "sub_code", "error_code", "error_message", "completed_at")}),
             (_("Checks"), {"fields": ("checks", "face_result")}),
+            (_("Faces"), {"fields": ("purpose", "reverify_of_link", "face_status", "other_accounts")}),
             (_("Identity data (OCR)"), {"fields": (ocr, "identity_purged_at", "provider_deleted_at")}),
             (
                 _("Provider"),
@@ -316,6 +335,25 @@ class KycTransactionAdmin(_TransactionAdmin):
     def face_result(self, obj: KycTransaction) -> str:
         return _definition_list(_unreadable(obj) or obj.face_checks)
 
+    @admin.display(description=_("Re-verifies"))
+    def reverify_of_link(self, obj: KycTransaction) -> str:
+        return _change_link(obj.reverify_of) if obj.reverify_of else "-"
+
+    @admin.display(description=_("Same person as (other accounts)"))
+    def other_accounts(self, obj: KycTransaction) -> str:
+        """The other accounts whose registered face matched this verification's: staff only, never the user."""
+        matches = list(obj.duplicate_matches.select_related("matched_transaction__user"))
+        if not matches:
+            return "-"
+        rows: list[tuple[object, str]] = []
+        for match in matches:
+            other = match.matched_transaction
+            if other is None:
+                rows.append((_("an account since deleted"), match.face_group))
+            else:
+                rows.append((format_html("{} ({})", other.user, _change_link(other)), match.face_group))
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} &middot; {}</li>", rows))
+
     @admin.action(description=_("Refresh selected transactions from the provider"), permissions=["refresh"])
     def refresh_from_provider(self, request: HttpRequest, queryset: QuerySet[KycTransaction]) -> None:
         refreshed, failed = 0, 0
@@ -329,6 +367,50 @@ class KycTransactionAdmin(_TransactionAdmin):
                     request, f"{kyc.public_id}: {failure.error.code or type(failure.error).__name__}", messages.WARNING
                 )
         self.message_user(request, f"Asked the provider about {refreshed} transaction(s); {failed} failed.")
+
+
+def _change_link(obj: KycTransaction) -> str:
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[quote(obj.pk)])
+    return format_html('<a href="{}">{}</a>', url, obj.public_id)
+
+
+@admin.register(FaceRecord)
+class FaceRecordAdmin(_FaceRecordAdmin):
+    """The faces the site registered in its face library, and what became of them (deleted with the user or
+    by retention). Read-only: the flow registers and deletes them."""
+
+    list_display = ("face_group", "short_key", "user", "registered_at", "delete_reason", "deleted_at")
+    list_filter = ("face_group", "delete_reason")
+    list_select_related = ("user",)
+    show_full_result_count = False
+    raw_id_fields = ("user", "transaction")
+    readonly_fields = (
+        "face_group",
+        "face_key",
+        "account",
+        "user",
+        "transaction",
+        "face_id",
+        "registered_at",
+        "delete_requested_at",
+        "delete_reason",
+        "deleted_at",
+        "delete_attempts",
+        "last_error",
+    )
+
+    @admin.display(description=_("face key"))
+    def short_key(self, obj: FaceRecord) -> str:
+        return f"{obj.face_key[:12]}\u2026"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 MASK = "\u2022" * 6

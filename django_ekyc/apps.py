@@ -8,7 +8,13 @@ class EkycConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import pre_delete
+
         from django_ekyc import checks  # noqa: F401 - registers the system checks
         from django_ekyc.logging import install_provider_query_filter
+        from django_ekyc.services.faces import forget_user_faces
 
         install_provider_query_filter()
+        # A deleted user's faces leave the provider's face library.
+        pre_delete.connect(forget_user_faces, sender=get_user_model(), dispatch_uid="django_ekyc.forget_user_faces")

@@ -182,6 +182,24 @@ class EkycSettings:
         None, str, "Key of the keyed hash sent as MerchantUserId; None derives one from SECRET_KEY.", optional=True
     )
 
+    # -- faces: re-verification and duplicate persons ---------------------------------------------------------
+    FACE_LIBRARY = Setting[str | None](
+        None,
+        str,
+        "The site's face library (a FaceGroupCode created in the provider's console, in the site's region). Set: "
+        "each passed verification registers the user's face there, and a face already registered for another "
+        "user flags the verification as a duplicate person.",
+        optional=True,
+    )
+    REVERIFY_PRODUCT = Setting[str | None](
+        None,
+        str,
+        "How a user re-verifies (start with purpose 'reverify'): 'FACE_IDU' (a liveness check searched against "
+        "FACE_LIBRARY for the user's own face) or 'FACE_VERIFY' (compared with an encrypted copy of the face of "
+        "the user's last passed verification, kept for this). None: re-verification is off.",
+        optional=True,
+    )
+
     # -- this site's URLs ------------------------------------------------------------------------------------
     PUBLIC_BASE_URL = Setting[str | None](
         None,
@@ -194,6 +212,19 @@ class EkycSettings:
         None,
         str,
         "Where the return view sends the user ('{id}': the public id); None renders result.html.",
+        optional=True,
+    )
+    VERIFY_URL = Setting[str | None](
+        None,
+        str,
+        "Where a view guarded by verification_required sends a user who has not verified (a path, URL or URL "
+        "name; '?next=' is added). None: such a user gets 403.",
+        optional=True,
+    )
+    REVERIFY_URL = Setting[str | None](
+        None,
+        str,
+        "Where a view guarded by reverification_required sends a user who must re-verify (as VERIFY_URL).",
         optional=True,
     )
 

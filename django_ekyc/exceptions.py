@@ -44,6 +44,7 @@ __all__ = [
     "EkycTransportError",
     "InvalidInput",
     "MalformedAuthorization",
+    "NothingToCompare",
     "ProviderCallFailed",
     "TransactionNotFound",
     "UnreadableIdentityData",
@@ -232,3 +233,13 @@ class TransactionNotFound(VerificationError):
 
 class CallbackTokenMismatch(VerificationError):
     """A callback's token does not match the transaction's."""
+
+
+class NothingToCompare(VerificationError):
+    """A re-verification was asked for by a user who has no passed verification to compare with."""
+
+    code = "no_verification_to_compare"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -24,8 +24,11 @@ __all__ = [
     "COMMON_PARAMETERS",
     "DEFAULT_REGION",
     "DOCUMENT_PARAMETERS",
+    "FACE_LIBRARY_PARAMETERS",
+    "FACE_LIBRARY_REGIONS",
     "REGIONS",
     "REGION_QUOTAS",
+    "SUPPLIED_FACE_PARAMETERS",
     "Channel",
     "Product",
     "ResultKind",
@@ -66,6 +69,8 @@ class ResultKind(StrEnum):
 
     DOCUMENT = "document"  # ExtIdInfo (OCR fields, document checks) and ExtFaceInfo (face vs document, liveness)
     LIVENESS = "liveness"  # ExtFaceInfo only: liveness and deep-fake checks, no document data
+    FACE_COMPARE = "face_compare"  # ExtFaceInfo: liveness and the comparison with a face the site supplied
+    FACE_SEARCH = "face_search"  # ExtFaceInfo: liveness and the faces of a library that match (duplicateFace)
 
 
 # Initialize parameters every hosted product takes.
@@ -120,6 +125,25 @@ DOCUMENT_PARAMETERS = frozenset(
 )
 # Parameters only the app SDK honours (the provider: "not supported by the Web SDK").
 APP_PARAMETERS = frozenset({"AppQualityCheck"})
+# A face the site supplies to compare with (FACE_VERIFY); the picture travels in the body.
+SUPPLIED_FACE_PARAMETERS = frozenset({"FacePictureBase64", "FacePictureUrl", "FaceVerifyThreshold"})
+# The face library: search it, register into it (FACE_IDU).
+FACE_LIBRARY_PARAMETERS = frozenset(
+    {
+        "FaceGroupCodes",
+        "FaceRegisterGroupCode",
+        "AutoRegistration",
+        "ReturnFaces",
+        "VerifyModel",
+        "UpdateFaceIfUserExists",
+        "SaveFacePicture",
+        "FaceVerifyThreshold",
+        "TargetFacePicture",
+        "TargetFacePictureUrl",
+    }
+)
+# Where the provider keeps face libraries and searches them (FACE_IDU, FACE_IDU_MIN).
+FACE_LIBRARY_REGIONS = frozenset({"cn-hongkong", "ap-southeast-1", "ap-southeast-5"})
 
 
 @dataclass(frozen=True)
@@ -182,6 +206,20 @@ CATALOGUE: Mapping[str, Product] = MappingProxyType(
             label="Liveness check",
             result=ResultKind.LIVENESS,
             regions=frozenset({"cn-hongkong"}),
+        ),
+        "FACE_VERIFY": Product(
+            code="FACE_VERIFY",
+            label="Liveness and comparison with a face the site supplies",
+            result=ResultKind.FACE_COMPARE,
+            regions=frozenset({"cn-hongkong"}),
+            parameters=COMMON_PARAMETERS | SUPPLIED_FACE_PARAMETERS,
+        ),
+        "FACE_IDU": Product(
+            code="FACE_IDU",
+            label="Liveness and search of a face library",
+            result=ResultKind.FACE_SEARCH,
+            regions=FACE_LIBRARY_REGIONS,
+            parameters=COMMON_PARAMETERS | FACE_LIBRARY_PARAMETERS,
         ),
     }
 )

@@ -131,6 +131,172 @@ class VerificationResult:
         except (KeyError, TypeError, ValueError):
             return None
 
+    @property
+    def face_image(self) -> str | None:
+        """The live face picture (base64), when the result was asked for with images."""
+        image = self.ext_face_info.get("faceImg")
+        return image if isinstance(image, str) and image else None
+
+    @property
+    def face_attacked(self) -> bool:
+        """The liveness check saw an attack (a photo, a screen, a mask, a deep fake)."""
+        return str(self.ext_face_info.get("faceAttack", "")).upper() == "Y" or self.sub_code == "205"
+
+    @property
+    def face_matches(self) -> tuple[FaceMatch, ...]:
+        """The face library records that hold the same person (a FACE_IDU search): ``duplicateFace``, read
+        from ExtFaceInfo or else ExtInfo, as a list or a JSON string."""
+        for info in (self.ext_face_info, self.ext_info):
+            for key in ("duplicateFace", "DuplicateFace"):
+                if key in info:
+                    return parse_face_matches(info[key])
+        return ()
+
+
+@dataclass(frozen=True)
+class FaceMatch:
+    """One face library record that holds the same person: its library, the provider's face id, and the
+    ``MerchantUserId`` it was registered under."""
+
+    face_group: str
+    face_id: str
+    merchant_user_id: str
+    score: float | None = None
+
+
+def parse_face_matches(value: Any) -> tuple[FaceMatch, ...]:
+    """``DuplicateFace``: a JSON array (or its string) of ``{faceGroupCode, faceId, merchantUserId}``; entries
+    without a user id are skipped (nothing could be done with them)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else []
+        except ValueError:
+            return ()
+    if not isinstance(value, list):
+        return ()
+    matches = []
+    for item in value:
+        if not isinstance(item, Mapping) or not item.get("merchantUserId"):
+            continue
+        matches.append(
+            FaceMatch(
+                face_group=str(item.get("faceGroupCode") or ""),
+                face_id=str(item.get("faceId") or ""),
+                merchant_user_id=str(item["merchantUserId"]),
+                score=_float_or_none(item.get("score", item.get("faceComparisonScore"))),
+            )
+        )
+    return tuple(matches)
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class FaceSearchResult:
+    """The provider's answer to a face library search (``FaceVerifyIntl``): who else has this face, and whether
+    the face was registered."""
+
+    request_id: str
+    passed: bool
+    sub_code: str | None
+    matches: tuple[FaceMatch, ...] = ()
+    registered: bool = False
+    registration_id: str = ""
+    attacked: bool = False
+    raw: Mapping[str, Any] = field(default_factory=_empty, repr=False, compare=False)
+
+    @classmethod
+    def from_response(cls, body: Mapping[str, Any]) -> FaceSearchResult:
+        result = body["Result"]
+        sub_code = result.get("SubCode")
+        return cls(
+            request_id=str(body.get("RequestId") or ""),
+            passed=str(result.get("FacePassed", result.get("Passed", ""))).upper() == "Y",
+            sub_code=None if sub_code in (None, "") else str(sub_code),
+            matches=parse_face_matches(result.get("DuplicateFace")),
+            registered=str(result.get("FaceRegistrationResult", "")) == "1",
+            registration_id=str(result.get("FaceRegistrationId") or ""),
+            attacked=str(result.get("FaceAttack", "")).upper() == "Y",
+            raw=freeze(body),
+        )
+
+
+@dataclass(frozen=True)
+class FaceUploadResult:
+    """The provider's answer to ``AddFaceRecord``."""
+
+    request_id: str
+    passed: bool
+    raw: Mapping[str, Any] = field(default_factory=_empty, repr=False, compare=False)
+
+    @classmethod
+    def from_response(cls, body: Mapping[str, Any]) -> FaceUploadResult:
+        result = body["Result"]
+        return cls(str(body.get("RequestId") or ""), str(result.get("Passed", "")).upper() == "Y", freeze(body))
+
+
+@dataclass(frozen=True)
+class FaceRecord:
+    """One face in a library (``QueryFaceRecord``); the image URL is not kept."""
+
+    id: str
+    face_id: str
+    merchant_user_id: str
+    registration_type: str = ""
+    created: str = ""
+
+
+@dataclass(frozen=True)
+class FaceRecordPage:
+    """One page of ``QueryFaceRecord``."""
+
+    request_id: str
+    total: int
+    records: tuple[FaceRecord, ...]
+    raw: Mapping[str, Any] = field(default_factory=_empty, repr=False, compare=False)
+
+    @classmethod
+    def from_response(cls, body: Mapping[str, Any]) -> FaceRecordPage:
+        items = body.get("Items") or []
+        records = tuple(
+            FaceRecord(
+                id=str(item.get("Id") or ""),
+                face_id=str(item.get("FaceId") or ""),
+                merchant_user_id=str(item.get("MerchantUserId") or ""),
+                registration_type=str(item.get("RegistrationType") or ""),
+                created=str(item.get("GmtCreate") or ""),
+            )
+            for item in items
+            if isinstance(item, Mapping)
+        )
+        return cls(str(body.get("RequestId") or ""), int(body.get("TotalCount") or len(records)), records, freeze(body))
+
+
+@dataclass(frozen=True)
+class FaceDeletionResult:
+    """The provider's answer to ``DeleteFaceRecordV2``: whether it deleted, and from which libraries."""
+
+    request_id: str
+    deleted: bool
+    groups: tuple[str, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=_empty, repr=False, compare=False)
+
+    @classmethod
+    def from_response(cls, body: Mapping[str, Any]) -> FaceDeletionResult:
+        result = body["Result"]
+        codes = str(result.get("DeletedGroupCodes") or "")
+        return cls(
+            request_id=str(body.get("RequestId") or ""),
+            deleted=str(result.get("Deleted", "")).upper() == "Y",
+            groups=tuple(code.strip() for code in codes.split(",") if code.strip()),
+            raw=freeze(body),
+        )
+
 
 @dataclass(frozen=True)
 class DeletionResult:

@@ -6,9 +6,18 @@
 ``verification_completed(sender=KycTransaction, transaction=<KycTransaction>, passed=<bool>)``
     The provider decided (status ``passed`` or ``failed``). Sent once per
     transaction however many returns, callbacks and refreshes race to it.
+    A re-verification (``transaction.purpose == "reverify"``) is completed
+    the same way; ``passed`` then says whether it was the same person.
+
+``duplicate_person_found(sender=KycTransaction, transaction=<KycTransaction>, matches=<list[KycTransaction]>)``
+    A passed verification's face is already in the site's face library for
+    other accounts: ``matches`` are those accounts' verifications. Sent once
+    per verification. What follows (block, review) is the site's policy; the
+    user is never told that another account exists.
 """
 
 from django.dispatch import Signal
 
 verification_started = Signal()
 verification_completed = Signal()
+duplicate_person_found = Signal()

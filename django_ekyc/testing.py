@@ -46,14 +46,28 @@ class SimulatorControl:
             raise AssertionError(f"simulator {method} {path} -> {response.status_code}: {response.text}")
         return response.json()
 
-    def complete(self, transaction_id: str, outcome: str = "pass") -> dict[str, Any]:
-        """End the hosted flow as the user would; returns the redirect URL and callback report."""
-        return self._request("POST", f"/_sim/transactions/{transaction_id}/complete", {"outcome": outcome})  # type: ignore[no-any-return]
+    def complete(self, transaction_id: str, outcome: str = "pass", person: str | None = None) -> dict[str, Any]:
+        """End the hosted flow as the user would; returns the redirect URL and callback report. ``person``
+        names who did it: the same label is the same face (default: a new person)."""
+        payload = {"outcome": outcome, **({"person": person} if person else {})}
+        return self._request("POST", f"/_sim/transactions/{transaction_id}/complete", payload)  # type: ignore[no-any-return]
 
-    def app_verify(self, transaction_id: str, protocol: str, outcome: str = "pass") -> dict[str, Any]:
+    def app_verify(
+        self, transaction_id: str, protocol: str, outcome: str = "pass", person: str | None = None
+    ) -> dict[str, Any]:
         """Do what the app SDK's ``verify`` does on a phone: returns its result code (``1000`` suggests a pass)."""
         payload = {"transaction_id": transaction_id, "protocol": protocol, "outcome": outcome}
+        if person:
+            payload["person"] = person
         return self._request("POST", "/_sim/app/verify", payload)  # type: ignore[no-any-return]
+
+    def create_face_group(self, code: str) -> None:
+        """Create a face library, as the provider's console does."""
+        self._request("POST", "/_sim/face-groups", {"code": code})
+
+    def face_groups(self) -> dict[str, list[dict[str, Any]]]:
+        """Every face library and its faces (``merchant_user_id``, ``person``, ``face_id``...)."""
+        return self._request("GET", "/_sim/face-groups")["face_groups"]  # type: ignore[no-any-return]
 
     def transaction(self, transaction_id: str) -> dict[str, Any]:
         return self._request("GET", f"/_sim/transactions/{transaction_id}")  # type: ignore[no-any-return]

@@ -78,7 +78,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "static/"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -109,6 +110,12 @@ EKYC = {
     "RESULT_REDIRECT_URL": "/verifications/{id}/",
     # Set when the site is reached under another name than the request's host (a proxy, a tunnel).
     "PUBLIC_BASE_URL": env.str("EKYC_PUBLIC_BASE_URL", default=None),
+    # Faces: each passed verification's face goes in this face library (created in the provider's console; the
+    # simulator creates it), which flags one person behind several accounts; re-verification searches it.
+    "FACE_LIBRARY": env.str("EKYC_FACE_LIBRARY", default="demofaces" if EKYC_USES_SIMULATOR else None),
+    "REVERIFY_PRODUCT": env.str("EKYC_REVERIFY_PRODUCT", default="FACE_IDU" if EKYC_USES_SIMULATOR else None),
+    # Where a page guarded by reverification_required sends a user who must confirm it is them.
+    "REVERIFY_URL": "/confirm-it-is-you/",
 }
 # The web SDK script the browser loads to produce MetaInfo.
 EKYC_WEB_SDK_URL = env.str(

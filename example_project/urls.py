@@ -6,6 +6,9 @@ from example_project import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("verifications/<uuid:public_id>/", views.verification, name="verification"),
+    path("payout/", views.payout, name="payout"),
+    path("confirm-it-is-you/", views.confirm_it_is_you, name="confirm"),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("ekyc/", include("django_ekyc.urls")),
     path("admin/", admin.site.urls),
 ]

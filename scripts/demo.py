@@ -27,11 +27,14 @@ def manage(*args: str) -> None:
     subprocess.run([*MANAGE, *args], cwd=ROOT, check=True)
 
 
-def ensure_demo_user() -> None:
+def ensure_demo_users() -> None:
+    """``demo`` (staff: the admin too) and ``demo2``, a second account to show a duplicate person."""
     code = (
         "from django.contrib.auth import get_user_model; U = get_user_model(); "
         "U.objects.filter(username='demo').exists() or "
-        "U.objects.create_superuser('demo', 'demo@example.com', 'demo')"
+        "U.objects.create_superuser('demo', 'demo@example.com', 'demo'); "
+        "U.objects.filter(username='demo2').exists() or "
+        "U.objects.create_user('demo2', 'demo2@example.com', 'demo2')"
     )
     manage("shell", "-c", code)
 
@@ -43,7 +46,7 @@ def _interrupt(signum: int, frame: object) -> None:
 def main() -> None:
     (ROOT / ".demo").mkdir(exist_ok=True)
     manage("migrate", "--noinput", "-v", "0")
-    ensure_demo_user()
+    ensure_demo_users()
     # Stopped by Ctrl-C or by kill alike, the demo takes its children with it.
     signal.signal(signal.SIGTERM, _interrupt)
     children: list[subprocess.Popen[bytes]] = []
@@ -57,7 +60,10 @@ def main() -> None:
         children.append(subprocess.Popen([*MANAGE, "db_worker", "--interval", "2", "--no-reload"], cwd=ROOT))
         children.append(subprocess.Popen([*MANAGE, "ekyc_enqueue_sync", "--every", "60"], cwd=ROOT))
         wait_until_up(f"http://{SITE}/admin/login/")
-        print(f"\n  Demo site: http://{SITE}/   (user demo, password demo)\n", flush=True)
+        print(
+            f"\n  Demo site: http://{SITE}/   (staff user demo, password demo; a second account: demo2, demo2)\n",
+            flush=True,
+        )
         site.wait()
     except KeyboardInterrupt:
         pass

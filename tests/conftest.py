@@ -187,11 +187,12 @@ def api_start(api, simulator):
 
 @pytest.fixture
 def finish(simulator):
-    """Let the user finish a started transaction on the simulator with ``outcome``; returns it refreshed."""
+    """Let the user finish a started transaction on the simulator with ``outcome`` (as ``person``: the same label is
+    the same face); returns it refreshed."""
     from django_ekyc import services
 
-    def run(kyc, outcome="pass"):
-        simulator.control.complete(kyc.transaction_id, outcome)
+    def run(kyc, outcome="pass", person=None):
+        simulator.control.complete(kyc.transaction_id, outcome, person=person)
         return services.refresh(kyc)
 
     return run

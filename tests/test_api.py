@@ -189,9 +189,17 @@ def test_openapi_schema_describes_only_this_api(client):
         "/ekyc/api/transactions/{id}/refresh/",
     }
     start = schema["paths"]["/ekyc/api/transactions/"]["post"]
-    assert {"201", "400", "413", "429", "502", "503"} <= set(start["responses"])
+    assert {"201", "400", "409", "413", "429", "502", "503"} <= set(start["responses"])
     body = schema["components"]["schemas"]["StartVerification"]
-    assert set(body["properties"]) == {"product_code", "doc_type", "channel", "meta_info", "scene_code", "options"}
+    assert set(body["properties"]) == {
+        "purpose",
+        "product_code",
+        "doc_type",
+        "channel",
+        "meta_info",
+        "scene_code",
+        "options",
+    }
 
 
 @pytest.mark.parametrize(

@@ -188,3 +188,24 @@ def test_the_shape_of_accounts(accounts, expected):
 def test_the_account_resolver_imports(resolver, expected):
     with override_settings(DEBUG=True, EKYC={**GOOD, "ACCOUNT_RESOLVER": resolver}):
         assert [str(message.id) for message in check_settings()] == expected
+
+
+@pytest.mark.parametrize(
+    ("ekyc", "problem"),
+    [
+        ({"FACE_LIBRARY": "lib"}, None),
+        ({"FACE_LIBRARY": "lib", "REGION": "ap-southeast-3"}, "region with face libraries"),
+        ({"REVERIFY_PRODUCT": "FACE_IDU"}, "set FACE_LIBRARY"),
+        ({"REVERIFY_PRODUCT": "FACE_IDU", "FACE_LIBRARY": "lib"}, None),
+        ({"REVERIFY_PRODUCT": "FACE_VERIFY"}, None),
+        ({"REVERIFY_PRODUCT": "FACE_VERIFY", "REGION": "ap-southeast-1"}, "does not run in ap-southeast-1"),
+        ({"REVERIFY_PRODUCT": "eKYC"}, "must be one of FACE_IDU, FACE_VERIFY"),
+    ],
+)
+def test_face_settings_are_checked(ekyc, problem):
+    products = {"PRODUCTS": ["eKYC_PRO"], "PRODUCT_CODE": "eKYC_PRO"} if "REGION" in ekyc else {}
+    with override_settings(DEBUG=False, EKYC={**GOOD, **products, **ekyc}, CACHES=SHARED_CACHE):
+        messages = check_settings()
+    assert [str(message.id) for message in messages] == ([] if problem is None else ["django_ekyc.E014"])
+    if problem:
+        assert problem in messages[0].msg

@@ -102,3 +102,44 @@ def test_racing_user_refreshes_spend_one_provider_call(start, simulator):
         assert run_together(tasks) == []
     assert len(simulator.control.calls("CheckResult")) == 1
     assert kyc.events.filter(action="CheckResult").count() == 1
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite has no row locks; run with DATABASE_URL=postgres")
+def test_racing_completions_search_the_face_library_once_and_flag_once(start, simulator, user, other_user):
+    from django.conf import settings
+    from django.test import override_settings
+
+    from django_ekyc.models import DuplicateMatch, FaceStatus
+    from django_ekyc.services import faces
+    from django_ekyc.signals import duplicate_person_found
+
+    simulator.control.create_face_group("racegroup")
+    found: list[object] = []
+
+    def record(sender: object, **kwargs: object) -> None:
+        found.append(kwargs["transaction"])
+
+    duplicate_person_found.connect(record)
+    try:
+        with override_settings(EKYC={**settings.EKYC, "FACE_LIBRARY": "racegroup"}):
+            first = start().transaction
+            simulator.control.complete(first.transaction_id, "pass", person="alice")
+            services.refresh(first)
+            second = start(other_user, build_url=shop_url).transaction
+            params = initialize_params(simulator)
+            simulator.control.complete(second.transaction_id, "pass", person="alice")
+            tasks: list[Callable[[], object]] = []
+            for _ in range(3):
+                tasks += [
+                    lambda: services.handle_return(return_token(params)),
+                    lambda: services.refresh(second),
+                    lambda: faces.register_pending_faces(),
+                ]
+            assert run_together(tasks) == []
+    finally:
+        duplicate_person_found.disconnect(record)
+    second.refresh_from_db()
+    assert second.face_status == FaceStatus.DUPLICATE
+    assert len(simulator.control.calls("FaceVerifyIntl")) == 2  # one per verification
+    assert [kyc.pk for kyc in found] == [second.pk]  # type: ignore[attr-defined]
+    assert DuplicateMatch.objects.filter(transaction=second).count() == 1

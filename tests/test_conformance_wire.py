@@ -167,3 +167,98 @@ def test_the_sdk_opens_an_app_transaction(simulator):
     ours = InitializeResult.from_response(started.to_map())
     assert ours.protocol and not ours.transaction_url
     assert simulator.control.app_verify(ours.transaction_id, ours.protocol)["code"] == "1000"
+
+
+# -- the face library operations ---------------------------------------------------------------------------
+
+
+def test_face_library_operations_travel_where_the_sdk_puts_them(simulator, ekyc_client):
+    from django_ekyc.simulator.data import face_picture
+
+    simulator.control.create_face_group("wiregroup1")
+    alice = face_picture("alice")
+    ekyc_client.add_face_record(face_group="wiregroup1", merchant_user_id="user-a", face_picture=alice)
+    ekyc_client.search_face(
+        merchant_biz_id="wirebiz0004",
+        merchant_user_id="user-b",
+        face_picture=alice,
+        face_groups=["wiregroup1"],
+        register_into="wiregroup1",
+        return_faces=5,
+    )
+    ekyc_client.query_face_records(face_group="wiregroup1", merchant_user_id="user-a")
+    ekyc_client.delete_face_records(merchant_user_id="user-a", face_group="wiregroup1")
+    sdk = sdk_client(simulator)
+    sdk.add_face_record_with_options(
+        sdk_models.AddFaceRecordRequest(
+            product_code="FACE_ENROLL",
+            face_group_code="wiregroup1",
+            merchant_user_id="user-a",
+            face_picture=alice,
+            face_quality_check="N",
+        ),
+        NO_RETRIES,
+    )
+    sdk.face_verify_intl_with_options(
+        sdk_models.FaceVerifyIntlRequest(
+            product_code="FACE_IDU_MIN",
+            merchant_biz_id="wirebiz0004",
+            merchant_user_id="user-b",
+            verify_model="0",
+            face_group_codes="wiregroup1",
+            return_faces="5",
+            auto_registration="0",
+            face_register_group_code="wiregroup1",
+            source_face_picture=alice,
+        ),
+        NO_RETRIES,
+    )
+    sdk.query_face_record_with_options(
+        sdk_models.QueryFaceRecordRequest(
+            face_group_code="wiregroup1", merchant_user_id="user-a", current_page=1, page_size=20
+        ),
+        NO_RETRIES,
+    )
+    sdk.delete_face_record_v2with_options(
+        sdk_models.DeleteFaceRecordV2Request(merchant_user_id="user-a", face_group_code="wiregroup1"), NO_RETRIES
+    )
+    for action in ("AddFaceRecord", "FaceVerifyIntl", "QueryFaceRecord", "DeleteFaceRecordV2"):
+        ours, theirs = simulator.control.calls(action)
+        assert placement(ours) == placement(theirs), action
+        assert (ours["form"] is None) == (theirs["form"] is None), action
+    assert placement(simulator.control.calls("AddFaceRecord")[0])["FacePicture"][0] == "body"
+
+
+def test_the_sdk_reads_the_simulators_face_answers_as_we_do(simulator, ekyc_client):
+    from django_ekyc.results import FaceSearchResult
+    from django_ekyc.simulator.data import face_picture
+
+    simulator.control.create_face_group("wiregroup2")
+    ekyc_client.add_face_record(face_group="wiregroup2", merchant_user_id="user-a", face_picture=face_picture("al"))
+    sdk = sdk_client(simulator)
+    answer = sdk.face_verify_intl_with_options(
+        sdk_models.FaceVerifyIntlRequest(
+            product_code="FACE_IDU_MIN",
+            merchant_biz_id="wirebiz0005",
+            merchant_user_id="user-b",
+            verify_model="0",
+            face_group_codes="wiregroup2",
+            return_faces="1",
+            auto_registration="0",
+            face_register_group_code="wiregroup2",
+            source_face_picture=face_picture("al"),
+        ),
+        NO_RETRIES,
+    ).body
+    assert json.loads(answer.result.duplicate_face)[0]["merchantUserId"] == "user-a"
+    assert answer.result.face_registration_result == 0  # a duplicate: not registered
+    ours = FaceSearchResult.from_response(answer.to_map())
+    assert [match.merchant_user_id for match in ours.matches] == ["user-a"] and not ours.registered
+    page = sdk.query_face_record_with_options(
+        sdk_models.QueryFaceRecordRequest(face_group_code="wiregroup2", current_page=1, page_size=20), NO_RETRIES
+    ).body
+    assert page.total_count == 1 and page.items[0].merchant_user_id == "user-a"
+    gone = sdk.delete_face_record_v2with_options(
+        sdk_models.DeleteFaceRecordV2Request(merchant_user_id="user-a"), NO_RETRIES
+    ).body.result
+    assert (gone.deleted, gone.deleted_group_codes) == ("Y", "wiregroup2")

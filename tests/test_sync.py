@@ -43,6 +43,10 @@ def test_sync_completes_finished_transactions(start, simulator, completed_signal
         "provider_failures": 0,
         "expired": 0,
         "deferred": 0,
+        "faces_registered": 0,
+        "duplicates_found": 0,
+        "face_failures": 0,
+        "faces_deleted": 0,
     }
     finished.refresh_from_db()
     assert finished.status == Status.PASSED
@@ -171,7 +175,8 @@ def test_rows_settled_by_a_return_or_a_callback_are_not_checked(start, simulator
 
 
 def test_a_pass_reads_the_rows_once(start, simulator):
-    """Two reads whatever the number of rows (the stale ones, the claim); no row is read again to be checked."""
+    """Three reads whatever the number of rows (the stale ones, the claim, the face deletions still to confirm);
+    no row is read again to be checked."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -181,7 +186,7 @@ def test_a_pass_reads_the_rows_once(start, simulator):
     with CaptureQueriesContext(connection) as queries:
         assert services.sync_waiting().checked == 5
     reads = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
-    assert len(reads) == 2
+    assert len(reads) == 3
     # per row: the CheckResult on record, and its next check
     assert len(queries.captured_queries) - len(reads) <= 4 + 2 * 5
 

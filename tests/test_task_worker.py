@@ -58,7 +58,7 @@ def test_two_workers_check_every_due_transaction_once_within_the_quota(user):
     import redis
 
     redis.Redis.from_url("redis://127.0.0.1:6379/14").flushdb()
-    with running_simulator("demo-access-key-id", "demo-access-key-secret") as sim:
+    with running_simulator("demo-access-key-id", "demo-access-key-secret", face_groups=["demofaces"]) as sim:
         with override_settings(EKYC=sim.ekyc_settings(RATE_LIMIT=None)):
             started = [
                 services.start_verification(user=user, meta_info=META_INFO, doc_type="01000000", build_url=shop_url)

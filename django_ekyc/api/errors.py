@@ -30,6 +30,7 @@ from django_ekyc.exceptions import (
 
 __all__ = [
     "DatabaseUnavailable",
+    "NoVerificationToCompare",
     "RequestTooLarge",
     "UpstreamFailed",
     "UpstreamUnavailable",
@@ -55,6 +56,14 @@ class UpstreamFailed(exceptions.APIException):
     status_code = status.HTTP_502_BAD_GATEWAY
     default_detail = _("The identity verification service could not process the request.")
     default_code = "provider_error"
+
+
+class NoVerificationToCompare(exceptions.APIException):
+    """A re-verification needs a passed verification to compare with, and the user has none (409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("There is no passed verification to compare with: verify first.")
+    default_code = "no_verification_to_compare"
 
 
 class RequestTooLarge(exceptions.APIException):

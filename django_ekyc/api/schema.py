@@ -35,7 +35,7 @@ def _errors(*statuses: int) -> dict[int, Any]:
 start_schema = _document(
     summary="Start a verification",
     request=StartVerificationSerializer,
-    responses={201: StartedSerializer, **_errors(400, 401, 403, 413, 429, 502, 503)},
+    responses={201: StartedSerializer, **_errors(400, 401, 403, 409, 413, 429, 502, 503)},
 )
 refresh_schema = _document(
     summary="Ask the provider for the result now",

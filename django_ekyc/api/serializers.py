@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from django_ekyc import validation
-from django_ekyc.models import KycTransaction
+from django_ekyc.models import KycTransaction, Purpose
 
 
 def _field_validator(check: Any) -> Any:
@@ -35,6 +37,8 @@ class StartVerificationSerializer(serializers.Serializer[Any]):
     security parameter (the server decides those). ``product_code``, ``doc_type`` and ``channel`` are checked
     together by the flow, against the product's table and the account's region."""
 
+    # "reverify": a face check of the signed-in user against their own latest passed verification.
+    purpose = serializers.ChoiceField(choices=Purpose.choices, required=False, default=Purpose.VERIFY)
     product_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
     doc_type = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
     channel = serializers.CharField(required=False, allow_blank=True, default="", max_length=8)
@@ -51,6 +55,18 @@ class StartVerificationSerializer(serializers.Serializer[Any]):
     def validate_options(self, value: Any) -> Any:
         _field_validator(validation.validate_options)(value)
         return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """A re-verification's product, reference and parameters are the site's: the request only says where the
+        user is (``meta_info``, ``channel``)."""
+        if attrs.get("purpose") == Purpose.REVERIFY:
+            chosen = [name for name in ("product_code", "doc_type", "options") if attrs.get(name)]
+            if chosen:
+                message = _("A re-verification takes no %(field)s: the site decides how it is done.")
+                raise serializers.ValidationError(
+                    {name: [ErrorDetail(message % {"field": name}, code="not_for_reverify")] for name in chosen}
+                )
+        return attrs
 
 
 _BOUND_FIELDS: dict[type, list[Any]] = {}
@@ -88,6 +104,7 @@ class KycTransactionSerializer(FieldsBuiltOnce, serializers.ModelSerializer[KycT
             "id",
             "status",
             "is_final",
+            "purpose",
             "product_code",
             "channel",
             "doc_type",

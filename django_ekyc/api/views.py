@@ -15,14 +15,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from django_ekyc import services
-from django_ekyc.api.errors import RequestTooLarge, ekyc_exception_handler, provider_exception
+from django_ekyc.api.errors import (
+    NoVerificationToCompare,
+    RequestTooLarge,
+    ekyc_exception_handler,
+    provider_exception,
+)
 from django_ekyc.api.parsers import SafeJSONParser
 from django_ekyc.api.schema import list_schema, read_schema, refresh_schema, start_schema
 from django_ekyc.api.serializers import KycTransactionSerializer, StartVerificationSerializer
 from django_ekyc.api.throttling import RefreshThrottle, StartVerificationThrottle
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.exceptions import InvalidInput, ProviderCallFailed
-from django_ekyc.models import EventSource, KycTransaction
+from django_ekyc.exceptions import InvalidInput, NothingToCompare, ProviderCallFailed
+from django_ekyc.models import EventSource, KycTransaction, Purpose
 from django_ekyc.products import Channel
 
 
@@ -102,19 +107,25 @@ class KycTransactionViewSet(
             raise RequestTooLarge()
         form = StartVerificationSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        user = signed_in_user(request)
         try:
-            started = services.start_verification(
-                user=user,
-                build_url=services.absolute_url_builder(request),
-                account=services.resolve_account(request, user),
-                **form.validated_data,
-            )
+            started = self._start(request, signed_in_user(request), dict(form.validated_data))
         except InvalidInput as err:
             raise ValidationError({err.field: [ErrorDetail(err.message, code=err.code)]}) from err
+        except NothingToCompare as err:
+            raise NoVerificationToCompare() from err
         except ProviderCallFailed as failure:
             raise _provider_error(failure) from failure
         return Response(started_answer(started), status=status.HTTP_201_CREATED)
+
+    def _start(self, request: Request, user: AbstractBaseUser, data: dict[str, Any]) -> services.Started:
+        build_url = services.absolute_url_builder(request)
+        if data.pop("purpose") == Purpose.REVERIFY:
+            return services.start_reverification(
+                user=user, meta_info=data["meta_info"], channel=data["channel"], build_url=build_url
+            )
+        return services.start_verification(
+            user=user, build_url=build_url, account=services.resolve_account(request, user), **data
+        )
 
     @refresh_schema
     @action(detail=True, methods=["post"])

@@ -16,6 +16,8 @@
 - ``django_ekyc.E012``: the products offered do not fit: an unknown product or region, a default product that is
   not offered, a product that does not run in the region of the site or of an account.
 - ``django_ekyc.E013``: ``PROCEDURE_PRIORITY`` is not ``url``, ``keep`` or None.
+- ``django_ekyc.E014``: the face features do not fit: ``FACE_LIBRARY`` in a region without face libraries, an
+  unknown ``REVERIFY_PRODUCT`` or one that does not run in the region, ``FACE_IDU`` without ``FACE_LIBRARY``.
 
 Each group lives in its own module; a wrong type (E009) stops the other checks, which read typed values.
 """
@@ -26,13 +28,13 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
 
-from django_ekyc.checks import accounts, identity, limits, products, provider
+from django_ekyc.checks import accounts, faces, identity, limits, products, provider
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycConfigurationError
 
 __all__ = ["check_settings"]
 
-GROUPS = (provider, identity, limits, accounts, products)
+GROUPS = (provider, identity, limits, accounts, products, faces)
 
 
 @register("django_ekyc")

@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from django_ekyc.client.configured import client_options
+from django_ekyc.client.faces import FACE_BODY_PARAMETERS, FaceLibraryOperations
 from django_ekyc.client.retry import RetryPolicy
 from django_ekyc.client.transport import Timeout, Transport
 from django_ekyc.conf import DEFAULT_ENDPOINT
@@ -38,8 +39,9 @@ def json_config(value: JsonConfig) -> str | None:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-class EkycClient:
-    """A signed client for ``Initialize`` / ``InitializeV2``, ``CheckResult`` and ``DeleteVerifyResult``."""
+class EkycClient(FaceLibraryOperations):
+    """A signed client for ``Initialize`` / ``InitializeV2``, ``CheckResult``, ``DeleteVerifyResult`` and the
+    face library operations (:class:`~django_ekyc.client.faces.FaceLibraryOperations`)."""
 
     def __init__(
         self,
@@ -271,6 +273,7 @@ class EkycClient:
 BODY_PARAMETERS: dict[str, frozenset[str]] = {
     "Initialize": frozenset({"FacePictureBase64"}),
     "InitializeV2": frozenset({"FacePictureBase64", "TargetFacePicture"}),
+    **FACE_BODY_PARAMETERS,
 }
 
 

@@ -32,11 +32,11 @@ from django_ekyc.exceptions import (
     ProviderCallFailed,
     TransactionNotFound,
 )
-from django_ekyc.models import EventSource, KycTransaction, KycTransactionEvent, Status
+from django_ekyc.models import EventSource, FaceStatus, KycTransaction, KycTransactionEvent, Purpose, Status
 from django_ekyc.offering import account_region
 from django_ekyc.products import Channel
 from django_ekyc.results import VerificationResult
-from django_ekyc.services import ledger
+from django_ekyc.services import faces, ledger
 from django_ekyc.services.identity import stored_result
 from django_ekyc.validation import (
     validate_channel,
@@ -50,14 +50,17 @@ from django_ekyc.validation import (
 
 __all__ = [
     "GATED_SOURCES",
+    "Attempt",
     "Started",
     "absolute_url_builder",
     "handle_callback",
     "handle_return",
     "hash_token",
     "merchant_user_id_for",
+    "open_and_initialize",
     "refresh",
     "resolve_account",
+    "same_person",
     "start_verification",
 ]
 
@@ -151,36 +154,79 @@ def start_verification(
     device = validate_channel(channel, meta_info)
     scene_code = validate_scene_code(scene_code)
     params = validate_options(options, product=product)
-    client = client or get_client(account)
+    return open_and_initialize(
+        Attempt(user=user, account=account, product_code=product.code, channel=device, doc_type=doc_type),
+        meta_info=meta_info,
+        build_url=build_url,
+        scene_code=scene_code,
+        options=params,
+        source=source,
+        client=client,
+    )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What a new attempt is, decided and validated by the caller (a verification or a re-verification)."""
+
+    user: AbstractBaseUser
+    account: str
+    product_code: str
+    channel: Channel
+    doc_type: str = ""
+    purpose: str = Purpose.VERIFY
+    reverify_of: KycTransaction | None = None
+
+
+def open_and_initialize(
+    attempt: Attempt,
+    *,
+    meta_info: str,
+    build_url: Callable[[str], str],
+    scene_code: str = "",
+    options: Mapping[str, str] | None = None,
+    provider_parameters: Mapping[str, str] | None = None,
+    source: EventSource | str = EventSource.API,
+    client: EkycClient | None = None,
+) -> Started:
+    """Save the attempt, call Initialize, and record the outcome.
+
+    ``options`` are the site's Initialize options and are stored with the attempt; ``provider_parameters``
+    (a reference face, a face library) are sent but never stored.
+    """
+    params = dict(options or {})
+    client = client or get_client(attempt.account)
     return_token, callback_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     kyc = ledger.open_attempt(
-        user=user,
-        account=account,
-        product_code=product.code,
-        channel=device.value,
+        user=attempt.user,
+        account=attempt.account,
+        product_code=attempt.product_code,
+        channel=attempt.channel.value,
+        purpose=attempt.purpose,
+        reverify_of=attempt.reverify_of,
         merchant_biz_id=uuid.uuid4().hex,
-        merchant_user_id=merchant_user_id_for(user),
-        doc_type=doc_type,
+        merchant_user_id=merchant_user_id_for(attempt.user),
+        doc_type=attempt.doc_type,
         scene_code=scene_code,
         options=params,
         return_token_hash=hash_token(return_token),
         callback_token_hash=hash_token(callback_token),
     )
     callback_url = _callback_url(build_url)
-    web = device is Channel.WEB
+    web = attempt.channel is Channel.WEB
     priority = ekyc_settings.PROCEDURE_PRIORITY
-    extra = {**({"ProcedurePriority": priority} if web and priority else {}), **params}
+    extra = {**({"ProcedurePriority": priority} if web and priority else {}), **params, **(provider_parameters or {})}
     try:
         started, record = ledger.recorded_call(
             kyc,
             "Initialize",
             source,
             lambda: client.initialize(
-                product_code=product.code,
+                product_code=attempt.product_code,
                 merchant_biz_id=kyc.merchant_biz_id,
                 merchant_user_id=kyc.merchant_user_id,
                 meta_info=meta_info,
-                doc_type=doc_type or None,
+                doc_type=attempt.doc_type or None,
                 # An app gets no redirect: the app SDK hands the result to the app, which asks us (refresh).
                 return_url=build_url(reverse("django_ekyc:return", args=[return_token])) if web else None,
                 scene_code=scene_code or None,
@@ -236,7 +282,8 @@ def refresh(
             lambda: client.check_result(
                 merchant_biz_id=kyc.merchant_biz_id,
                 transaction_id=str(kyc.transaction_id),
-                is_return_image=ekyc_settings.STORE_IMAGES,
+                # Images when the face is needed (the library, a reference face); kept only with STORE_IMAGES.
+                is_return_image=ekyc_settings.STORE_IMAGES or faces.wants_face_image(kyc),
             ),
         )
     except EkycNotCompleted:
@@ -254,18 +301,52 @@ def refresh(
 def _complete(
     kyc: KycTransaction, result: VerificationResult, source: EventSource | str, record: KycTransactionEvent
 ) -> KycTransaction:
+    passed, error_code = result.passed, ""
+    if kyc.purpose == Purpose.REVERIFY:
+        passed, error_code = same_person(kyc, result)
     kyc, changed = ledger.transition(
         kyc,
-        Status.PASSED if result.passed else Status.FAILED,
+        Status.PASSED if passed else Status.FAILED,
         source,
         record=record,
-        passed=result.passed,
+        passed=passed,
         sub_code=result.sub_code or "",
+        error_code=error_code,
         result=stored_result(result),
+        **faces.completion_fields(kyc, result),
     )
     if changed:
-        ledger.send_on_commit(signals.verification_completed, kyc, passed=result.passed)
+        ledger.send_on_commit(signals.verification_completed, kyc, passed=passed)
+    if changed and kyc.face_status == FaceStatus.PENDING:
+        kyc = _register_face(kyc, result.face_image, source)
     return kyc
+
+
+def same_person(kyc: KycTransaction, result: VerificationResult) -> tuple[bool, str]:
+    """A re-verification's verdict: (passed, error code).
+
+    ``FACE_VERIFY`` compared the live face with the reference the site supplied: the provider's ``Passed`` is the
+    answer. ``FACE_IDU`` searched the face library: the user passes when the search found their own registered
+    face and the liveness check saw no attack; the provider's ``Passed`` is not relied on there, because what it
+    means for a search that finds a face is not documented.
+    """
+    if kyc.product_code != "FACE_IDU":
+        return result.passed, "" if result.passed else "not_the_same_person"
+    own_key = faces.face_key_for(kyc.merchant_user_id)
+    found_self = any(match.merchant_user_id == own_key for match in result.face_matches)
+    if result.face_attacked:
+        return False, "liveness_failed"
+    return (True, "") if found_self else (False, "not_the_same_person")
+
+
+def _register_face(kyc: KycTransaction, face_image: str | None, source: EventSource | str) -> KycTransaction:
+    """Search and register the face of a verification that just passed; on a provider failure it stays pending
+    for background sync, and the user's answer does not wait on it."""
+    try:
+        return faces.register_face(kyc, face_image, source=source)
+    except ProviderCallFailed as failure:
+        logger.warning("eKYC face of %s not registered yet: %s", kyc.public_id, ledger.code_of(failure.error))
+        return failure.transaction
 
 
 def handle_return(token: str) -> KycTransaction:

@@ -212,8 +212,9 @@ def purge_result(kyc: KycTransaction, source: EventSource | str) -> KycTransacti
         locked = KycTransaction.objects.select_for_update().get(pk=kyc.pk)
         if locked.identity_purged_at is None:
             locked.result = None
+            locked.reference_face = None  # a re-verification's reference picture is identity data too
             locked.identity_purged_at = timezone.now()
-            locked.save(update_fields=["result", "identity_purged_at", "updated_at"])
+            locked.save(update_fields=["result", "reference_face", "identity_purged_at", "updated_at"])
             record_event(locked, EventKind.PURGED, source)
     return locked
 

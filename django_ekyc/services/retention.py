@@ -10,9 +10,9 @@ from django.utils import timezone
 from django_ekyc.client import EkycClient, get_client
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycDeletionRefused, EkycError, ProviderCallFailed
-from django_ekyc.models import EventSource, KycTransaction, KycTransactionQuerySet, Status
+from django_ekyc.models import EventSource, FaceRecord, KycTransaction, KycTransactionQuerySet, Status
 from django_ekyc.ratelimit import background_calls
-from django_ekyc.services import ledger
+from django_ekyc.services import faces, ledger
 
 __all__ = ["provider_deletion_pending", "purge_candidates", "purge_identity_data"]
 
@@ -47,10 +47,19 @@ def purge_identity_data(
     :class:`~django_ekyc.exceptions.ProviderCallFailed` after the local purge, which stands.
     """
     purged = ledger.purge_result(kyc, source)
+    _forget_face(purged)
     if delete_at_provider and purged.transaction_id and purged.provider_deleted_at is None:
         with background_calls():  # nobody waits for a deletion: it yields to the calls users wait for
             _delete_at_provider(purged, source, client or get_client(purged.account))
     return purged
+
+
+def _forget_face(kyc: KycTransaction) -> None:
+    """The face a purged verification registered leaves the library too (unless a later verification of the
+    user vouches for it: the face record then points at that one)."""
+    ids = faces.forget_faces(FaceRecord.objects.present().filter(transaction=kyc), reason="retention")
+    if ids:
+        faces.delete_pending_faces(ids)
 
 
 def _delete_at_provider(kyc: KycTransaction, source: EventSource | str, client: EkycClient) -> None:

@@ -6,10 +6,12 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl
 
 from django_ekyc.simulator import faults, gateway
 from django_ekyc.simulator.errors import SimulatedApiError
+from django_ekyc.simulator.faces import TopLevel
 from django_ekyc.simulator.messages import JSON_TYPE, Reply, Request, api_error, new_request_id
 from django_ekyc.simulator.operations import OPERATIONS
 from django_ekyc.simulator.state import SimulatorState
@@ -54,7 +56,8 @@ class ProviderApi:
             result = OPERATIONS[action](self.state, params, public_url)
         except SimulatedApiError as err:
             return api_error(err.status, err.code, err.message, request_id)
-        payload = {"RequestId": request_id, "Code": "Success", "Message": "success", "Result": result}
+        payload: dict[str, Any] = {"RequestId": request_id, "Code": "Success", "Message": "success"}
+        payload.update(result if isinstance(result, TopLevel) else {"Result": result})
         return Reply.json(200, payload, **{"x-acs-request-id": request_id})
 
     def _record(

@@ -1,4 +1,4 @@
-"""The ``/_sim/`` control routes: health, recorded calls, reset, faults and transactions.
+"""The ``/_sim/`` control routes: health, recorded calls, reset, faults, transactions and face libraries.
 
 They have no authentication: a simulator must never be exposed publicly.
 """
@@ -19,6 +19,7 @@ from django_ekyc.simulator.state import SimulatorState
 Route = Callable[[SimulatorState, dict[str, Any]], Reply]
 
 TRANSACTION_PATH = re.compile(r"/_sim/transactions/([A-Za-z0-9]+)(/complete)?")
+FACE_GROUP_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 def handle(state: SimulatorState, request: Request) -> Reply:
@@ -76,13 +77,36 @@ def _app_verify(state: SimulatorState, payload: dict[str, Any]) -> Reply:
             str(payload.get("transaction_id", "")),
             str(payload.get("protocol", "")),
             str(payload.get("outcome", "")),
+            _person(payload),
         )
     except HostedFlowError as err:
         return Reply.json(err.status, {"error": err.message})
     return Reply.json(200, answer)
 
 
+def _person(payload: dict[str, Any]) -> str | None:
+    """The optional ``person`` label of a completion: the same label is the same face."""
+    person = payload.get("person")
+    return None if person in (None, "") else str(person)
+
+
+def _create_face_group(state: SimulatorState, payload: dict[str, Any]) -> Reply:
+    """``POST /_sim/face-groups`` {code}: create a face library, as the provider's console does."""
+    code = str(payload.get("code", ""))
+    if not FACE_GROUP_CODE.fullmatch(code):
+        return Reply.json(400, {"error": "code: 1 to 32 letters, digits, '_' or '-'."})
+    created = state.create_face_group(code)
+    return Reply.json(201 if created else 200, {"code": code, "created": created})
+
+
+def _face_groups(state: SimulatorState, payload: dict[str, Any]) -> Reply:
+    """``GET /_sim/face-groups``: every library and the faces in it (who each face shows, under which key)."""
+    return Reply.json(200, {"face_groups": state.list_face_groups()})
+
+
 ROUTES: dict[tuple[str, str], Route] = {
+    ("POST", "/_sim/face-groups"): _create_face_group,
+    ("GET", "/_sim/face-groups"): _face_groups,
     ("POST", "/_sim/app/verify"): _app_verify,
     ("GET", "/_sim/health"): _health,
     ("GET", "/_sim/calls"): _calls,
@@ -99,7 +123,8 @@ def _transaction(
     """``GET`` or ``DELETE /_sim/transactions/<id>``, ``POST /_sim/transactions/<id>/complete``."""
     if complete and method == "POST":
         try:
-            return Reply.json(200, hosted.complete(state, transaction_id, str(payload.get("outcome", ""))))
+            finished = hosted.complete(state, transaction_id, str(payload.get("outcome", "")), _person(payload))
+            return Reply.json(200, finished)
         except HostedFlowError as err:
             return Reply.json(err.status, {"error": err.message})
     if method == "DELETE" and not complete and state.forget_transaction(transaction_id):

@@ -44,16 +44,45 @@ GIVEN_NAMES = ("TAI MAN", "SIU MING", "KA YAN", "WING SZE", "CHI KEUNG", "MEI LI
 CHINESE_NAMES = ("陳大文", "黃小明", "梁家欣", "吳詠詩", "何志強", "劉美玲")
 
 
-def _png(size: int = 8, shade: int = 128) -> str:
-    """A tiny grey PNG, base64-encoded: stands in for document and face images."""
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PERSON_KEYWORD = b"ekyc-simulator-person"
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png(size: int = 8, shade: int = 128, person: str | None = None) -> str:
+    """A tiny grey PNG, base64-encoded: stands in for document and face images. A face names the person it
+    shows in a text chunk: the simulator's faces are the same when, and only when, the labels are."""
     rows = b"".join(b"\x00" + bytes([shade]) * size for _ in range(size))
     header = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    text = _chunk(b"tEXt", PERSON_KEYWORD + b"\x00" + person.encode("utf-8")) if person else b""
+    png = PNG_SIGNATURE + _chunk(b"IHDR", header) + text + _chunk(b"IDAT", zlib.compress(rows)) + _chunk(b"IEND", b"")
     return base64.b64encode(png).decode("ascii")
+
+
+def face_picture(person: str) -> str:
+    """A face picture of ``person`` (base64 PNG), as CheckResult returns and a site may supply."""
+    return _png(shade=90, person=person)
+
+
+def person_in(picture: str) -> str | None:
+    """Who a face picture shows; None when it is not a picture of a face (not a PNG, no person in it)."""
+    try:
+        data = base64.b64decode(picture, validate=True)
+    except ValueError:
+        return None
+    if not data.startswith(PNG_SIGNATURE):
+        return None
+    position = len(PNG_SIGNATURE)
+    while position + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind, body = data[position + 4 : position + 8], data[position + 8 : position + 8 + length]
+        if kind == b"tEXt" and body.startswith(PERSON_KEYWORD + b"\x00"):
+            return body[len(PERSON_KEYWORD) + 1 :].decode("utf-8", "replace") or None
+        position += 12 + length
+    return None
 
 
 def _years_later(day: date, years: int) -> date:
@@ -126,7 +155,9 @@ def ext_id_info(
     return info
 
 
-def ext_face_info(transaction_id: str, outcome: Outcome, with_images: bool) -> dict[str, Any]:
+def ext_face_info(
+    transaction_id: str, outcome: Outcome, with_images: bool, person: str | None = None
+) -> dict[str, Any]:
     rng = random.Random(transaction_id[::-1])
     mismatch, attack = outcome.sub_code == "204", outcome.sub_code == "205"
     score = round(rng.uniform(20, 45) if mismatch else rng.uniform(85, 99), 2)
@@ -137,7 +168,7 @@ def ext_face_info(transaction_id: str, outcome: Outcome, with_images: bool) -> d
         "faceQualityScore": round(rng.uniform(70, 95), 2),
     }
     if with_images:
-        info["faceImg"] = _png(shade=90)
+        info["faceImg"] = face_picture(person or transaction_id)
     return info
 
 
@@ -162,7 +193,9 @@ def ext_source_info(transaction_id: str, outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def ext_liveness_info(transaction_id: str, outcome: Outcome, with_images: bool) -> dict[str, Any]:
+def ext_liveness_info(
+    transaction_id: str, outcome: Outcome, with_images: bool, person: str | None = None
+) -> dict[str, Any]:
     """``ExtFaceInfo`` of a liveness-only check: the attack verdict and quality, no comparison (invented)."""
     rng = random.Random(transaction_id[::-1])
     attack = outcome.sub_code == "205"
@@ -173,7 +206,7 @@ def ext_liveness_info(transaction_id: str, outcome: Outcome, with_images: bool) 
         "faceQualityScore": round(rng.uniform(70, 95), 2),
     }
     if with_images:
-        info["faceImg"] = _png(shade=90)
+        info["faceImg"] = face_picture(person or transaction_id)
     return info
 
 
@@ -187,6 +220,7 @@ def check_result_payload(
     product_code: str = "eKYC",
     id_info: dict[str, Any] | None = None,
     face_info: dict[str, Any] | None = None,
+    person: str | None = None,
 ) -> dict[str, str]:
     """The ``Result`` object of a CheckResult answer; ``Ext*`` values and ``EkycResult`` are JSON strings.
 
@@ -200,7 +234,7 @@ def check_result_payload(
         "Passed": "Y" if outcome.passed else "N",
         "SubCode": str(outcome.sub_code),
         "ExtFaceInfo": _json(
-            face_info if face_info is not None else ext_face_info(transaction_id, outcome, with_images)
+            face_info if face_info is not None else ext_face_info(transaction_id, outcome, with_images, person)
         ),
         "ExtBasicInfo": _json(basic),
         "ExtRiskInfo": _json(ext_risk_info(transaction_id, outcome)),

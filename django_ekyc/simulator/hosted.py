@@ -14,15 +14,16 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
-from django_ekyc.simulator import data, pages
+from django_ekyc.simulator import data, faces, pages
 from django_ekyc.simulator.errors import HostedFlowError
 from django_ekyc.simulator.messages import Reply, Request
 from django_ekyc.simulator.products import BEHAVIOURS
-from django_ekyc.simulator.state import SimTransaction, SimulatorState
+from django_ekyc.simulator.state import SimTransaction, SimulatorState, new_person
 
 logger = logging.getLogger("django_ekyc.simulator")
 
 CALLBACK_TIMEOUT_SECONDS = 5.0
+MAX_PERSON_LABEL = 64
 
 
 def handle(state: SimulatorState, request: Request) -> Reply | None:
@@ -47,7 +48,7 @@ def _submit(state: SimulatorState, request: Request) -> Reply:
     form = dict(parse_qsl(request.body.decode("utf-8", "replace")))
     transaction_id = state.transaction_id_for_page(form.get("clientcfg", ""))
     try:
-        finished = complete(state, transaction_id, form.get("outcome", ""))
+        finished = complete(state, transaction_id, form.get("outcome", ""), form.get("person", "").strip() or None)
     except HostedFlowError as err:
         return _unavailable(err)
     return Reply(303, b"", content_type="text/plain", headers={"Location": str(finished["redirect_url"])})
@@ -110,17 +111,26 @@ def send_callback(tx: SimTransaction, outcome: data.Outcome) -> dict[str, Any] |
     return report
 
 
-def complete(state: SimulatorState, transaction_id: str, outcome_name: str) -> dict[str, Any]:
-    """End the flow with an outcome, as the hosted page or the app SDK does: record it, compute the redirect
-    (none for an app), call back."""
+def complete(
+    state: SimulatorState, transaction_id: str, outcome_name: str, person: str | None = None
+) -> dict[str, Any]:
+    """End the flow with an outcome, as the hosted page or the app SDK does: record it (and who did it: the same
+    ``person`` label is the same face; a new person by default), compute the redirect (none for an app), call
+    back."""
     outcome = data.OUTCOMES.get(outcome_name)
     if outcome is None:
         raise HostedFlowError(400, f"Unknown outcome {outcome_name!r}; choose one of {', '.join(data.OUTCOMES)}.")
+    if person is not None and not (0 < len(person) <= MAX_PERSON_LABEL):
+        raise HostedFlowError(400, f"A person label takes 1 to {MAX_PERSON_LABEL} characters.")
+    person = person or new_person()
     known = state.get_transaction(transaction_id)
     if known is not None and outcome.name not in BEHAVIOURS[known.product_code].outcomes:
         allowed = ", ".join(BEHAVIOURS[known.product_code].outcomes)
         raise HostedFlowError(400, f"{known.product_code} cannot end with {outcome.name!r}; choose one of {allowed}.")
-    tx, ended = state.finish(transaction_id, outcome.name)
+    if known is not None:
+        outcome = faces.settled_outcome(known, outcome, person)
+    # A library search runs when the liveness check succeeded, as the flow ends.
+    tx, ended = state.finish(transaction_id, outcome.name, person, search=outcome.passed)
     if tx is None:
         raise HostedFlowError(404, "Unknown TransactionId.")
     if not ended:
@@ -128,6 +138,7 @@ def complete(state: SimulatorState, transaction_id: str, outcome_name: str) -> d
     return {
         "transaction_id": tx.transaction_id,
         "outcome": outcome.name,
+        "person": person,
         "passed": outcome.passed if outcome.sub_code else None,
         "sub_code": outcome.sub_code,
         "redirect_url": return_url_for(tx, outcome),
@@ -139,7 +150,9 @@ def complete(state: SimulatorState, transaction_id: str, outcome_name: str) -> d
 APP_CODES = {"pass": ("1000", "A1000_1"), "quit": ("1006", "A1006_1")}
 
 
-def app_verify(state: SimulatorState, transaction_id: str, protocol: str, outcome_name: str) -> dict[str, Any]:
+def app_verify(
+    state: SimulatorState, transaction_id: str, protocol: str, outcome_name: str, person: str | None = None
+) -> dict[str, Any]:
     """What the app SDK's ``verify(transactionId, {PROTOCOL: protocol})`` does on the phone: it runs the flow and
     hands the app a result code; the app then asks its server, which asks CheckResult."""
     tx = state.get_transaction(transaction_id)
@@ -147,6 +160,6 @@ def app_verify(state: SimulatorState, transaction_id: str, protocol: str, outcom
         return {"code": "1007", "subCode": "A1007_1", "message": "Invalid TransactionId."}
     if protocol != tx.protocol:
         return {"code": "1003", "subCode": "A1003_8", "message": "The Protocol does not belong to this transaction."}
-    finished = complete(state, transaction_id, outcome_name)
+    finished = complete(state, transaction_id, outcome_name, person)
     code, sub_code = APP_CODES.get(outcome_name, ("1001", "A1001_1"))
     return {"code": code, "subCode": sub_code, "message": finished["outcome"], "callback": finished["callback"]}

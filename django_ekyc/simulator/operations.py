@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django_ekyc.simulator import data, rules
+from django_ekyc.simulator import data, faces, rules
 from django_ekyc.simulator.errors import SimulatedApiError
 from django_ekyc.simulator.products import BEHAVIOURS
 from django_ekyc.simulator.state import SimulatorState
@@ -35,7 +35,13 @@ def initialize(state: SimulatorState, params: Mapping[str, str], public_url: str
     PC (``web``), as the provider does; an app (``ios``, ``android``) gets no URL, only what its SDK takes."""
     device_type = _device_type(params.get("MetaInfo", ""))
     _validate(lambda checked: rules.validate_initialize(checked, state.region, device_type), params)
-    tx = state.add_transaction(params, device_type)
+    product = params["ProductCode"]
+    tx = state.add_transaction(
+        params,
+        device_type,
+        reference_person=faces.reference_person_for(params) if product == "FACE_VERIFY" else None,
+        face_search=faces.face_search_for(state, params) if product == "FACE_IDU" else None,
+    )
     result = {"TransactionId": tx.transaction_id, "Protocol": tx.protocol, "ClientCfg": tx.page_token}
     if not tx.in_app:
         page = "/h5/1.0.0/index.html" if device_type == "h5" else "/1.0.0/index.html"
@@ -86,4 +92,8 @@ OPERATIONS: dict[str, Operation] = {
     "InitializeV2": initialize,  # the same flow; the SDK carries TargetFacePicture in the body
     "CheckResult": check_result,
     "DeleteVerifyResult": delete_verify_result,
+    "FaceVerifyIntl": faces.face_verify_intl,
+    "AddFaceRecord": faces.add_face_record,
+    "QueryFaceRecord": faces.query_face_record,
+    "DeleteFaceRecordV2": faces.delete_face_record_v2,
 }

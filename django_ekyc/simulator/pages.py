@@ -40,7 +40,8 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#1d2330}
 h1{font-size:1.4rem}.note{background:#fff6d6;padding:.6rem .8rem;border-radius:6px;font-size:.9rem}
 form{margin:.5rem 0}button{width:100%;padding:.7rem;font-size:1rem;border-radius:6px;border:1px solid #98a2b3;
-background:#f5f7fa;cursor:pointer}button.primary{background:#1456f0;color:#fff;border-color:#1456f0}
+background:#f5f7fa;cursor:pointer;margin:.25rem 0}
+input{padding:.5rem;font-size:1rem;width:100%;box-sizing:border-box}button.primary{background:#1456f0;color:#fff;border-color:#1456f0}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{color:#667085}
 """
 
@@ -59,18 +60,20 @@ def verification_page(tx: SimTransaction, outcomes: tuple[str, ...]) -> str:
     doc_label = (product.doc_types if product else DEFAULT_DOC_TYPES).get(tx.doc_type, tx.doc_type)
     what = f"<dt>Document</dt><dd>{escape(doc_label)}</dd>" if tx.doc_type else "<dt>Check</dt><dd>Face liveness</dd>"
     buttons = "".join(
-        "<form method='post' action='/1.0.0/submit'>"
-        f"<input type='hidden' name='clientcfg' value='{escape(tx.page_token)}'>"
-        f"<input type='hidden' name='outcome' value='{name}'>"
-        f"<button type='submit' id='outcome-{name}' data-outcome='{name}'"
-        f"{' class=primary' if name == 'pass' else ''}>{escape(_LABELS[name])}</button></form>"
+        f"<button type='submit' name='outcome' value='{name}' id='outcome-{name}' data-outcome='{name}'"
+        f"{' class=primary' if name == 'pass' else ''}>{escape(_LABELS[name])}</button>"
         for name in outcomes
     )
     body = (
         "<p class='note'>eKYC simulator: no camera, no real document. Choose how this verification ends.</p>"
         f"<dl><dt>Product</dt><dd>{escape(product.label if product else tx.product_code)} ({tx.product_code})</dd>"
         f"{what}<dt>Transaction</dt><dd><code>{escape(tx.transaction_id)}</code></dd></dl>"
-        f"{buttons}"
+        "<form method='post' action='/1.0.0/submit'>"
+        f"<input type='hidden' name='clientcfg' value='{escape(tx.page_token)}'>"
+        "<p><label for='person'>Who is in front of the camera?</label><br>"
+        "<input id='person' name='person' maxlength='64' placeholder='a new person' autocomplete='off'>"
+        "<br><small>The same name is the same face: use it again to be the same person.</small></p>"
+        f"{buttons}</form>"
     )
     return _page("Identity verification", body)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django_ekyc.simulator import data, documents
+from django_ekyc.simulator import data, documents, faces
 from django_ekyc.simulator.state import SimTransaction
 
 Result = Callable[[SimTransaction, data.Outcome, bool], dict[str, str]]
@@ -28,6 +28,7 @@ def _greater_china(tx: SimTransaction, outcome: data.Outcome, with_images: bool)
         outcome=outcome,
         with_images=with_images,
         authorize=tx.authorize,
+        person=tx.person,
     )
 
 
@@ -41,6 +42,7 @@ def _global(tx: SimTransaction, outcome: data.Outcome, with_images: bool) -> dic
         authorize=tx.authorize,
         product_code=tx.product_code,
         id_info=id_info,
+        person=tx.person,
     )
 
 
@@ -52,7 +54,7 @@ def _liveness(tx: SimTransaction, outcome: data.Outcome, with_images: bool) -> d
         with_images=with_images,
         product_code=tx.product_code,
         id_info={},
-        face_info=data.ext_liveness_info(tx.transaction_id, outcome, with_images),
+        face_info=data.ext_liveness_info(tx.transaction_id, outcome, with_images, tx.person),
     )
 
 
@@ -64,4 +66,6 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "eKYC_PRO": Behaviour(DOCUMENT_OUTCOMES, _global),
     "FACE_LIVENESS_PRO": Behaviour(LIVENESS_OUTCOMES, _liveness),
     "FACE_LIVENESS": Behaviour(LIVENESS_OUTCOMES, _liveness),
+    "FACE_VERIFY": Behaviour(LIVENESS_OUTCOMES, faces.face_verify_result),
+    "FACE_IDU": Behaviour(LIVENESS_OUTCOMES, faces.face_idu_result),
 }

@@ -17,7 +17,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -147,6 +147,7 @@ class Simulator:
     ``public_url`` is the base the TransactionUrl points at, for when browsers
     reach the simulator under another name than the one it binds to. ``region``
     is the provider's region it stands for (products and documents differ by region).
+    ``face_groups`` are the face libraries that exist from the start.
     """
 
     def __init__(
@@ -158,10 +159,13 @@ class Simulator:
         public_url: str | None = None,
         clock: Callable[[], float] = time.time,
         region: str = DEFAULT_REGION,
+        face_groups: Iterable[str] = (),
     ) -> None:
         if region not in REGIONS:
             raise ValueError(f"region must be one of {', '.join(REGIONS)}")
         self.state = SimulatorState(credentials=dict(credentials), region=region)
+        for code in face_groups:  # the face libraries the account created in the console
+            self.state.create_face_group(code)
         self.app = SimulatorApp(self.state, public_url or "", clock)
         self.httpd = _SimulatorHTTPServer((host, port), self.app)
         bound_host, bound_port = str(self.httpd.server_address[0]), int(self.httpd.server_address[1])

@@ -28,6 +28,50 @@ def new_transaction_id() -> str:
     return "hks" + secrets.token_hex(15)[:29]
 
 
+def new_person() -> str:
+    """A person nobody has been yet: the default face of a completion that names none."""
+    return "person-" + secrets.token_hex(6)
+
+
+@dataclass
+class SimFace:
+    """One face in a face library, registered under a ``MerchantUserId``; ``person`` is who it shows."""
+
+    id: int
+    face_id: str
+    merchant_user_id: str
+    person: str
+    registration_type: str  # MANUAL (AddFaceRecord) or AUTO (registered by a search)
+    created_at: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class FaceSearch:
+    """A search of face libraries for a person, and where to register the face if nobody matches."""
+
+    groups: tuple[str, ...]
+    limit: int = 1
+    register_into: str | None = None
+    merchant_user_id: str = ""
+    overwrite: bool = False
+
+
+@dataclass
+class FaceSearchOutcome:
+    matches: list[tuple[str, SimFace]]  # (library, face)
+    registered: SimFace | None = None
+
+    def duplicate_face(self) -> list[dict[str, str]]:
+        """The provider's ``DuplicateFace`` entries."""
+        return [
+            {"faceGroupCode": group, "faceId": face.face_id, "merchantUserId": face.merchant_user_id}
+            for group, face in self.matches
+        ]
+
+
 @dataclass
 class SimTransaction:
     transaction_id: str
@@ -48,6 +92,10 @@ class SimTransaction:
     authorize: bool = False  # Authorize=T: checked against the authoritative source too
     result_fetched: bool = False  # a CheckResult answered with the result
     images_deleted: bool = False  # DeleteVerifyResult with DeleteType=Img
+    person: str | None = None  # who did the liveness check: the same label, the same face
+    reference_person: str | None = None  # FACE_VERIFY: who the supplied picture shows (None: no face found)
+    face_search: FaceSearch | None = None  # FACE_IDU: the library search its Initialize asked for
+    search_outcome: FaceSearchOutcome | None = None  # FACE_IDU: what the search found when the flow ended
 
     @property
     def finished(self) -> bool:
@@ -68,6 +116,9 @@ class SimulatorState:
     nonces: dict[str, float] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    # Face libraries (created in the provider's console): library code -> MerchantUserId -> face.
+    face_groups: dict[str, dict[str, SimFace]] = field(default_factory=dict)
+    face_serial: int = 0
     # Bumped by reset(): a call still in flight across a reset is not recorded
     # into the next test's history.
     generation: int = 0
@@ -80,6 +131,8 @@ class SimulatorState:
             self.nonces.clear()
             self.faults.clear()
             self.calls.clear()
+            for faces in self.face_groups.values():  # the libraries are configuration; their faces are not
+                faces.clear()
 
     def use_nonce(self, nonce: str, now: float) -> bool:
         """Remember a nonce; False when it was already used within its lifetime."""
@@ -95,7 +148,14 @@ class SimulatorState:
 
     # -- transactions ------------------------------------------------------------------
 
-    def add_transaction(self, params: Mapping[str, str], device_type: str) -> SimTransaction:
+    def add_transaction(
+        self,
+        params: Mapping[str, str],
+        device_type: str,
+        *,
+        reference_person: str | None = None,
+        face_search: FaceSearch | None = None,
+    ) -> SimTransaction:
         page_token = secrets.token_urlsafe(24)
         tx = SimTransaction(
             transaction_id=new_transaction_id(),
@@ -111,6 +171,8 @@ class SimulatorState:
             device_type=device_type,
             protocol=f"sim-protocol-{secrets.token_urlsafe(18)}",
             authorize=params.get("Authorize") == "T",
+            reference_person=reference_person,
+            face_search=face_search,
         )
         with self.lock:
             self.transactions[tx.transaction_id] = tx
@@ -141,14 +203,19 @@ class SimulatorState:
             tx.page_opened = True
             return tx, True
 
-    def finish(self, transaction_id: str, outcome: str) -> tuple[SimTransaction | None, bool]:
-        """End a transaction's flow with an outcome: the transaction (None: unknown), and
-        whether this call ended it (False: it had already ended)."""
+    def finish(
+        self, transaction_id: str, outcome: str, person: str, *, search: bool = False
+    ) -> tuple[SimTransaction | None, bool]:
+        """End a transaction's flow with an outcome and the person who did it: the transaction (None: unknown),
+        and whether this call ended it (False: it had already ended). With ``search``, the transaction's face
+        library search runs in the same step, as the provider runs it when the flow ends."""
         with self.lock:
             tx = self.transactions.get(transaction_id)
             if tx is None or tx.finished:
                 return tx, False
-            tx.outcome, tx.completed_at, tx.page_opened = outcome, time.time(), True
+            tx.outcome, tx.completed_at, tx.page_opened, tx.person = outcome, time.time(), True, person
+            if search and tx.face_search is not None:
+                tx.search_outcome = self._search_locked(tx.face_search, person)
             return tx, True
 
     def mark_result_fetched(self, tx: SimTransaction) -> None:
@@ -169,6 +236,82 @@ class SimulatorState:
             else:
                 del self.transactions[transaction_id]
             return tx, True
+
+    # -- face libraries ----------------------------------------------------------------
+
+    def create_face_group(self, code: str) -> bool:
+        """Create a face library (the provider's console does this); False if it exists."""
+        with self.lock:
+            if code in self.face_groups:
+                return False
+            self.face_groups[code] = {}
+            return True
+
+    def known_face_groups(self) -> frozenset[str]:
+        with self.lock:
+            return frozenset(self.face_groups)
+
+    def list_face_groups(self) -> dict[str, list[dict[str, Any]]]:
+        with self.lock:
+            return {code: [face.as_dict() for face in faces.values()] for code, faces in self.face_groups.items()}
+
+    def search_faces(self, search: FaceSearch, person: str) -> FaceSearchOutcome:
+        with self.lock:
+            return self._search_locked(search, person)
+
+    def _search_locked(self, search: FaceSearch, person: str) -> FaceSearchOutcome:
+        matches = [
+            (group, face)
+            for group in search.groups
+            for face in self.face_groups.get(group, {}).values()
+            if face.person == person
+        ][: search.limit]
+        outcome = FaceSearchOutcome(matches)
+        if not matches and search.register_into:
+            outcome.registered = self._register_locked(
+                search.register_into, search.merchant_user_id, person, "AUTO", overwrite=search.overwrite
+            )
+        return outcome
+
+    def register_face(
+        self, group: str, merchant_user_id: str, person: str, registration_type: str, *, overwrite: bool
+    ) -> SimFace | None:
+        """Register a face; None when the user already has one there and ``overwrite`` is off."""
+        with self.lock:
+            return self._register_locked(group, merchant_user_id, person, registration_type, overwrite=overwrite)
+
+    def _register_locked(
+        self, group: str, merchant_user_id: str, person: str, registration_type: str, *, overwrite: bool
+    ) -> SimFace | None:
+        faces = self.face_groups.get(group)
+        if faces is None or (merchant_user_id in faces and not overwrite):
+            return None
+        self.face_serial += 1
+        face = SimFace(
+            id=self.face_serial,
+            face_id=secrets.token_hex(16),
+            merchant_user_id=merchant_user_id,
+            person=person,
+            registration_type=registration_type,
+            created_at=time.time(),
+        )
+        faces[merchant_user_id] = face
+        return face
+
+    def query_faces(self, group: str, merchant_user_id: str = "", face_id: str = "") -> list[SimFace]:
+        with self.lock:
+            return [
+                face
+                for face in self.face_groups.get(group, {}).values()
+                if (not merchant_user_id or face.merchant_user_id == merchant_user_id)
+                and (not face_id or face.face_id == face_id)
+            ]
+
+    def delete_faces(self, merchant_user_id: str, group: str | None) -> list[str]:
+        """Delete a user's face from one library, or from all; the libraries it was deleted from."""
+        with self.lock:
+            groups = [group] if group else list(self.face_groups)
+            return [code for code in groups if self.face_groups.get(code, {}).pop(merchant_user_id, None)]
 
     # -- faults ------------------------------------------------------------------------
 

@@ -61,20 +61,32 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def demo_site(live_server, simulator):
-    """The example project's pages on the live server, talking to the simulator."""
+    """The example project's pages on the live server, talking to the simulator, with the demo's face library."""
+    simulator.control.create_face_group("e2efaces")
     ekyc = simulator.ekyc_settings(
         RESULT_REDIRECT_URL="/verifications/{id}/",
         RETRY_BACKOFF=0.01,
         PRODUCTS=["eKYC", "eKYC_PRO", "FACE_LIVENESS_PRO"],
+        FACE_LIBRARY="e2efaces",
+        REVERIFY_PRODUCT="FACE_IDU",
+        REVERIFY_URL="/confirm-it-is-you/",
     )
     with override_settings(
         ROOT_URLCONF="example_project.urls",
         EKYC=ekyc,
         EKYC_WEB_SDK_URL=f"{simulator.url}/cdn/jsvm_all.js",
         EKYC_USES_SIMULATOR=True,
-        LOGIN_URL="/admin/login/",
+        LOGIN_URL="/accounts/login/",
     ):
         yield live_server.url
+
+
+def sign_in(page, demo_site: str, username: str, password: str) -> None:
+    page.goto(f"{demo_site}/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{demo_site}/")
 
 
 @pytest.fixture
@@ -83,17 +95,19 @@ def page(browser, demo_site, django_user_model):
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto(f"{demo_site}/")
-    page.fill("#id_username", "demo")
-    page.fill("#id_password", "demo-password")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{demo_site}/")
+    sign_in(page, demo_site, "demo", "demo-password")
     yield page
     context.close()
 
 
 def verify_in_browser(
-    page, demo_site: str, outcome_button: str, doc_type: str | None, shot: str, product: str = "eKYC"
+    page,
+    demo_site: str,
+    outcome_button: str,
+    doc_type: str | None,
+    shot: str,
+    product: str = "eKYC",
+    person: str | None = None,
 ) -> None:
     page.select_option("#product", product)
     if doc_type is None:
@@ -101,8 +115,15 @@ def verify_in_browser(
     else:
         page.select_option("#doc_type", doc_type)
     page.click("#start")
-    page.wait_for_url("**/1.0.0/index.html?clientcfg=*")  # the provider's hosted page
+    finish_hosted_page(page, demo_site, outcome_button, shot, person)
+
+
+def finish_hosted_page(page, demo_site: str, outcome_button: str, shot: str, person: str | None = None) -> None:
+    """On the provider's page: who is in front of the camera (the simulator's face), and how it ends."""
+    page.wait_for_url("**/1.0.0/index.html?clientcfg=*")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if person:
+        page.fill("#person", person)
     page.screenshot(path=str(SCREENSHOTS / f"{shot}-hosted.png"))
     page.click(outcome_button)
     page.wait_for_url(f"{demo_site}/verifications/*/")
@@ -168,3 +189,44 @@ def test_a_liveness_only_check(page, demo_site):
     kyc = KycTransaction.objects.get()
     assert (kyc.product_code, kyc.doc_type, kyc.sub_code) == ("FACE_LIVENESS_PRO", "", "205")
     assert kyc.face_checks["faceAttack"] == "Y" and kyc.ocr_fields == {}
+
+
+def test_a_payout_page_asks_the_user_to_confirm_it_is_them(page, demo_site):
+    verify_in_browser(page, demo_site, "#outcome-pass", "01000000", "reverify-first", person="alice")
+    page.goto(f"{demo_site}/payout/")
+    page.wait_for_url(f"{demo_site}/confirm-it-is-you/?next=**")  # guarded: re-verify first
+    page.click("#reverify")
+    finish_hosted_page(page, demo_site, "#outcome-pass", "reverify-same", person="alice")
+    assert "It is you" in page.inner_text("#result")
+    page.click("#continue")
+    page.wait_for_url(f"{demo_site}/payout/")
+    assert page.is_visible("#payout")
+    reverification = KycTransaction.objects.get(purpose="reverify")
+    assert (reverification.product_code, reverification.status) == ("FACE_IDU", Status.PASSED)
+
+
+def test_someone_else_cannot_pass_the_payout_check(page, demo_site):
+    verify_in_browser(page, demo_site, "#outcome-pass", "01000000", "reverify-owner", person="alice")
+    page.goto(f"{demo_site}/confirm-it-is-you/?next=/payout/")
+    page.click("#reverify")
+    finish_hosted_page(page, demo_site, "#outcome-pass", "reverify-other", person="mallory")
+    assert "could not confirm" in page.inner_text("#result")
+    page.goto(f"{demo_site}/payout/")
+    page.wait_for_url(f"{demo_site}/confirm-it-is-you/?next=**")
+
+
+def test_a_second_account_of_the_same_person_is_flagged_for_staff(page, demo_site, django_user_model):
+    verify_in_browser(page, demo_site, "#outcome-pass", "01000000", "duplicate-first", person="alice")
+    django_user_model.objects.create_user("demo2", "demo2@example.com", "demo2-password")
+    page.click("#sign-out")
+    sign_in(page, demo_site, "demo2", "demo2-password")
+    verify_in_browser(page, demo_site, "#outcome-pass", "01000000", "duplicate-second", person="alice")
+    assert page.get_attribute("#result", "data-status") == "passed"  # the user is told nothing
+    page.click("#sign-out")
+    sign_in(page, demo_site, "demo", "demo-password")
+    page.goto(f"{demo_site}/admin/django_ekyc/kyctransaction/?face_status__exact=duplicate")
+    flagged = KycTransaction.objects.get(face_status="duplicate")
+    assert str(flagged.public_id) in page.inner_text("#result_list")
+    page.goto(f"{demo_site}/admin/django_ekyc/kyctransaction/{flagged.pk}/change/")
+    page.screenshot(path=str(SCREENSHOTS / "admin-duplicate.png"), full_page=True)
+    assert "demo (" in page.inner_text("body")  # the other account, linked

@@ -45,6 +45,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Purged identity data of {purged} transaction(s); {failures} provider deletion(s) failed.")
         if options["delete_at_provider"]:
             self._retry_provider_deletions()
+        faces = services.delete_pending_faces()
+        if faces.deleted or faces.deletion_failures:
+            self.stdout.write(
+                f"Deleted {faces.deleted} face(s) from the face library; {faces.deletion_failures} still pending."
+            )
 
     def _purge(self, kyc: KycTransaction, delete_at_provider: bool) -> bool:
         try:

@@ -31,6 +31,13 @@ class Command(BaseCommand):
             choices=sorted(REGIONS),
             help="The provider's region it stands for (default: settings.EKYC REGION, else cn-hongkong).",
         )
+        parser.add_argument(
+            "--face-group",
+            action="append",
+            default=None,
+            metavar="CODE",
+            help="A face library to create (repeatable; default: settings.EKYC FACE_LIBRARY, if set).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         key_id = options["access_key_id"] or ekyc_settings.ACCESS_KEY_ID
@@ -46,6 +53,7 @@ class Command(BaseCommand):
                 port=options["port"],
                 public_url=options["public_url"],
                 region=options["region"] or ekyc_settings.REGION,
+                face_groups=options["face_group"] or [code for code in [ekyc_settings.FACE_LIBRARY] if code],
             )
         except OSError as err:
             raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {err}") from err

@@ -24,6 +24,11 @@ class Command(BaseCommand):
             f"Checked {report.checked}: {report.completed} completed, {report.still_waiting} still waiting, "
             f"{report.provider_failures} provider failure(s); expired {report.expired}."
         )
+        if report.faces_registered or report.duplicates_found or report.faces_deleted or report.face_failures:
+            self.stdout.write(
+                f"Face library: {report.faces_registered} registered, {report.duplicates_found} duplicate(s) found, "
+                f"{report.faces_deleted} deleted, {report.face_failures} failure(s)."
+            )
         if report.deferred:
             self.stdout.write(
                 f"Left {report.deferred} for the next pass: the rate limit had no room for background work."

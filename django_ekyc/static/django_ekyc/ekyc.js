@@ -10,7 +10,8 @@
  *
  * Options: url (default "/ekyc/api/transactions/"), productCode (default: the site's), docType (for products
  * that read a document), sceneCode, options (object), csrfToken (default: the "csrftoken" cookie), redirect
- * (default true; false resolves with the API answer instead).
+ * (default true; false resolves with the API answer instead), purpose ("reverify": a face check of the signed-in
+ * user against their own passed verification; the site decides how, so it takes no productCode or docType).
  * On failure the promise rejects with an Error carrying code, status and response (the API's JSON).
  */
 (function (global) {
@@ -38,6 +39,7 @@
       // Unchanged, from this very device: the provider picks the mobile or PC flow from it.
       meta_info: JSON.stringify(global.getMetaInfo())
     };
+    if (settings.purpose) { body.purpose = settings.purpose; }
     if (settings.productCode) { body.product_code = settings.productCode; }
     if (settings.docType) { body.doc_type = settings.docType; }
     if (settings.sceneCode) { body.scene_code = settings.sceneCode; }

@@ -1,9 +1,8 @@
-"""``KycTransaction``: one verification attempt by one user, and its history.
+"""``KycTransaction``: one verification attempt by one user.
 
-The row is the system of record: it is written before the provider is called
-and every provider call and state change adds a :class:`KycTransactionEvent`,
-so no request can lose an attempt or what happened to it. State changes go
-through :mod:`django_ekyc.services` only, never through ``save()`` from a view.
+The row is the system of record: it is written before the provider is called and every provider call and state
+change adds a :class:`~django_ekyc.models.KycTransactionEvent`, so no request can lose an attempt or what happened
+to it. State changes go through :mod:`django_ekyc.services` only, never through ``save()`` from a view.
 """
 
 from __future__ import annotations
@@ -28,12 +27,12 @@ __all__ = [
     "ALLOWED_TRANSITIONS",
     "IMAGE_FIELDS",
     "TERMINAL_STATUSES",
-    "EventKind",
-    "EventSource",
+    "FaceStatus",
     "KycTransaction",
-    "KycTransactionEvent",
     "KycTransactionQuerySet",
+    "Purpose",
     "Status",
+    "User",
 ]
 
 # Fields of the Ext* results that carry images (base64); kept only with STORE_IMAGES, never shown.
@@ -62,6 +61,23 @@ User = AbstractBaseUser | AnonymousUser
 CHANNEL_CHOICES = [(Channel.WEB.value, _("Browser")), (Channel.APP.value, _("Native app"))]
 
 
+class Purpose(models.TextChoices):
+    VERIFY = "verify", _("Verification")
+    REVERIFY = "reverify", _("Re-verification (same person?)")
+
+
+class FaceStatus(models.TextChoices):
+    """What became of a passed verification's face in the site's face library (``FACE_LIBRARY``)."""
+
+    NONE = "", _("Not searched")
+    PENDING = "pending", _("To search and register")
+    CHECKING = "checking", _("Being searched")
+    REGISTERED = "registered", _("Registered")
+    DUPLICATE = "duplicate", _("Already registered for another user")
+    NOT_REGISTERED = "not_registered", _("Searched; the provider did not register it")
+    NO_FACE = "no_face", _("No face picture to search with")
+
+
 class KycTransactionQuerySet(models.QuerySet["KycTransaction"]):
     def for_user(self, user: User) -> KycTransactionQuerySet:
         """The user's own transactions (none for an anonymous user)."""
@@ -71,9 +87,12 @@ class KycTransactionQuerySet(models.QuerySet["KycTransaction"]):
     def waiting(self) -> KycTransactionQuerySet:
         return self.filter(status=Status.INITIALIZED)
 
-    def passed(self, *, max_age: timedelta | None = None, product: str | None = None) -> KycTransactionQuerySet:
-        """Passed verifications, completed within ``max_age`` and of ``product`` (a ProductCode) if given."""
-        rows = self.filter(status=Status.PASSED)
+    def passed(
+        self, *, max_age: timedelta | None = None, product: str | None = None, purpose: str = "verify"
+    ) -> KycTransactionQuerySet:
+        """Passed verifications (or re-verifications, by ``purpose``), completed within ``max_age`` and of
+        ``product`` (a ProductCode) if given."""
+        rows = self.filter(status=Status.PASSED, purpose=purpose)
         if max_age is not None:
             rows = rows.filter(completed_at__gte=timezone.now() - max_age)
         if product is not None:
@@ -81,13 +100,13 @@ class KycTransactionQuerySet(models.QuerySet["KycTransaction"]):
         return rows
 
     def latest_passed(
-        self, user: User, *, max_age: timedelta | None = None, product: str | None = None
+        self, user: User, *, max_age: timedelta | None = None, product: str | None = None, purpose: str = "verify"
     ) -> KycTransaction | None:
-        """The user's most recent passed verification (within ``max_age``, of ``product``), or None; anonymous
-        users have none."""
+        """The user's most recent passed verification (or re-verification, by ``purpose``; within ``max_age``,
+        of ``product``), or None; anonymous users have none."""
         if not getattr(user, "is_authenticated", False):
             return None
-        rows = self.for_user(user).passed(max_age=max_age, product=product)
+        rows = self.for_user(user).passed(max_age=max_age, product=product, purpose=purpose)
         return rows.order_by("-completed_at", "-id").first()
 
 
@@ -110,6 +129,17 @@ class KycTransaction(models.Model):
     channel = models.CharField(_("channel"), max_length=8, choices=CHANNEL_CHOICES, default="web", editable=False)
     # Empty for products that read no document (a liveness check).
     doc_type = models.CharField(_("document type"), max_length=16, blank=True)
+    # A first verification, or a re-verification of the same person (against ``reverify_of``'s face).
+    purpose = models.CharField(_("purpose"), max_length=8, choices=Purpose.choices, default=Purpose.VERIFY)
+    reverify_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("re-verifies")
+    )
+    # With REVERIFY_PRODUCT = FACE_VERIFY: the face of this passed verification, for later comparisons.
+    # Identity data: encrypted, purged with the result.
+    reference_face = EncryptedJSONField(_("reference face"), null=True, blank=True, editable=False)
+    face_status = models.CharField(
+        _("face library"), max_length=16, choices=FaceStatus.choices, blank=True, default=FaceStatus.NONE
+    )
     scene_code = models.CharField(_("scene code"), max_length=10, blank=True)
     # The Initialize options sent (never MetaInfo, never the URLs or tokens).
     options = models.JSONField(_("options"), default=dict, blank=True)
@@ -144,6 +174,7 @@ class KycTransaction(models.Model):
             models.Index(fields=["user", "-created_at"], name="ekyc_tx_user_created"),
             models.Index(fields=["status", "created_at"], name="ekyc_tx_status_created"),
             models.Index(fields=["status", "next_check_at"], name="ekyc_tx_status_next_check"),
+            models.Index(fields=["face_status", "next_check_at"], name="ekyc_tx_face_status_next"),
         ]
         permissions = [
             ("refresh_kyctransaction", _("Can refresh a KYC transaction from the provider")),
@@ -217,49 +248,3 @@ class KycTransaction(models.Model):
             return float(self.face_checks["faceComparisonScore"])
         except (KeyError, TypeError, ValueError):
             return None
-
-
-class EventSource(models.TextChoices):
-    """What caused a provider call or a state change."""
-
-    API = "api", _("API (the user's frontend)")
-    REFRESH = "refresh", _("Refresh (site code)")
-    RETURN = "return", _("Return page")
-    CALLBACK = "callback", _("Provider callback")
-    SYNC = "sync", _("Background sync")
-    EXPIRY = "expiry", _("Expiry")
-    RETENTION = "retention", _("Retention")
-    ADMIN = "admin", _("Staff (admin)")
-
-
-class EventKind(models.TextChoices):
-    PROVIDER_CALL = "provider_call", _("Provider call")
-    STATE_CHANGE = "state_change", _("State change")
-    REJECTED = "rejected", _("Rejected request")
-    PURGED = "purged", _("Identity data purged")
-
-
-class KycTransactionEvent(models.Model):
-    """One provider call or one state change of a transaction: its audit trail."""
-
-    transaction = models.ForeignKey(KycTransaction, on_delete=models.CASCADE, related_name="events")
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
-    kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
-    source = models.CharField(_("source"), max_length=16, choices=EventSource.choices)
-    action = models.CharField(_("provider action"), max_length=32, blank=True)
-    from_status = models.CharField(_("from"), max_length=16, blank=True)
-    to_status = models.CharField(_("to"), max_length=16, blank=True)
-    code = models.CharField(_("code"), max_length=64, blank=True)
-    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
-    request_id = models.CharField(_("provider request id"), max_length=64, blank=True)
-    message = models.TextField(_("message"), blank=True)
-    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("KYC transaction event")
-        verbose_name_plural = _("KYC transaction events")
-        ordering = ("created_at", "id")
-
-    def __str__(self) -> str:
-        what = self.action or f"{self.from_status} -> {self.to_status}"
-        return f"{self.kind}: {what} {self.code}".strip()

@@ -1,0 +1,42 @@
+"""Checks of the face features: E014 (the face library and re-verification fit the products and the region)."""
+
+from __future__ import annotations
+
+from django.core.checks import CheckMessage, Error
+
+from django_ekyc.conf import EkycSettings
+from django_ekyc.products import CATALOGUE, FACE_LIBRARY_REGIONS
+
+REVERIFY_PRODUCTS = ("FACE_IDU", "FACE_VERIFY")
+
+
+def check(ekyc: EkycSettings) -> list[CheckMessage]:
+    return [
+        Error(f"EKYC: {problem}.", hint="See 'Faces' in the docs.", id="django_ekyc.E014")
+        for problem in [*_library(ekyc), *_reverify(ekyc)]
+    ]
+
+
+def _library(ekyc: EkycSettings) -> list[str]:
+    if not ekyc.FACE_LIBRARY:
+        return []
+    if ekyc.REGION not in FACE_LIBRARY_REGIONS:
+        return [
+            f"FACE_LIBRARY needs a region with face libraries ({', '.join(sorted(FACE_LIBRARY_REGIONS))}), "
+            f"not {ekyc.REGION}"
+        ]
+    return []
+
+
+def _reverify(ekyc: EkycSettings) -> list[str]:
+    code = ekyc.REVERIFY_PRODUCT
+    if code is None:
+        return []
+    if code not in REVERIFY_PRODUCTS:
+        return [f"REVERIFY_PRODUCT must be one of {', '.join(REVERIFY_PRODUCTS)} or None, not {code!r}"]
+    problems = []
+    if ekyc.REGION not in CATALOGUE[code].regions:
+        problems.append(f"REVERIFY_PRODUCT {code} does not run in {ekyc.REGION}")
+    if code == "FACE_IDU" and not ekyc.FACE_LIBRARY:
+        problems.append("REVERIFY_PRODUCT FACE_IDU searches the face library: set FACE_LIBRARY")
+    return problems

@@ -1,0 +1,158 @@
+"""The face library operations: search a library for a face and register it, look records up, delete a user's faces.
+
+A face library (a ``FaceGroupCode``) is created in the provider's console, lives in one region, and keys each face
+by the ``MerchantUserId`` it was registered under (at most 32 characters). ``FaceVerifyIntl`` with
+``ProductCode=FACE_IDU_MIN`` is the provider's server-side search: given a face picture, it answers the records of
+the libraries that hold the same person (``DuplicateFace``) and, when none does and ``AutoRegistration`` is ``0``,
+registers the face. Parameters travel where the official SDK puts them: pictures in the form body, the rest in
+the query string, except ``AddFaceRecord``, whose every parameter is in the body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
+
+from django_ekyc.exceptions import EkycMalformedResponse
+from django_ekyc.results import FaceDeletionResult, FaceRecordPage, FaceSearchResult, FaceUploadResult
+
+__all__ = [
+    "FACE_BODY_PARAMETERS",
+    "MAX_FACE_GROUPS",
+    "MAX_MERCHANT_USER_ID",
+    "MAX_RETURN_FACES",
+    "FaceLibraryOperations",
+]
+
+# The provider's documented limits: libraries per search, matches per answer, length of a face record's key.
+MAX_FACE_GROUPS = 10
+MAX_RETURN_FACES = 5
+MAX_MERCHANT_USER_ID = 32
+# The server-side search product, and the product code AddFaceRecord requires.
+SEARCH_PRODUCT = "FACE_IDU_MIN"
+ENROL_PRODUCT = "FACE_ENROLL"
+
+FACE_BODY_PARAMETERS: dict[str, frozenset[str]] = {
+    "FaceVerifyIntl": frozenset({"SourceFacePicture", "TargetFacePicture"}),
+    "AddFaceRecord": frozenset(
+        {
+            "ProductCode",
+            "FaceGroupCode",
+            "FacePicture",
+            "FacePictureUrl",
+            "FacePictureFile",
+            "FaceQualityCheck",
+            "MerchantUserId",
+        }
+    ),
+}
+
+
+class _Caller(Protocol):
+    def call(self, action: str, params: Mapping[str, str], *, idempotent: bool) -> dict[str, Any]: ...
+
+    @property
+    def transport(self) -> Any: ...
+
+
+class FaceLibraryOperations:
+    """Mixed into :class:`~django_ekyc.client.EkycClient`: the face library operations."""
+
+    def search_face(
+        self: _Caller,
+        *,
+        merchant_biz_id: str,
+        merchant_user_id: str,
+        face_picture: str,
+        face_groups: Iterable[str],
+        register_into: str | None = None,
+        return_faces: int = MAX_RETURN_FACES,
+        extra: Mapping[str, str] | None = None,
+    ) -> FaceSearchResult:
+        """Search libraries for the person in ``face_picture`` (base64) and, when nobody matches and
+        ``register_into`` is given, register the face there under ``merchant_user_id`` (``FaceVerifyIntl``,
+        ``FACE_IDU_MIN``, mode 0). Not retried once sent: a registration may already have happened."""
+        groups = [group for group in face_groups if group]
+        _check_key(merchant_user_id)
+        if not groups or len(groups) > MAX_FACE_GROUPS:
+            raise ValueError(f"Search between 1 and {MAX_FACE_GROUPS} face libraries.")
+        if not 1 <= return_faces <= MAX_RETURN_FACES:
+            raise ValueError(f"return_faces must be between 1 and {MAX_RETURN_FACES}.")
+        if not face_picture:
+            raise ValueError("Required parameter(s) missing: SourceFacePicture")
+        params = {
+            **(extra or {}),
+            "ProductCode": SEARCH_PRODUCT,
+            "MerchantBizId": merchant_biz_id,
+            "MerchantUserId": merchant_user_id,
+            "VerifyModel": "0",
+            "FaceGroupCodes": ",".join(groups),
+            "ReturnFaces": str(return_faces),
+            # The provider's sense: "0" registers the face when no duplicate is found, "1" does not.
+            "AutoRegistration": "0" if register_into else "1",
+            "SourceFacePicture": face_picture,
+        }
+        if register_into:
+            params["FaceRegisterGroupCode"] = register_into
+        body = self.call("FaceVerifyIntl", params, idempotent=False)
+        return _parsed(self, "FaceVerifyIntl", body, FaceSearchResult.from_response)
+
+    def add_face_record(
+        self: _Caller, *, face_group: str, merchant_user_id: str, face_picture: str, quality_check: bool = False
+    ) -> FaceUploadResult:
+        """Register a face in a library under ``merchant_user_id`` (``AddFaceRecord``)."""
+        _check_key(merchant_user_id)
+        params = {
+            "ProductCode": ENROL_PRODUCT,
+            "FaceGroupCode": face_group,
+            "MerchantUserId": merchant_user_id,
+            "FacePicture": face_picture,
+            "FaceQualityCheck": "Y" if quality_check else "N",
+        }
+        body = self.call("AddFaceRecord", params, idempotent=False)
+        return _parsed(self, "AddFaceRecord", body, FaceUploadResult.from_response)
+
+    def query_face_records(
+        self: _Caller,
+        *,
+        face_group: str,
+        merchant_user_id: str | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> FaceRecordPage:
+        """One page of a library's records, of one user if given (``QueryFaceRecord``). Read-only: retried."""
+        params = {"FaceGroupCode": face_group, "CurrentPage": str(page), "PageSize": str(page_size)}
+        if merchant_user_id:
+            params["MerchantUserId"] = merchant_user_id
+        body = self.call("QueryFaceRecord", params, idempotent=True)
+        return _parsed(self, "QueryFaceRecord", body, FaceRecordPage.from_response)
+
+    def delete_face_records(
+        self: _Caller, *, merchant_user_id: str, face_group: str | None = None
+    ) -> FaceDeletionResult:
+        """Delete a user's faces from one library, or from every library of the region when ``face_group`` is
+        None (``DeleteFaceRecordV2``). Check :attr:`FaceDeletionResult.deleted`. Safe to retry."""
+        _check_key(merchant_user_id)
+        params = {"MerchantUserId": merchant_user_id}
+        if face_group:
+            params["FaceGroupCode"] = face_group
+        body = self.call("DeleteFaceRecordV2", params, idempotent=True)
+        return _parsed(self, "DeleteFaceRecordV2", body, FaceDeletionResult.from_response)
+
+
+def _check_key(merchant_user_id: str) -> None:
+    if not merchant_user_id or len(merchant_user_id) > MAX_MERCHANT_USER_ID:
+        raise ValueError(f"A face record's MerchantUserId takes 1 to {MAX_MERCHANT_USER_ID} characters.")
+
+
+R = TypeVar("R")
+
+
+def _parsed(client: _Caller, action: str, body: dict[str, Any], parse: Callable[[Mapping[str, Any]], R]) -> R:
+    if not isinstance(body.get("Result"), Mapping) and action != "QueryFaceRecord":
+        raise client.transport.malformed(action, body, "no Result")
+    try:
+        return parse(body)
+    except (KeyError, TypeError, ValueError) as err:
+        error: EkycMalformedResponse = client.transport.malformed(action, body, "an unreadable Result")
+        raise error from err

@@ -1,0 +1,33 @@
+"""The app's models: verification attempts, their history, and what the face library found."""
+
+from django_ekyc.models.faces import DuplicateMatch, FaceRecord, FaceRecordQuerySet
+from django_ekyc.models.history import EventKind, EventSource, KycTransactionEvent
+from django_ekyc.models.transaction import (
+    ALLOWED_TRANSITIONS,
+    IMAGE_FIELDS,
+    TERMINAL_STATUSES,
+    FaceStatus,
+    KycTransaction,
+    KycTransactionQuerySet,
+    Purpose,
+    Status,
+    User,
+)
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "IMAGE_FIELDS",
+    "TERMINAL_STATUSES",
+    "DuplicateMatch",
+    "EventKind",
+    "EventSource",
+    "FaceRecord",
+    "FaceRecordQuerySet",
+    "FaceStatus",
+    "KycTransaction",
+    "KycTransactionEvent",
+    "KycTransactionQuerySet",
+    "Purpose",
+    "Status",
+    "User",
+]

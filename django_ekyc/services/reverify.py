@@ -1,0 +1,115 @@
+"""Re-verification: is the person doing this now the one who passed verification?
+
+The reference is always the server's: the face the user registered in the site's face library when they passed
+(``REVERIFY_PRODUCT = "FACE_IDU"``, a liveness check searched against ``FACE_LIBRARY``), or an encrypted copy of
+the face of their latest passed verification (``"FACE_VERIFY"``, a liveness check compared with that picture,
+which the site supplies). Nothing in the request picks the reference, the product or its parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils.translation import gettext as _
+
+from django_ekyc.client import EkycClient
+from django_ekyc.client.faces import MAX_RETURN_FACES
+from django_ekyc.conf import ekyc_settings
+from django_ekyc.exceptions import InvalidInput, NothingToCompare
+from django_ekyc.models import EventSource, FaceRecord, KycTransaction, Purpose, Status, User
+from django_ekyc.offering import account_region, get_product
+from django_ekyc.services.flow import Attempt, Started, open_and_initialize
+from django_ekyc.validation import validate_channel, validate_meta_info, validate_region
+
+__all__ = ["as_max_age", "is_reverified", "latest_reverification", "reference_for", "start_reverification"]
+
+MaxAge = timedelta | int | float | None
+
+
+def as_max_age(value: MaxAge) -> timedelta | None:
+    """``max_age`` as a guard takes it: seconds or a ``timedelta`` (None: any age)."""
+    if value is None or isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise TypeError("max_age must be a number of seconds or a timedelta.")
+    return timedelta(seconds=value)
+
+
+def reference_for(user: AbstractBaseUser) -> KycTransaction:
+    """The passed verification a re-verification compares with: the user's latest one that has what
+    ``REVERIFY_PRODUCT`` needs (a face in the library, or a kept reference face)."""
+    passed = KycTransaction.objects.for_user(user).filter(status=Status.PASSED, purpose=Purpose.VERIFY)
+    if ekyc_settings.REVERIFY_PRODUCT == "FACE_VERIFY":
+        candidate = passed.filter(reference_face__isnull=False, identity_purged_at=None)
+    else:
+        faces = FaceRecord.objects.present().filter(user_id=user.pk, face_group=ekyc_settings.FACE_LIBRARY)
+        candidate = passed.filter(pk__in=faces.values("transaction_id"))
+    reference = candidate.order_by("-completed_at", "-id").first()
+    if reference is None:
+        raise NothingToCompare(_("There is no passed verification to compare with: verify first."))
+    return reference
+
+
+def start_reverification(
+    *,
+    user: AbstractBaseUser,
+    meta_info: str,
+    build_url: Callable[[str], str],
+    channel: str = "",
+    source: EventSource | str = EventSource.API,
+    client: EkycClient | None = None,
+) -> Started:
+    """Start a face check of ``user`` against their own latest passed verification.
+
+    Raises :class:`~django_ekyc.exceptions.InvalidInput` when re-verification is off or the input is bad, and
+    :class:`~django_ekyc.exceptions.NothingToCompare` when the user has no passed verification to compare with;
+    both before anything is saved or sent.
+    """
+    product_code = ekyc_settings.REVERIFY_PRODUCT
+    product = get_product(product_code or "")
+    if product is None:
+        raise InvalidInput("purpose", "reverify_not_enabled", _("Re-verification is not enabled on this site."))
+    meta_info = validate_meta_info(meta_info)
+    device = validate_channel(channel, meta_info)
+    reference = reference_for(user)
+    validate_region(product, account_region(reference.account))
+    return open_and_initialize(
+        Attempt(
+            user=user,
+            account=reference.account,
+            product_code=product.code,
+            channel=device,
+            purpose=Purpose.REVERIFY,
+            reverify_of=reference,
+        ),
+        meta_info=meta_info,
+        build_url=build_url,
+        provider_parameters=_reference_parameters(product.code, reference),
+        source=source,
+        client=client,
+    )
+
+
+def _reference_parameters(product_code: str, reference: KycTransaction) -> dict[str, str]:
+    if product_code == "FACE_VERIFY":
+        # The picture travels in the signed form body (as the SDK sends FacePictureBase64), never in a URL.
+        return {"FacePictureBase64": str((reference.reference_face or {}).get("image", ""))}
+    return {
+        "VerifyModel": "0",  # search the library
+        "FaceGroupCodes": str(ekyc_settings.FACE_LIBRARY),
+        "ReturnFaces": str(MAX_RETURN_FACES),
+        "AutoRegistration": "1",  # the provider's "do not register": a re-verification adds no face
+    }
+
+
+def latest_reverification(user: User, *, max_age: MaxAge = None) -> KycTransaction | None:
+    """The user's most recent passed re-verification within ``max_age`` (seconds or a timedelta)."""
+    return KycTransaction.objects.latest_passed(user, max_age=as_max_age(max_age), purpose=Purpose.REVERIFY)
+
+
+def is_reverified(user: User, *, max_age: MaxAge = None) -> bool:
+    """Whether the user proved within ``max_age`` (seconds or a timedelta) that they are still the person who
+    passed verification: the guard for a high-risk action (a large withdrawal, new payout details)."""
+    return latest_reverification(user, max_age=max_age) is not None
