@@ -6,9 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# apt-get needs root: as root, directly; otherwise through sudo only when it needs no password.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || { sudo -n true 2>/dev/null && echo sudo; } || echo none)
 
-.PHONY: demo test lint fuzz bench tox browser clean
+.PHONY: demo test lint docs messages fuzz bench tox browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +24,16 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/pytest --cov --cov-report=term
 
-# The browser tests drive Debian's Chromium; no browser is downloaded.
+# The browser tests drive Debian's Chromium and the translation test compiles catalogues with gettext; nothing
+# is downloaded but Debian packages. Without root (and no password-less sudo) nothing is installed: those tests
+# are skipped with a message saying why (CI, which runs as root, requires them).
 browser:
-	@[ -x /usr/bin/chromium ] || { echo "Installing Debian's chromium for the browser tests"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$(SUDO)" = none ]; then echo "Not root: not installing$$missing; the tests that need it are skipped."; \
+	  else echo "Installing$$missing for the browser and translation tests"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,6 +41,18 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy django_ekyc tests example_project scripts bench
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
+
+# The documentation site, strictly: a broken link or reference fails the build.
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[docs]'
+	$(BIN)/python scripts/settings_reference.py
+	$(BIN)/mkdocs build --strict --site-dir site
+
+# Extract the translatable strings into the catalogues, then compile them (translate what makemessages added).
+messages: $(STAMP)
+	cd django_ekyc && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. ../$(BIN)/python -P -m django makemessages \
+	  -l zh_Hans -l zh_Hant -l id -l ms -l th -l vi --no-obsolete --ignore 'simulator/*' --ignore 'migrations/*'
+	cd django_ekyc && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. ../$(BIN)/python -P -m django compilemessages
 
 # schemathesis against the OpenAPI schema on a live server: no server error allowed.
 fuzz: $(STAMP)
@@ -45,10 +64,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/start_overhead.py
 	$(BIN)/python bench/connections.py
 	$(BIN)/python bench/admin_list.py
+	$(BIN)/python bench/limiter.py
+	$(BIN)/python bench/sync_day.py
+	$(BIN)/python bench/sync_user_wait.py
 
 tox: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check tox
 	$(BIN)/tox
 
 clean:
-	rm -rf $(VENV) .tox .demo
+	rm -rf $(VENV) .tox .demo site

@@ -21,9 +21,20 @@ from django_ekyc.doc_types import DEFAULT_DOC_TYPES
 from django_ekyc.exceptions import EkycConfigurationError
 from django_ekyc.products import DEFAULT_REGION, endpoint_for
 
-__all__ = ["DEFAULTS", "DEFAULT_ENDPOINT", "EkycSettings", "Setting", "ekyc_settings"]
+__all__ = [
+    "DEFAULTS",
+    "DEFAULT_ENDPOINT",
+    "SIMULATOR_ACCESS_KEY_ID",
+    "SIMULATOR_ACCESS_KEY_SECRET",
+    "EkycSettings",
+    "Setting",
+    "ekyc_settings",
+]
 
 DEFAULT_ENDPOINT = endpoint_for(DEFAULT_REGION)
+# The AccessKey a development-mode site and its simulator share when none is configured: good for nothing else.
+SIMULATOR_ACCESS_KEY_ID = "simulator-access-key-id"
+SIMULATOR_ACCESS_KEY_SECRET = "simulator-access-key-secret"  # noqa: S105 - accepted only by a local simulator
 
 T = TypeVar("T")
 Timeout = float | tuple[float, float]
@@ -117,8 +128,18 @@ class EkycSettings:
         "ap-southeast-3 (Kuala Lumpur). Picks the endpoint; data stays in its region.",
     )
     VPC_ENDPOINT = Setting[bool](False, bool, "Use the region's internal endpoint (cloudauth-intl-vpc...).")
-    ENDPOINT = Setting[str | None](
-        None, str, "Base URL of the API; wins over REGION. A simulator is http://127.0.0.1:<port>.", optional=True
+    ENDPOINT = Setting[str | None](None, str, "Base URL of the API; wins over REGION and SIMULATOR_URL.", optional=True)
+    SIMULATOR_URL = Setting[str | None](
+        None,
+        str,
+        "Development mode: the base URL of a local simulator (manage.py ekyc_simulator, http://127.0.0.1:8765). "
+        "The API and the web SDK script then come from it, and no AccessKey is needed. Never outside DEBUG (E015).",
+        optional=True,
+    )
+    WEB_SDK_URL = Setting[str](
+        "https://hkwebcdn.yuncloudauth.com/cdn/jsvm_all.js",
+        str,
+        "The provider's web SDK script ({% ekyc_web_sdk %} loads it; in development mode, the simulator's).",
     )
     ACCOUNTS = Setting[Mapping[str, Mapping[str, Any]]](
         {},
@@ -214,6 +235,7 @@ class EkycSettings:
         "Where the return view sends the user ('{id}': the public id); None renders result.html.",
         optional=True,
     )
+    HOME_URL = Setting[str]("/", str, "Where the result page's 'Back to the site' link goes (a path, URL or URL name).")
     VERIFY_URL = Setting[str | None](
         None,
         str,

@@ -20,6 +20,7 @@ __all__ = [
     "get_product",
     "offered_codes",
     "offered_products",
+    "web_sdk_url",
 ]
 
 
@@ -64,11 +65,19 @@ def account_region(account: str = "") -> str:
 
 
 def account_endpoint(account: str = "") -> str:
-    """An explicit ``ENDPOINT`` (the account's, then the site's) wins; else the region's public or VPC endpoint."""
-    explicit = _account(account).get("ENDPOINT") or ekyc_settings.ENDPOINT
+    """An explicit ``ENDPOINT`` (the account's, then the site's) wins; then a development simulator
+    (``SIMULATOR_URL``); else the region's public or VPC endpoint."""
+    explicit = _account(account).get("ENDPOINT") or ekyc_settings.ENDPOINT or ekyc_settings.SIMULATOR_URL
     if explicit:
         return str(explicit)
     return endpoint_for(account_region(account), vpc=ekyc_settings.VPC_ENDPOINT)
+
+
+def web_sdk_url() -> str:
+    """The web SDK script a browser loads to produce MetaInfo: a development simulator's stand-in, or the
+    provider's (``WEB_SDK_URL``)."""
+    simulator = ekyc_settings.SIMULATOR_URL
+    return f"{simulator.rstrip('/')}/cdn/jsvm_all.js" if simulator else ekyc_settings.WEB_SDK_URL
 
 
 def doc_types_for(product: Product, region: str) -> dict[str, str]:

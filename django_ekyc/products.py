@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from django_ekyc.doc_types import DEFAULT_DOC_TYPES, GLOBAL_DOC_TYPES
+from django_ekyc.doc_types import DEFAULT_DOC_TYPES, GLOBAL_DOC_TYPES, gettext_noop
 
 __all__ = [
     "APP_PARAMETERS",
@@ -176,7 +176,7 @@ CATALOGUE: Mapping[str, Product] = MappingProxyType(
     {
         "eKYC": Product(
             code="eKYC",
-            label="Identity verification (greater-China documents)",
+            label=gettext_noop("Identity verification (greater-China documents)"),
             result=ResultKind.DOCUMENT,
             regions=frozenset({"cn-hongkong"}),
             doc_types=DEFAULT_DOC_TYPES,
@@ -184,7 +184,7 @@ CATALOGUE: Mapping[str, Product] = MappingProxyType(
         ),
         "eKYC_PRO": Product(
             code="eKYC_PRO",
-            label="Identity verification (global documents)",
+            label=gettext_noop("Identity verification (global documents)"),
             result=ResultKind.DOCUMENT,
             regions=frozenset(REGIONS),
             doc_types=GLOBAL_DOC_TYPES,
@@ -197,26 +197,26 @@ CATALOGUE: Mapping[str, Product] = MappingProxyType(
         ),
         "FACE_LIVENESS_PRO": Product(
             code="FACE_LIVENESS_PRO",
-            label="Liveness check with deep-fake detection",
+            label=gettext_noop("Liveness check with deep-fake detection"),
             result=ResultKind.LIVENESS,
             regions=frozenset({"cn-hongkong", "ap-southeast-1", "ap-southeast-5"}),
         ),
         "FACE_LIVENESS": Product(
             code="FACE_LIVENESS",
-            label="Liveness check",
+            label=gettext_noop("Liveness check"),
             result=ResultKind.LIVENESS,
             regions=frozenset({"cn-hongkong"}),
         ),
         "FACE_VERIFY": Product(
             code="FACE_VERIFY",
-            label="Liveness and comparison with a face the site supplies",
+            label=gettext_noop("Liveness and comparison with a face the site supplies"),
             result=ResultKind.FACE_COMPARE,
             regions=frozenset({"cn-hongkong"}),
             parameters=COMMON_PARAMETERS | SUPPLIED_FACE_PARAMETERS,
         ),
         "FACE_IDU": Product(
             code="FACE_IDU",
-            label="Liveness and search of a face library",
+            label=gettext_noop("Liveness and search of a face library"),
             result=ResultKind.FACE_SEARCH,
             regions=FACE_LIBRARY_REGIONS,
             parameters=COMMON_PARAMETERS | FACE_LIBRARY_PARAMETERS,

@@ -108,19 +108,21 @@ class RunningSimulator:
     def ekyc_settings(self, **overrides: Any) -> dict[str, Any]:
         """A ``settings.EKYC`` dict pointing at this simulator.
 
-        The site's ``ENCRYPTION_KEYS`` are kept, so data written under these
-        settings stays readable under the site's own.
+        The site's own settings are kept (``PRODUCTS``, ``VERIFY_URL``, ``FACE_LIBRARY``, ``ENCRYPTION_KEYS``...,
+        so data written under these settings stays readable under the site's own); what reaches the provider is
+        replaced: the AccessKey, the endpoint, the region, and other accounts and development mode are dropped.
         """
         from django.conf import settings
 
-        site = getattr(settings, "EKYC", {}) if settings.configured else {}
-        keys = {"ENCRYPTION_KEYS": site["ENCRYPTION_KEYS"]} if "ENCRYPTION_KEYS" in site else {}
+        site = dict(getattr(settings, "EKYC", {}) or {}) if settings.configured else {}
+        for name in ("ENDPOINT", "SIMULATOR_URL", "ACCOUNTS", "ACCOUNT_RESOLVER", "VPC_ENDPOINT"):
+            site.pop(name, None)
         return {
+            **site,
             "ACCESS_KEY_ID": self.access_key_id,
             "ACCESS_KEY_SECRET": self.access_key_secret,
             "ENDPOINT": self.url,
             "REGION": self.simulator.state.region,
-            **keys,
             **overrides,
         }
 

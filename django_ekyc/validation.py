@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import InvalidInput
 from django_ekyc.offering import default_product, doc_types_for, get_product, offered_codes
@@ -105,7 +107,9 @@ def loads_json(text: str) -> Any:
 
 def _check_text(field: str, value: str) -> None:
     if has_unsafe_text(value):
-        raise InvalidInput(field, "invalid_characters", f"{field} contains characters that are not allowed.")
+        raise InvalidInput(
+            field, "invalid_characters", _("%(field)s contains characters that are not allowed.") % {"field": field}
+        )
 
 
 def validate_product(value: Any) -> Product:
@@ -115,11 +119,15 @@ def validate_product(value: Any) -> Product:
     offered = offered_codes()
     if not isinstance(value, str) or value not in offered:
         raise InvalidInput(
-            "product_code", "product_not_offered", f"This site offers these products: {', '.join(offered)}."
+            "product_code",
+            "product_not_offered",
+            _("This site offers these products: %(products)s.") % {"products": ", ".join(offered)},
         )
     product = get_product(value)
     if product is None:  # offered but unknown: check E012 reports it
-        raise InvalidInput("product_code", "product_not_offered", f"{value} is not a known product.")
+        raise InvalidInput(
+            "product_code", "product_not_offered", _("%(product)s is not a known product.") % {"product": value}
+        )
     return product
 
 
@@ -128,7 +136,8 @@ def validate_region(product: Product, region: str) -> None:
         raise InvalidInput(
             "product_code",
             "product_not_in_region",
-            f"{product.code} is not available in {REGIONS.get(region, region)}, the region this site uses.",
+            _("%(product)s is not available in %(region)s, the region this site uses.")
+            % {"product": product.code, "region": REGIONS.get(region, region)},
         )
 
 
@@ -138,20 +147,30 @@ def validate_doc_type(value: Any, product: Product | None = None, region: str | 
     region = region or ekyc_settings.REGION
     if not product.reads_document:
         if value not in (None, ""):
-            raise InvalidInput("doc_type", "doc_type_not_applicable", f"{product.code} reads no document.")
+            raise InvalidInput(
+                "doc_type", "doc_type_not_applicable", _("%(product)s reads no document.") % {"product": product.code}
+            )
         return ""
     if value in (None, ""):
-        raise InvalidInput("doc_type", "required", "Choose a document type.")
+        raise InvalidInput("doc_type", "required", _("Choose a document type."))
     known = doc_types_for(product, region)
     if isinstance(value, str) and value in product.doc_types and value not in known:
         raise InvalidInput(
             "doc_type",
             "doc_type_not_in_region",
-            f"{product.code} does not read {value} in {REGIONS.get(region, region)}; it reads: {', '.join(known)}.",
+            _("%(product)s does not read %(doc_type)s in %(region)s; it reads: %(known)s.")
+            % {
+                "product": product.code,
+                "doc_type": value,
+                "region": REGIONS.get(region, region),
+                "known": ", ".join(known),
+            },
         )
     if not isinstance(value, str) or value not in known:
         raise InvalidInput(
-            "doc_type", "unknown_doc_type", f"Unknown document type; expected one of: {', '.join(known)}."
+            "doc_type",
+            "unknown_doc_type",
+            _("Unknown document type; expected one of: %(known)s.") % {"known": ", ".join(known)},
         )
     return value
 
@@ -163,13 +182,16 @@ def validate_channel(value: Any, meta_info: str) -> Channel:
     if value in (None, ""):
         return inferred
     if value not in set(Channel):
-        raise InvalidInput("channel", "invalid_channel", "channel must be web or app.")
+        raise InvalidInput("channel", "invalid_channel", _("channel must be web or app."))
     if Channel(value) is not inferred:
         raise InvalidInput(
             "channel",
             "channel_mismatch",
-            f"channel is {value} but meta_info comes from the {inferred} SDK; send the MetaInfo of the device "
-            "that will verify.",
+            _(
+                "channel is %(channel)s but meta_info comes from the %(sdk)s SDK; send the MetaInfo of the device "
+                "that will verify."
+            )
+            % {"channel": value, "sdk": inferred},
         )
     return Channel(value)
 
@@ -177,15 +199,17 @@ def validate_channel(value: Any, meta_info: str) -> Channel:
 def validate_meta_info(value: Any) -> str:
     """MetaInfo is the JSON string ``getMetaInfo()`` produced in the user's browser, passed on unchanged."""
     if value in (None, ""):
-        raise InvalidInput("meta_info", "required", "meta_info is required: send JSON.stringify(getMetaInfo()).")
+        raise InvalidInput("meta_info", "required", _("meta_info is required: send JSON.stringify(getMetaInfo())."))
     if not isinstance(value, str):
-        raise InvalidInput("meta_info", "meta_info_invalid", "meta_info must be the JSON string from getMetaInfo().")
+        raise InvalidInput("meta_info", "meta_info_invalid", _("meta_info must be the JSON string from getMetaInfo()."))
     limit = ekyc_settings.META_INFO_MAX_LENGTH
     if len(value) > limit:
-        raise InvalidInput("meta_info", "meta_info_too_long", f"meta_info is longer than {limit} characters.")
+        raise InvalidInput(
+            "meta_info", "meta_info_too_long", _("meta_info is longer than %(limit)s characters.") % {"limit": limit}
+        )
     _check_text("meta_info", value)
     if not isinstance(_json_or_none(value), dict):
-        raise InvalidInput("meta_info", "meta_info_invalid", "meta_info must be the JSON string from getMetaInfo().")
+        raise InvalidInput("meta_info", "meta_info_invalid", _("meta_info must be the JSON string from getMetaInfo()."))
     return value
 
 
@@ -194,7 +218,7 @@ def validate_scene_code(value: Any) -> str:
         return ""
     if not isinstance(value, str) or not SCENE_CODE_RE.fullmatch(value):
         raise InvalidInput(
-            "scene_code", "invalid_scene_code", "scene_code has at most 10 letters, digits or underscores."
+            "scene_code", "invalid_scene_code", _("scene_code has at most 10 letters, digits or underscores.")
         )
     return value
 
@@ -211,23 +235,31 @@ def validate_options(
     if options in (None, ""):
         return {}
     if not isinstance(options, Mapping):
-        raise InvalidInput("options", "invalid_options", "options must be an object.")
+        raise InvalidInput("options", "invalid_options", _("options must be an object."))
     unknown = sorted(name for name in options if name not in OPTION_NAMES)
     if unknown:
-        raise InvalidInput("options", "unknown_option", f"Unknown option(s): {', '.join(map(str, unknown))[:200]}.")
+        raise InvalidInput(
+            "options",
+            "unknown_option",
+            _("Unknown option(s): %(options)s.") % {"options": ", ".join(map(str, unknown))[:200]},
+        )
     permitted = frozenset(ekyc_settings.FRONTEND_OPTIONS if allowed is None else allowed)
     refused = sorted(name for name in options if name not in permitted)
     if refused:
         raise InvalidInput(
             "options",
             "option_not_allowed",
-            f"This site does not let the frontend set: {', '.join(refused)}. It decides them itself.",
+            _("This site does not let the frontend set: %(options)s. It decides them itself.")
+            % {"options": ", ".join(refused)},
         )
     if product is not None:
         misplaced = sorted(name for name in options if not product.accepts_parameter(_parameter_of(name)))
         if misplaced:
             raise InvalidInput(
-                "options", "option_not_applicable", f"{product.code} does not take: {', '.join(misplaced)}."
+                "options",
+                "option_not_applicable",
+                _("%(product)s does not take: %(options)s.")
+                % {"product": product.code, "options": ", ".join(misplaced)},
             )
     params: dict[str, str] = {}
     for name, value in options.items():
@@ -235,7 +267,11 @@ def validate_options(
             param, choices = CHOICE_OPTIONS[name]
             if not isinstance(value, str) or value not in choices:
                 listed = ", ".join(sorted(choices))
-                raise InvalidInput("options", "invalid_option_value", f"options.{name} must be one of: {listed}.")
+                raise InvalidInput(
+                    "options",
+                    "invalid_option_value",
+                    _("options.%(name)s must be one of: %(choices)s.") % {"name": name, "choices": listed},
+                )
             params[param] = value
         else:
             params[JSON_OPTIONS[name]] = _validate_json_option(name, value)
@@ -248,18 +284,28 @@ def _parameter_of(option: str) -> str:
 
 def _validate_json_option(name: str, value: Any) -> str:
     if not isinstance(value, str | Mapping):
-        raise InvalidInput("options", "invalid_json_option", f"options.{name} must be a JSON object.")
+        raise InvalidInput(
+            "options", "invalid_json_option", _("options.%(name)s must be a JSON object.") % {"name": name}
+        )
     if isinstance(value, Mapping):
         if json_problem(value):
-            raise InvalidInput("options", "invalid_json_option", f"options.{name} must be a plain JSON object.")
+            raise InvalidInput(
+                "options", "invalid_json_option", _("options.%(name)s must be a plain JSON object.") % {"name": name}
+            )
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     else:
         text = value
     limit = ekyc_settings.JSON_OPTION_MAX_LENGTH
     if len(text) > limit:
-        raise InvalidInput("options", "option_too_long", f"options.{name} is longer than {limit} characters.")
+        raise InvalidInput(
+            "options",
+            "option_too_long",
+            _("options.%(name)s is longer than %(limit)s characters.") % {"name": name, "limit": limit},
+        )
     if not isinstance(_json_or_none(text), dict):
-        raise InvalidInput("options", "invalid_json_option", f"options.{name} must be a JSON object.")
+        raise InvalidInput(
+            "options", "invalid_json_option", _("options.%(name)s must be a JSON object.") % {"name": name}
+        )
     return text
 
 

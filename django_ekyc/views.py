@@ -12,7 +12,7 @@ import re
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -22,6 +22,7 @@ from django_ekyc import services
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import CallbackTokenMismatch, ProviderCallFailed, TransactionNotFound
 from django_ekyc.models import KycTransaction
+from django_ekyc.outcomes import describe
 from django_ekyc.results import TRANSACTION_ID_RE
 
 logger = logging.getLogger("django_ekyc.views")
@@ -61,7 +62,41 @@ def return_view(request: HttpRequest, token: str) -> HttpResponse:
     redirect_to = result_redirect_url(request, kyc)
     if redirect_to:
         return HttpResponseRedirect(redirect_to)
-    return render(request, "django_ekyc/result.html", {"transaction": kyc})
+    return render(request, "django_ekyc/result.html", result_context(request, kyc))
+
+
+# While the result is not in, the page asks again by itself: every 5 seconds, 6 times (the provider's answer
+# usually follows the user's return within seconds); then the person decides.
+RECHECK_SECONDS = 5
+RECHECKS = 6
+
+
+def result_context(request: HttpRequest, kyc: KycTransaction) -> dict[str, object]:
+    outcome = describe(kyc)
+    checks = _int(request.GET.get("check"))
+    recheck = outcome.waiting and checks < RECHECKS
+    return {
+        "transaction": kyc,
+        "outcome": outcome,
+        "home_url": resolve_url(ekyc_settings.HOME_URL),
+        "verify_url": _start_page(kyc),
+        # A new attempt of the same kind (a re-verification's product is the site's, never the page's).
+        "retry_purpose": "reverify" if kyc.purpose == "reverify" else "",
+        "retry_product": "" if kyc.purpose == "reverify" else kyc.product_code,
+        "retry_doc_type": "" if kyc.purpose == "reverify" else kyc.doc_type,
+        "recheck_url": f"{request.path}?check={checks + 1}" if recheck else "",
+        "recheck_seconds": RECHECK_SECONDS,
+    }
+
+
+def _start_page(kyc: KycTransaction) -> str:
+    """The site's page to start again (``VERIFY_URL``, or ``REVERIFY_URL`` for a re-verification), if it has one."""
+    page = ekyc_settings.REVERIFY_URL if kyc.purpose == "reverify" else ekyc_settings.VERIFY_URL
+    return resolve_url(page) if page else ""
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) < 4 else 0
 
 
 @csrf_exempt  # called by the provider, not by a browser form

@@ -117,13 +117,9 @@ EKYC = {
     # Where a page guarded by reverification_required sends a user who must confirm it is them.
     "REVERIFY_URL": "/confirm-it-is-you/",
 }
-# The web SDK script the browser loads to produce MetaInfo.
-EKYC_WEB_SDK_URL = env.str(
-    "EKYC_WEB_SDK_URL",
-    default=f"{EKYC['ENDPOINT']}/cdn/jsvm_all.js"
-    if EKYC_USES_SIMULATOR
-    else "https://hkwebcdn.yuncloudauth.com/cdn/jsvm_all.js",
-)
+# The web SDK script the browser loads to produce MetaInfo ({% ekyc_scripts %}): the simulator's stand-in here.
+if EKYC_USES_SIMULATOR:
+    EKYC["WEB_SDK_URL"] = f"{EKYC['ENDPOINT']}/cdn/jsvm_all.js"
 
 # Background sync runs as a task (django_ekyc.tasks.sync_waiting_transactions) on the ORM backend: its queue is a
 # table of the site's own database, so it needs nothing the site does not already run, and a task is enqueued in

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from django_ekyc import services
@@ -21,7 +22,11 @@ def product_choices() -> list[dict[str, object]]:
     """The products the site offers, each with the documents it reads in the site's region (none: a face only)."""
     region = account_region()
     return [
-        {"code": product.code, "label": product.label, "doc_types": doc_types_for(product, region)}
+        {
+            "code": product.code,
+            "label": gettext(product.label),
+            "doc_types": {code: gettext(label) for code, label in doc_types_for(product, region).items()},
+        }
         for product in offered_products()
         if region in product.regions
     ]
@@ -32,7 +37,6 @@ def product_choices() -> list[dict[str, object]]:
 def home(request: HttpRequest) -> HttpResponse:
     context = {
         "products": product_choices(),
-        "web_sdk_url": getattr(settings, "EKYC_WEB_SDK_URL", ""),
         "uses_simulator": getattr(settings, "EKYC_USES_SIMULATOR", False),
         "endpoint": ekyc_settings.ENDPOINT,
         "verified": services.latest_verification(request.user),
@@ -62,7 +66,6 @@ def confirm_it_is_you(request: HttpRequest) -> HttpResponse:
     if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         request.session[NEXT_KEY] = next_url
     context = {
-        "web_sdk_url": getattr(settings, "EKYC_WEB_SDK_URL", ""),
         "uses_simulator": getattr(settings, "EKYC_USES_SIMULATOR", False),
         "verified": services.is_verified(request.user),
     }

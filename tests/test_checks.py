@@ -21,6 +21,7 @@ SHARED_CACHE = {
 GOOD: dict[str, Any] = {
     "ACCESS_KEY_ID": "LTAI5tRealLookingKeyId",
     "ACCESS_KEY_SECRET": "a-real-looking-secret",
+    "PUBLIC_BASE_URL": "https://verify.bank-of-testing.hk",
     "ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
 }
 
@@ -126,11 +127,11 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "WARNING",
         DJANGO_SETTINGS_MODULE="example_project.settings_production",
         DJANGO_SECRET_KEY="x7!" + Fernet.generate_key().decode() + "kq#",
-        DJANGO_ALLOWED_HOSTS="shop.example",
+        DJANGO_ALLOWED_HOSTS="verify.bank-of-testing.hk",
         EKYC_ACCESS_KEY_ID="LTAI5tRealLookingKeyId",
         EKYC_ACCESS_KEY_SECRET="a-real-looking-secret",
         EKYC_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        EKYC_PUBLIC_BASE_URL="https://shop.example",
+        EKYC_PUBLIC_BASE_URL="https://verify.bank-of-testing.hk",
         CACHE_URL="redis://127.0.0.1:6379/1",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
     )
@@ -209,3 +210,20 @@ def test_face_settings_are_checked(ekyc, problem):
     assert [str(message.id) for message in messages] == ([] if problem is None else ["django_ekyc.E014"])
     if problem:
         assert problem in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    ("ekyc", "expected"),
+    [
+        ({"PUBLIC_BASE_URL": None}, ["django_ekyc.W016"]),
+        ({"PUBLIC_BASE_URL": "http://verify.bank-of-testing.hk"}, ["django_ekyc.E017"]),
+        ({"PUBLIC_BASE_URL": "https://shop.example"}, ["django_ekyc.E017"]),  # the docs' example
+        ({"PUBLIC_BASE_URL": "https://www.example.com"}, ["django_ekyc.E017"]),
+        ({"SIMULATOR_URL": "http://127.0.0.1:8765"}, ["django_ekyc.E015", "django_ekyc.W002", "django_ekyc.W003"]),
+    ],
+)
+def test_how_the_site_is_reached_is_checked_outside_debug(ekyc, expected):
+    with override_settings(DEBUG=False, EKYC={**GOOD, **ekyc}, CACHES=SHARED_CACHE):
+        assert sorted(str(message.id) for message in check_settings()) == expected
+    with override_settings(DEBUG=True, EKYC={**GOOD, **ekyc}, CACHES=SHARED_CACHE):
+        assert check_settings() == []

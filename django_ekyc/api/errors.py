@@ -126,7 +126,7 @@ def ekyc_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
     if isinstance(exc, exceptions.ValidationError):
         response.data = {
             "code": "invalid_request",
-            "detail": "The request is not valid.",
+            "detail": _("The request is not valid."),
             "fields": _field_errors(exc.detail),
         }
         return response

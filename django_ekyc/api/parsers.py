@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from django_ekyc.validation import json_problem
 
 MESSAGES = {
-    "json_too_deep": "The JSON body is nested too deeply.",
-    "invalid_characters": "The JSON body contains NUL or unpaired surrogate characters.",
+    "json_too_deep": _("The JSON body is nested too deeply."),
+    "invalid_characters": _("The JSON body contains NUL or unpaired surrogate characters."),
 }
 
 

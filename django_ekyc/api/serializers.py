@@ -8,6 +8,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from django_ekyc import validation
 from django_ekyc.models import KycTransaction, Purpose
+from django_ekyc.outcomes import describe
 
 
 def _field_validator(check: Any) -> Any:
@@ -29,7 +30,7 @@ class OptionsField(serializers.JSONField):
         try:
             return super().to_internal_value(data)
         except RecursionError:
-            raise serializers.ValidationError("options is nested too deeply.", code="invalid_options") from None
+            raise serializers.ValidationError(_("options is nested too deeply."), code="invalid_options") from None
 
 
 class StartVerificationSerializer(serializers.Serializer[Any]):
@@ -91,10 +92,21 @@ class FieldsBuiltOnce:
         return answer
 
 
+class OutcomeMessageField(serializers.Field[Any, Any, str, Any]):
+    """The transaction's state in words for the person (translated): what a frontend shows."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value: KycTransaction) -> str:
+        return str(describe(value).message)
+
+
 class KycTransactionSerializer(FieldsBuiltOnce, serializers.ModelSerializer[KycTransaction]):
     """A user's view of an attempt: the outcome, no identity data."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
+    message = OutcomeMessageField()
     doc_type_label = serializers.CharField(read_only=True)
     is_final = serializers.BooleanField(read_only=True)
 
@@ -113,6 +125,7 @@ class KycTransactionSerializer(FieldsBuiltOnce, serializers.ModelSerializer[KycT
             "passed",
             "sub_code",
             "error_code",
+            "message",
             "created_at",
             "updated_at",
             "completed_at",

@@ -16,6 +16,10 @@
 - ``django_ekyc.E012``: the products offered do not fit: an unknown product or region, a default product that is
   not offered, a product that does not run in the region of the site or of an account.
 - ``django_ekyc.E013``: ``PROCEDURE_PRIORITY`` is not ``url``, ``keep`` or None.
+- ``django_ekyc.E015``: development mode (``SIMULATOR_URL``) while DEBUG is off.
+- ``django_ekyc.W016``: outside DEBUG, no ``PUBLIC_BASE_URL`` (return and callback URLs follow the request's host,
+  and a callback to a non-https host is silently left out).
+- ``django_ekyc.E017``: outside DEBUG, a ``PUBLIC_BASE_URL`` that is not https, or the documentation's example host.
 - ``django_ekyc.E014``: the face features do not fit: ``FACE_LIBRARY`` in a region without face libraries, an
   unknown ``REVERIFY_PRODUCT`` or one that does not run in the region, ``FACE_IDU`` without ``FACE_LIBRARY``.
 
@@ -28,13 +32,13 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
 
-from django_ekyc.checks import accounts, faces, identity, limits, products, provider
+from django_ekyc.checks import accounts, faces, identity, limits, products, provider, site
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycConfigurationError
 
 __all__ = ["check_settings"]
 
-GROUPS = (provider, identity, limits, accounts, products, faces)
+GROUPS = (provider, identity, limits, accounts, products, faces, site)
 
 
 @register("django_ekyc")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django_ekyc.conf import ekyc_settings
+from django_ekyc.conf import SIMULATOR_ACCESS_KEY_ID, SIMULATOR_ACCESS_KEY_SECRET, ekyc_settings
 from django_ekyc.exceptions import EkycConfigurationError
 from django_ekyc.offering import account_endpoint, account_region
 from django_ekyc.products import REGION_QUOTAS
@@ -20,9 +20,15 @@ __all__ = ["account_config", "client_options"]
 
 
 def account_config(account: str = "") -> dict[str, Any]:
-    """The credentials and options of ``account``: "" is the top-level settings, others come from ACCOUNTS."""
+    """The credentials and options of ``account``: "" is the top-level settings, others come from ACCOUNTS.
+
+    In development mode (``SIMULATOR_URL``) a site without an AccessKey uses the one the simulator accepts.
+    """
     if not account:
-        return {"ACCESS_KEY_ID": ekyc_settings.ACCESS_KEY_ID, "ACCESS_KEY_SECRET": ekyc_settings.ACCESS_KEY_SECRET}
+        key_id, secret = ekyc_settings.ACCESS_KEY_ID, ekyc_settings.ACCESS_KEY_SECRET
+        if ekyc_settings.SIMULATOR_URL and not key_id and not secret:
+            key_id, secret = SIMULATOR_ACCESS_KEY_ID, SIMULATOR_ACCESS_KEY_SECRET
+        return {"ACCESS_KEY_ID": key_id, "ACCESS_KEY_SECRET": secret}
     accounts = ekyc_settings.ACCOUNTS
     if account not in accounts:
         raise EkycConfigurationError(f"Unknown eKYC account {account!r}: add it to EKYC['ACCOUNTS'].")

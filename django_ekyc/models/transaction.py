@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from django_ekyc.conf import ekyc_settings
@@ -195,12 +196,13 @@ class KycTransaction(models.Model):
             return ""
         product = get_product(self.product_code)
         table = ekyc_settings.DOC_TYPES if self.product_code == "eKYC" or product is None else product.doc_types
-        return str(table.get(self.doc_type, self.doc_type))
+        label = table.get(self.doc_type)
+        return gettext(str(label)) if label else self.doc_type
 
     @property
     def product_label(self) -> str:
         product = get_product(self.product_code)
-        return product.label if product else self.product_code
+        return gettext(product.label) if product else self.product_code
 
     # -- what adopters read of the result (identity data: handle as such) ----------------------------------
 

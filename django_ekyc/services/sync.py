@@ -123,8 +123,8 @@ def completion_deadline(kyc: KycTransaction) -> datetime:
 
 def _schedule_next_check(kyc: KycTransaction, now: datetime) -> None:
     attempts = kyc.check_attempts + 1
-    # Checks fall at SYNC_INTERVAL x SYNC_BACKOFF^k after the start (6, 18, 54 minutes...): the wait after the
-    # k-th check is the gap to the next of them.
+    # Checks fall at SYNC_INTERVAL x SYNC_BACKOFF^k after the start (7, 21, 63 minutes... with the defaults, cut
+    # short by the completion deadline: 7, 21, then just after 31): the wait after the k-th check is the gap.
     first, backoff = ekyc_settings.SYNC_INTERVAL, ekyc_settings.SYNC_BACKOFF
     delay = min(ekyc_settings.SYNC_MAX_INTERVAL, first * backoff ** (attempts - 1) * max(backoff - 1, 1))
     # Never later than the last useful check, just after the provider's deadline.

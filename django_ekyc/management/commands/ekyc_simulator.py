@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import signal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_ekyc.client.configured import account_config
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.products import REGIONS
 from django_ekyc.simulator import Simulator
@@ -21,7 +23,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default 127.0.0.1).")
-        parser.add_argument("--port", type=int, default=8765, help="Port to listen on (default 8765).")
+        parser.add_argument(
+            "--port", type=int, default=None, help="Port to listen on (default: SIMULATOR_URL's port, else 8765)."
+        )
         parser.add_argument("--access-key-id", help="AccessKey ID to accept (default: settings.EKYC).")
         parser.add_argument("--access-key-secret", help="AccessKey secret to accept (default: settings.EKYC).")
         parser.add_argument("--public-url", help="Base URL browsers use to reach it (default: http://HOST:PORT).")
@@ -40,17 +44,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        key_id = options["access_key_id"] or ekyc_settings.ACCESS_KEY_ID
-        secret = options["access_key_secret"] or ekyc_settings.ACCESS_KEY_SECRET
+        site = account_config("")  # in development mode, the AccessKey the site will sign with
+        key_id = options["access_key_id"] or site["ACCESS_KEY_ID"]
+        secret = options["access_key_secret"] or site["ACCESS_KEY_SECRET"]
         if not key_id or not secret:
             raise CommandError("Give --access-key-id and --access-key-secret, or set them in settings.EKYC.")
         if options["verbosity"] > 1:
-            logging.getLogger("django_ekyc.simulator").setLevel(logging.DEBUG)
+            simulator_log = logging.getLogger("django_ekyc.simulator")
+            simulator_log.setLevel(logging.DEBUG)
+            if not simulator_log.handlers:  # shown even where the site's LOGGING says nothing of it
+                simulator_log.addHandler(logging.StreamHandler())
         try:
             simulator = Simulator(
                 {key_id: secret},
                 host=options["host"],
-                port=options["port"],
+                port=options["port"] or _default_port(),
                 public_url=options["public_url"],
                 region=options["region"] or ekyc_settings.REGION,
                 face_groups=options["face_group"] or [code for code in [ekyc_settings.FACE_LIBRARY] if code],
@@ -66,6 +74,11 @@ class Command(BaseCommand):
             self.stdout.write("Stopping.")
         finally:
             simulator.stop()
+
+
+def _default_port() -> int:
+    """The development simulator's port, when the site names one (SIMULATOR_URL), else 8765."""
+    return urlsplit(ekyc_settings.SIMULATOR_URL or "").port or 8765
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:

@@ -1,0 +1,52 @@
+"""Checks of how the provider and browsers reach this site: E015 (development mode outside DEBUG), W016 (no
+PUBLIC_BASE_URL outside DEBUG), E017 (a PUBLIC_BASE_URL that is not https, or the documentation's example)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning
+
+from django_ekyc.conf import EkycSettings
+
+# Hosts the documentation uses in its examples (RFC 2606/6761 names): never a real site's.
+EXAMPLE_HOSTS = ("example", "example.com", "example.net", "example.org", "invalid", "test")
+
+
+def check(ekyc: EkycSettings) -> list[CheckMessage]:
+    if settings.DEBUG:
+        return []
+    return [*_development_mode(ekyc.SIMULATOR_URL), *_public_base_url(ekyc.PUBLIC_BASE_URL)]
+
+
+def _development_mode(simulator_url: str | None) -> list[CheckMessage]:
+    if not simulator_url:
+        return []
+    return [
+        Error(
+            "EKYC SIMULATOR_URL (development mode) is set while DEBUG is off: verifications would go to a simulator.",
+            hint="Remove SIMULATOR_URL and set the AccessKey of your account.",
+            id="django_ekyc.E015",
+        )
+    ]
+
+
+def _public_base_url(url: str | None) -> list[CheckMessage]:
+    if not url:
+        return [
+            Warning(
+                "EKYC PUBLIC_BASE_URL is not set: ReturnUrl and CallbackUrl are built from each request's host, and "
+                "behind a proxy that speaks http to the site the callback (https only) is silently left out.",
+                hint="Set PUBLIC_BASE_URL to the https address users reach the site at.",
+                id="django_ekyc.W016",
+            )
+        ]
+    host = (urlsplit(url).hostname or "").lower()
+    if urlsplit(url).scheme != "https":
+        problem = "is not https: the provider calls back only to https, and browsers come back over it"
+    elif host.endswith(tuple(f".{name}" for name in EXAMPLE_HOSTS)) or host in EXAMPLE_HOSTS:
+        problem = "is an example from the documentation: users and the provider would be sent off this site"
+    else:
+        return []
+    return [Error(f"EKYC PUBLIC_BASE_URL {url!r} {problem}.", id="django_ekyc.E017")]

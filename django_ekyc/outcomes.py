@@ -1,0 +1,78 @@
+"""What a verification's state means to the person who did it, in words: the result page, the API's ``message``
+and the admin all say it the same way.
+
+The provider answers sub codes (``204``...) and this app adds a few codes of its own (``not_the_same_person``);
+people should never have to read either. Unknown codes get the general message for the state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from django_ekyc.models import KycTransaction, Purpose, Status
+
+__all__ = ["CODE_MESSAGES", "Outcome", "describe", "reason"]
+
+# The provider's sub codes (its CheckResult pages) and this app's error codes, as a person should read them.
+CODE_MESSAGES: dict[str, Promise] = {
+    "200": _("All checks passed."),
+    "201": _("The name or the number did not match the official record."),
+    "202": _("No official record was found for this document."),
+    "204": _("The face did not match the photo on the document."),
+    "205": _("The liveness check did not pass. Use your own face, in good light, not a photo, a screen or a mask."),
+    "207": _("The face did not match the official photo."),
+    "209": _("The official records could not be checked just now."),
+    "212": _("The document did not pass the anti-counterfeiting check. Use the original document, not a copy."),
+    "not_the_same_person": _("The face did not match the person who verified this account."),
+    "liveness_failed": _(
+        "The liveness check did not pass. Use your own face, in good light, not a photo, a screen or a mask."
+    ),
+    "not_completed": _("The verification was not finished in time."),
+    "expired": _("The verification was not finished in time."),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A verification's state for people: a title, a sentence, and whether starting again makes sense."""
+
+    title: Promise
+    message: Promise
+    can_retry: bool = False
+    waiting: bool = False
+    success: bool = False
+
+
+def reason(kyc: KycTransaction) -> Promise | None:
+    """Why a verification ended as it did, in words (None when no code explains it)."""
+    return CODE_MESSAGES.get(kyc.error_code) or CODE_MESSAGES.get(kyc.sub_code)
+
+
+def describe(kyc: KycTransaction) -> Outcome:
+    """The title and message the result page shows for ``kyc``."""
+    reverify = kyc.purpose == Purpose.REVERIFY
+    if kyc.status == Status.PASSED:
+        if reverify:
+            return Outcome(_("It is you"), _("Thank you: you confirmed it is you."), success=True)
+        return Outcome(_("Identity verified"), _("Thank you: your identity is verified."), success=True)
+    if kyc.status == Status.FAILED:
+        title = _("We could not confirm it is you") if reverify else _("Verification failed")
+        return Outcome(title, reason(kyc) or _("We could not verify your identity."), can_retry=True)
+    if kyc.status == Status.EXPIRED:
+        return Outcome(_("Verification expired"), _("The verification was not finished in time."), can_retry=True)
+    if kyc.status == Status.ERROR:
+        return Outcome(
+            _("Verification could not start"), _("The verification service did not answer. Please try again."), True
+        )
+    return Outcome(
+        _("Waiting for the result"),
+        _(
+            "If you finished, your result appears here in a few seconds. "
+            "If you stopped before the end, you can start again."
+        ),
+        can_retry=True,
+        waiting=True,
+    )

@@ -1,0 +1,260 @@
+"""What an adopter meets first: settings from the environment, development mode, template tags and guards in
+templates, a result page and an admin that speak words rather than codes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.template import Context, Template
+from django.test import override_settings
+
+from django_ekyc.client import account_config, client_options
+from django_ekyc.conf import SIMULATOR_ACCESS_KEY_ID, ekyc_settings
+from django_ekyc.env import ekyc_from_env
+from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.models import KycTransaction, Purpose, Status
+from django_ekyc.outcomes import CODE_MESSAGES, describe
+from django_ekyc.testing import running_simulator
+
+from .helpers import META_INFO, initialize_params, return_path
+
+# -- settings from the environment -----------------------------------------------------------------------------
+
+
+def test_every_setting_can_come_from_the_environment(monkeypatch):
+    environment = {
+        "EKYC_ACCESS_KEY_ID": "LTAI5tFromTheEnvironment",
+        "EKYC_STORE_IMAGES": "true",
+        "EKYC_PRODUCTS": "eKYC,eKYC_PRO",
+        "EKYC_TIMEOUT": "3,9",
+        "EKYC_RATE_LIMIT": "5",
+        "EKYC_SYNC_INTERVAL": "60",
+        "EKYC_INITIALIZE_DEFAULTS": '{"SecurityLevel": "01"}',
+        "EKYC_PUBLIC_BASE_URL": "",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    config = ekyc_from_env(REGION="ap-southeast-1", ACCESS_KEY_ID="overridden by the environment")
+    assert config == {
+        "REGION": "ap-southeast-1",
+        "ACCESS_KEY_ID": "LTAI5tFromTheEnvironment",
+        "STORE_IMAGES": True,
+        "PRODUCTS": ["eKYC", "eKYC_PRO"],
+        "TIMEOUT": (3.0, 9.0),
+        "RATE_LIMIT": 5,
+        "SYNC_INTERVAL": 60.0,
+        "INITIALIZE_DEFAULTS": {"SecurityLevel": "01"},
+        "PUBLIC_BASE_URL": None,
+    }
+    with override_settings(EKYC=config):
+        assert ekyc_settings.problems() == []
+
+
+def test_a_wrong_value_or_name_is_an_error_that_names_it(monkeypatch):
+    monkeypatch.setenv("EKYC_RATE_LIMIT", "ten")
+    with pytest.raises(EkycConfigurationError, match="EKYC_RATE_LIMIT"):
+        ekyc_from_env()
+    monkeypatch.delenv("EKYC_RATE_LIMIT")
+    with pytest.raises(EkycConfigurationError, match="ACCES_KEY_ID"):
+        ekyc_from_env(ACCES_KEY_ID="typo")
+
+
+# -- development mode ------------------------------------------------------------------------------------------
+
+
+def test_development_mode_needs_only_the_simulators_address():
+    with override_settings(EKYC={"SIMULATOR_URL": "http://127.0.0.1:8765"}):
+        options = client_options()
+        assert options["endpoint"] == "http://127.0.0.1:8765"
+        assert options["access_key_id"] == SIMULATOR_ACCESS_KEY_ID
+        assert render("{% load ekyc %}{% ekyc_web_sdk %}") == (
+            '<script src="http://127.0.0.1:8765/cdn/jsvm_all.js"></script>'
+        )
+    with override_settings(EKYC={}):
+        assert render("{% load ekyc %}{% ekyc_web_sdk %}") == (
+            '<script src="https://hkwebcdn.yuncloudauth.com/cdn/jsvm_all.js"></script>'
+        )
+    with override_settings(
+        EKYC={"SIMULATOR_URL": "http://127.0.0.1:8765", "ACCESS_KEY_ID": "a", "ACCESS_KEY_SECRET": "b"}
+    ):
+        assert account_config()["ACCESS_KEY_ID"] == "a"  # a configured AccessKey is always used
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_site_in_development_mode_verifies_against_the_simulator_it_starts(client, django_user_model):
+    """The documented development settings, against a simulator started with the command's defaults."""
+    from django_ekyc.conf import SIMULATOR_ACCESS_KEY_SECRET
+
+    with running_simulator(SIMULATOR_ACCESS_KEY_ID, SIMULATOR_ACCESS_KEY_SECRET) as sim:
+        development = {"SIMULATOR_URL": sim.url, "RATE_LIMIT": None, "REFRESH_MIN_INTERVAL": 0}
+        with override_settings(EKYC=development):
+            client.force_login(django_user_model.objects.create_user("ada", password="pw"))
+            answer = client.post(
+                "/ekyc/api/transactions/", {"doc_type": "01000000", "meta_info": META_INFO}, "application/json"
+            )
+            assert answer.status_code == 201, answer.content
+            assert answer.json()["transaction_url"].startswith(sim.url)
+            kyc = KycTransaction.objects.get()
+            sim.control.complete(str(kyc.transaction_id), "pass")
+            page = client.get(return_path(initialize_params(sim)))
+            assert 'data-status="passed"' in page.content.decode()
+
+
+# -- template tags and filters ---------------------------------------------------------------------------------
+
+
+def render(source: str, **context: Any) -> str:
+    return Template(source).render(Context(context)).strip()
+
+
+def test_the_scripts_tag_loads_the_sdk_the_helper_and_its_messages_in_the_pages_language():
+    from django.utils import translation
+
+    with translation.override("en"):
+        html = render("{% load ekyc %}{% ekyc_scripts %}")
+    assert re.search(r'<script src="[^"]+/cdn/jsvm_all.js"></script>', html)
+    assert '<script src="/static/django_ekyc/ekyc.js"></script>' in html
+    assert '<script id="ekyc-messages" type="application/json">' in html and "sdk_missing" in html
+
+
+def test_the_start_button_starts_nothing_by_itself():
+    html = render(
+        '{% load ekyc %}{% ekyc_start_button "Verify" product_code="eKYC_PRO" doc_type="GLB03002" %}',
+        csrf_token="tok",
+    )
+    assert html.startswith('<button type="button"') and ">Verify</button>" in html
+    for attribute in ("data-ekyc-start", 'data-product-code="eKYC_PRO"', 'data-doc-type="GLB03002"'):
+        assert attribute in html
+    assert 'data-url="/ekyc/api/transactions/"' in html and 'role="alert"' in html
+    assert "<script" not in html  # nothing runs on page load: the helper binds to the click
+
+
+@pytest.mark.django_db
+def test_guards_in_templates_take_seconds(user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    template = "{% load ekyc %}{% if user|ekyc_verified %}V{% endif %}{% if user|ekyc_verified:60 %}R{% endif %}"
+    template += "{% if user|ekyc_reverified:300 %}S{% endif %}"
+    assert render(template, user=user) == ""
+    KycTransaction.objects.create(
+        user=user,
+        status=Status.PASSED,
+        passed=True,
+        merchant_biz_id="tagtest1",
+        merchant_user_id="u",
+        return_token_hash="t1",
+        callback_token_hash="c",
+        completed_at=timezone.now() - timedelta(minutes=5),
+    )
+    assert render(template, user=user) == "V"
+    KycTransaction.objects.create(
+        user=user,
+        status=Status.PASSED,
+        purpose=Purpose.REVERIFY,
+        passed=True,
+        merchant_biz_id="tagtest2",
+        merchant_user_id="u",
+        return_token_hash="t2",
+        callback_token_hash="c",
+        completed_at=timezone.now(),
+    )
+    assert render(template, user=user) == "VS"
+
+
+# -- the result page -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("outcome", "words"),
+    [
+        ("pass", "Thank you: your identity is verified."),
+        ("face_mismatch", "The face did not match the photo on the document."),
+        ("liveness_attack", "The liveness check did not pass."),
+        ("document_spoof", "The document did not pass the anti-counterfeiting check."),
+    ],
+)
+def test_the_result_page_says_what_happened_in_words(client, start, simulator, outcome, words):
+    kyc = start().transaction
+    simulator.control.complete(kyc.transaction_id, outcome)
+    html = client.get(return_path(initialize_params(simulator))).content.decode()
+    assert words in html and 'id="ekyc-back" href="/"' in html
+    assert ("data-ekyc-start" in html) is (outcome != "pass")  # try again, with the same document
+    if outcome != "pass":
+        assert 'data-doc-type="01000000"' in html and "{% ekyc" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_quitting_the_page_checks_a_few_times_then_leaves_it_to_the_person(client, start, simulator):
+    kyc = start().transaction
+    simulator.control.complete(kyc.transaction_id, "quit")
+    path = return_path(initialize_params(simulator))
+    first = client.get(path).content.decode()
+    assert "If you stopped before the end, you can start again." in first
+    assert f'content="5;url={path}?check=1"' in first and "data-ekyc-start" in first
+    assert "http-equiv" not in client.get(f"{path}?check=6").content.decode()  # no endless reloading
+
+
+@pytest.mark.django_db(transaction=True)
+def test_try_again_goes_to_the_sites_page_when_it_has_one(client, start, simulator):
+    from django.conf import settings
+
+    with override_settings(EKYC={**settings.EKYC, "VERIFY_URL": "/verify/", "HOME_URL": "/account/"}):
+        kyc = start().transaction
+        simulator.control.complete(kyc.transaction_id, "face_mismatch")
+        html = client.get(return_path(initialize_params(simulator))).content.decode()
+    assert 'id="ekyc-try-again" href="/verify/"' in html and 'href="/account/"' in html
+    assert "ekyc-messages" not in html  # no script needed
+
+
+def test_every_code_has_words_and_an_unknown_one_falls_back():
+    kyc = KycTransaction(status=Status.FAILED, sub_code="999")
+    assert str(describe(kyc).message) == "We could not verify your identity."
+    kyc.sub_code = "204"
+    assert describe(kyc).message == CODE_MESSAGES["204"]
+    reverification = KycTransaction(status=Status.FAILED, purpose=Purpose.REVERIFY, error_code="not_the_same_person")
+    assert str(describe(reverification).title) == "We could not confirm it is you"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_answers_the_state_in_words(api, start, simulator, user):
+    kyc = start().transaction
+    simulator.control.complete(kyc.transaction_id, "face_mismatch")
+    answer = api.post(f"/ekyc/api/transactions/{kyc.public_id}/refresh/").json()
+    assert answer["message"] == "The face did not match the photo on the document."
+
+
+# -- the admin -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_list_names_documents_and_explains_codes(client, start, simulator, django_user_model):
+    kyc = start().transaction
+    simulator.control.complete(kyc.transaction_id, "face_mismatch")
+    from django_ekyc import services
+
+    services.refresh(kyc)
+    client.force_login(django_user_model.objects.create_superuser("staff", "s@example.com", "pw"))
+    html = client.get("/admin/django_ekyc/kyctransaction/").content.decode()
+    row = html[html.index('id="result_list"') :]
+    assert "Passport (global)" in row and "The face did not match the photo on the document." in row
+    assert 'title="204"' in row and str(kyc.public_id)[:8] in row
+
+
+def test_trying_again_after_a_failed_reverification_goes_to_the_reverification_page(rf):
+    from django_ekyc.views import result_context
+
+    with override_settings(EKYC={"VERIFY_URL": "/verify/", "REVERIFY_URL": "/confirm/"}):
+        failed = KycTransaction(status=Status.FAILED, purpose=Purpose.REVERIFY, error_code="not_the_same_person")
+        context = result_context(rf.get("/ekyc/return/x/"), failed)
+        assert (context["verify_url"], context["retry_purpose"], context["retry_product"]) == (
+            "/confirm/",
+            "reverify",
+            "",
+        )
+        first = KycTransaction(status=Status.FAILED, product_code="eKYC_PRO", doc_type="GLB03002")
+        assert result_context(rf.get("/"), first)["verify_url"] == "/verify/"

@@ -1,0 +1,135 @@
+"""The install page, as written: a new ``django-admin startproject`` project, the documented snippets applied,
+migrated, and one verification through it over HTTP, against the simulator the page tells the reader to start.
+
+The snippets are read from ``docs/install.md`` (each follows a ``<!-- fresh-project: NAME -->`` marker), so the
+page cannot drift from what works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from scripts._support import free_port, wait_until_up
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTALL_PAGE = ROOT / "docs" / "install.md"
+SNIPPET = re.compile(r"<!-- fresh-project: ([\w-]+) -->\s*```\w*\n(.*?)```", re.S)
+META_INFO = json.dumps({"apdidToken": "", "bioMetaInfo": "4.1.0:2916352,0", "deviceType": "web", "ua": "Mozilla/5.0"})
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def snippets() -> dict[str, str]:
+    found = dict(SNIPPET.findall(INSTALL_PAGE.read_text(encoding="utf-8")))
+    expected = {"settings", "urls", "environment", "simulator", "template", "view", "view-url"}
+    assert expected <= set(found), f"docs/install.md lost a snippet: {expected - set(found)}"
+    return found
+
+
+def without_comment_line(snippet: str) -> str:
+    """A snippet's first line names its file (``# settings.py``); the rest is the code."""
+    lines = snippet.splitlines()
+    return "\n".join(lines[1:] if lines[0].lstrip().startswith(("#", "<!--")) else lines) + "\n"
+
+
+def environment_from(snippet: str) -> dict[str, str]:
+    """``export NAME=value`` lines, as a shell would apply them."""
+    return dict(re.findall(r"^export (\w+)=(\S+)", snippet, re.M))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """``django-admin startproject mysite``, then every snippet where the page says it goes."""
+    parts = snippets()
+    subprocess.run([sys.executable, "-m", "django", "startproject", "mysite", str(tmp_path)], check=True)
+    package = tmp_path / "mysite"
+    with (package / "settings.py").open("a") as settings:
+        settings.write("\n" + without_comment_line(parts["settings"]))
+    with (package / "urls.py").open("a") as urls:
+        urls.write("\n" + without_comment_line(parts["urls"]) + "\n" + without_comment_line(parts["view-url"]))
+    (package / "views.py").write_text(without_comment_line(parts["view"]))
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "verify.html").write_text(without_comment_line(parts["template"]))
+    return tmp_path
+
+
+@pytest.fixture
+def running(project: Path) -> Iterator[dict[str, str]]:
+    """The project's environment (the documented variables, on free ports), its simulator and its server."""
+    documented = environment_from(snippets()["environment"])
+    simulator_port, site_port = free_port(), free_port()
+    documented["EKYC_SIMULATOR_URL"] = re.sub(r":\d+$", f":{simulator_port}", documented["EKYC_SIMULATOR_URL"])
+    env = {**os.environ, **documented, "DJANGO_SUPERUSER_PASSWORD": "fresh-pw"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("EKYC_ACCESS_KEY_ID", None)
+
+    def manage(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=project, env=env, capture_output=True, text=True, check=False
+        )
+
+    for step in (("migrate", "--noinput"), ("check",)):
+        result = manage(*step)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert manage("createsuperuser", "--noinput", "--username", "ada", "--email", "ada@x.test").returncode == 0
+    # The page's command, unchanged: its port comes from EKYC_SIMULATOR_URL.
+    command = snippets()["simulator"].strip().split()
+    assert command[:3] == ["python", "manage.py", "ekyc_simulator"]
+    processes = [
+        subprocess.Popen([sys.executable, *command[1:]], cwd=project, env=env),
+        subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{site_port}", "--noreload"], cwd=project, env=env
+        ),
+    ]
+    try:
+        wait_until_up(f"{documented['EKYC_SIMULATOR_URL']}/_sim/health")
+        wait_until_up(f"http://127.0.0.1:{site_port}/admin/login/")
+        yield {"site": f"http://127.0.0.1:{site_port}", "simulator": documented["EKYC_SIMULATOR_URL"]}
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=20)
+
+
+def test_a_new_project_verifies_a_user_with_the_install_page_as_written(running: dict[str, str]) -> None:
+    site = running["site"]
+    with requests.Session() as browser:
+        browser.get(f"{site}/admin/login/", timeout=10)
+        signed_in = browser.post(
+            f"{site}/admin/login/?next=/verify/",
+            data={"username": "ada", "password": "fresh-pw", "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+            timeout=10,
+        )
+        page = signed_in.text
+        assert signed_in.url == f"{site}/verify/" and "data-ekyc-start" in page
+        assert f'<script src="{running["simulator"]}/cdn/jsvm_all.js"></script>' in page  # development mode
+        # What ekyc.js does when the button is pressed.
+        button = dict(re.findall(r'data-([\w-]+)="([^"]*)"', page))
+        started = browser.post(
+            f"{site}{button['url']}",
+            json={"doc_type": button["doc-type"], "meta_info": META_INFO},
+            headers={"X-CSRFToken": button["csrf-token"]},
+            timeout=10,
+        )
+        assert started.status_code == 201, started.text
+        hosted = started.json()["transaction_url"]
+        assert hosted.startswith(running["simulator"])
+        # The user on the provider's page, then back on the site.
+        browser.get(hosted, timeout=10)
+        token = parse_qs(urlsplit(hosted).query)["clientcfg"][0]
+        done = browser.post(
+            f"{running['simulator']}/1.0.0/submit", data={"clientcfg": token, "outcome": "pass"}, timeout=10
+        )
+        assert done.url.startswith(f"{site}/ekyc/return/")
+        assert 'data-status="passed"' in done.text and "Identity verified" in done.text
