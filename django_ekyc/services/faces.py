@@ -176,14 +176,7 @@ def _unclaim(kyc: KycTransaction, retry_at: datetime) -> None:
 
 def _fetch_face_image(kyc: KycTransaction, source: EventSource | str, client: EkycClient) -> str | None:
     try:
-        result, record = ledger.recorded_call(
-            kyc,
-            "CheckResult",
-            source,
-            lambda: client.check_result(
-                merchant_biz_id=kyc.merchant_biz_id, transaction_id=str(kyc.transaction_id), is_return_image=True
-            ),
-        )
+        result, record = ledger.recorded_check_result(kyc, source, client, with_images=True)
     except EkycNotCompleted:
         return None
     except EkycError as err:

@@ -275,17 +275,9 @@ def refresh(
         return kyc
     client = client or get_client(kyc.account)
     try:
-        result, record = ledger.recorded_call(
-            kyc,
-            "CheckResult",
-            source,
-            lambda: client.check_result(
-                merchant_biz_id=kyc.merchant_biz_id,
-                transaction_id=str(kyc.transaction_id),
-                # Images when the face is needed (the library, a reference face); kept only with STORE_IMAGES.
-                is_return_image=ekyc_settings.STORE_IMAGES or faces.wants_face_image(kyc),
-            ),
-        )
+        # Images when the face is needed (the library, a reference face); kept only with STORE_IMAGES.
+        images = ekyc_settings.STORE_IMAGES or faces.wants_face_image(kyc)
+        result, record = ledger.recorded_check_result(kyc, source, client, with_images=images)
     except EkycNotCompleted:
         return kyc
     except EkycError as err:

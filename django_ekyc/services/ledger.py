@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
+from django_ekyc.client import EkycClient
 from django_ekyc.exceptions import EkycError, EkycRateLimited
 from django_ekyc.models import (
     ALLOWED_TRANSITIONS,
@@ -30,6 +31,7 @@ from django_ekyc.models import (
     KycTransactionEvent,
     Status,
 )
+from django_ekyc.results import VerificationResult
 
 __all__ = [
     "claim_due",
@@ -40,6 +42,7 @@ __all__ = [
     "purge_result",
     "record_event",
     "recorded_call",
+    "recorded_check_result",
     "release",
     "schedule_check",
     "send_on_commit",
@@ -96,6 +99,20 @@ def recorded_call(
         **fit_columns(KycTransactionEvent, values),
     )
     return result, record
+
+
+def recorded_check_result(
+    kyc: KycTransaction, source: EventSource | str, client: EkycClient, *, with_images: bool
+) -> tuple[VerificationResult, KycTransactionEvent]:
+    """CheckResult for a transaction, with its stored ids, as a :func:`recorded_call`."""
+    return recorded_call(
+        kyc,
+        "CheckResult",
+        source,
+        lambda: client.check_result(
+            merchant_biz_id=kyc.merchant_biz_id, transaction_id=str(kyc.transaction_id), is_return_image=with_images
+        ),
+    )
 
 
 def record_event(

@@ -129,7 +129,7 @@ def face_verify_result(tx: SimTransaction, outcome: data.Outcome, with_images: b
     same = tx.person is not None and tx.person == tx.reference_person
     info["faceComparisonScore"] = _score(tx.transaction_id, same)
     info["facePassed"] = "Y" if outcome.passed else "N"
-    return _payload(tx, outcome, with_images, info)
+    return face_only_payload(tx, outcome, with_images, info)
 
 
 def face_idu_result(tx: SimTransaction, outcome: data.Outcome, with_images: bool) -> dict[str, str]:
@@ -140,10 +140,13 @@ def face_idu_result(tx: SimTransaction, outcome: data.Outcome, with_images: bool
     info["faceRegistrationResult"] = 1 if found.registered else 0
     if found.registered:
         info["faceRegistrationId"] = found.registered.face_id
-    return _payload(tx, outcome, with_images, info)
+    return face_only_payload(tx, outcome, with_images, info)
 
 
-def _payload(tx: SimTransaction, outcome: data.Outcome, with_images: bool, info: dict[str, Any]) -> dict[str, str]:
+def face_only_payload(
+    tx: SimTransaction, outcome: data.Outcome, with_images: bool, info: dict[str, Any]
+) -> dict[str, str]:
+    """A CheckResult of a product that reads no document: ExtFaceInfo only."""
     return data.check_result_payload(
         transaction_id=tx.transaction_id,
         doc_type="",

@@ -47,14 +47,8 @@ def _global(tx: SimTransaction, outcome: data.Outcome, with_images: bool) -> dic
 
 
 def _liveness(tx: SimTransaction, outcome: data.Outcome, with_images: bool) -> dict[str, str]:
-    return data.check_result_payload(
-        transaction_id=tx.transaction_id,
-        doc_type="",
-        outcome=outcome,
-        with_images=with_images,
-        product_code=tx.product_code,
-        id_info={},
-        face_info=data.ext_liveness_info(tx.transaction_id, outcome, with_images, tx.person),
+    return faces.face_only_payload(
+        tx, outcome, with_images, data.ext_liveness_info(tx.transaction_id, outcome, with_images, tx.person)
     )
 
 
