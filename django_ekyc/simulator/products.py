@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django_ekyc.simulator import data, documents, faces
 from django_ekyc.simulator.state import SimTransaction
@@ -22,18 +23,16 @@ class Behaviour:
 
 
 def _greater_china(tx: SimTransaction, outcome: data.Outcome, with_images: bool) -> dict[str, str]:
-    return data.check_result_payload(
-        transaction_id=tx.transaction_id,
-        doc_type=tx.doc_type,
-        outcome=outcome,
-        with_images=with_images,
-        authorize=tx.authorize,
-        person=tx.person,
-    )
+    return _document(tx, outcome, with_images, data.ext_id_info(tx.doc_type, tx.transaction_id, outcome, with_images))
 
 
 def _global(tx: SimTransaction, outcome: data.Outcome, with_images: bool) -> dict[str, str]:
     id_info = data.ext_id_info(tx.doc_type, tx.transaction_id, outcome, with_images, read=documents.ocr_fields)
+    return _document(tx, outcome, with_images, id_info)
+
+
+def _document(tx: SimTransaction, outcome: data.Outcome, with_images: bool, id_info: dict[str, Any]) -> dict[str, str]:
+    """A CheckResult of a product that reads a document: what was read (``id_info``) and the face comparison."""
     return data.check_result_payload(
         transaction_id=tx.transaction_id,
         doc_type=tx.doc_type,
