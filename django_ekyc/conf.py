@@ -106,6 +106,12 @@ def _number(value: Any) -> float:
     return float(value)
 
 
+def _deadline(value: Any) -> float:
+    if value <= 0:
+        raise EkycConfigurationError("EKYC['REQUEST_DEADLINE'] must be a positive number of seconds, or None.")
+    return float(value)
+
+
 def _timeout(value: Any) -> Timeout:
     if isinstance(value, int | float):
         return float(value)
@@ -166,6 +172,15 @@ class EkycSettings:
         5.0, NUMBER, "Longest single wait between attempts; a throttled call asking for longer fails.", clean=_number
     )
     POOL_MAXSIZE = Setting[int](32, int, "Connections kept per client; match the server's thread count.")
+    REQUEST_DEADLINE = Setting[float | None](
+        12.0,
+        NUMBER,
+        "Seconds of provider work a request may spend (start, refresh, the return page, the callback), retries "
+        "and rate-limit waits included; keep it well under the server's worker timeout. None: no deadline. "
+        "Background work (sync, tasks, commands) has none.",
+        optional=True,
+        clean=_deadline,
+    )
 
     # -- what a verification asks for ------------------------------------------------------------------------
     PRODUCT_CODE = Setting[str]("eKYC", str, "The default product (ProductCode) of a start that names none.")
@@ -298,7 +313,19 @@ class EkycSettings:
         30.0, NUMBER, "Seconds a background call may wait for a slot before its pass gives up.", clean=_number
     )
     RATE_LIMIT_MAX_WAIT = Setting[float](
-        1.0, NUMBER, "Seconds a call may wait for a slot (0: fail at once).", clean=_number
+        1.5,
+        NUMBER,
+        "Seconds a call may wait for a slot (0: fail at once); at least 1 + RATE_LIMIT_MARGIN lets a call that finds "
+        "the window full take the next slot that frees.",
+        clean=_number,
+    )
+    RATE_LIMIT_MARGIN = Setting[float](
+        0.2,
+        NUMBER,
+        "Seconds added to the limiter's one-second window: how much the delay between taking a slot and the call "
+        "reaching the provider may vary with the limit still holding where the provider counts (the rate is then "
+        "RATE_LIMIT per 1 + margin seconds). Raise it for hosts far from the provider.",
+        clean=_number,
     )
     RATE_LIMIT_CACHE = Setting[str]("default", str, "The cache alias the limiter counts in (Redis in production).")
     SYNC_INTERVAL = Setting[float](

@@ -12,12 +12,19 @@ Every setting can come from an ``EKYC_<NAME>`` variable (``EKYC_ACCESS_KEY_ID``,
 (``EKYC_INITIALIZE_DEFAULTS={"SecurityLevel": "02"}``). An empty variable is None where a setting takes None.
 Keyword arguments are the site's defaults, which the environment overrides. Secrets stay out of the code and out
 of version control (a ``.env`` file read by ``environ.Env.read_env`` works too).
+
+The prefix is the app's: an ``EKYC_`` variable that names no setting is an error, as a misspelt key of
+``settings.EKYC`` is, since ``EKYC_ACESS_KEY_ID`` would otherwise be ignored without a word. A site that keeps
+variables of its own under the prefix (``EKYC_SG_ACCESS_KEY_ID`` for a second account) names them in
+``site_variables``. A flag is a word of :data:`FLAGS` (true/false, yes/no, on/off, 1/0...): "maybe" is an error,
+not False.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from difflib import get_close_matches
 from typing import Any
 
 import environ
@@ -28,20 +35,49 @@ from django_ekyc.exceptions import EkycConfigurationError
 __all__ = ["PREFIX", "ekyc_from_env"]
 
 PREFIX = "EKYC_"
+FLAGS = {
+    **dict.fromkeys(("true", "yes", "y", "on", "ok", "1"), True),
+    **dict.fromkeys(("false", "no", "n", "off", "0"), False),
+}
 
 
-def ekyc_from_env(env: environ.Env | None = None, **defaults: Any) -> dict[str, Any]:
-    """The ``EKYC`` dict: ``defaults``, overridden by each ``EKYC_<NAME>`` variable that is set."""
+def ekyc_from_env(
+    env: environ.Env | None = None, *, site_variables: Collection[str] = (), **defaults: Any
+) -> dict[str, Any]:
+    """The ``EKYC`` dict: ``defaults``, overridden by each ``EKYC_<NAME>`` variable that is set.
+
+    Raises :class:`EkycConfigurationError` for a default or an ``EKYC_`` variable that names no setting (unless
+    ``site_variables`` lists it: full names, such as ``"EKYC_SG_ACCESS_KEY_ID"``) and for a value that is not of
+    the setting's type.
+    """
     env = env or environ.Env()
-    unknown = sorted(set(defaults) - set(EkycSettings.declared()))
+    declared = EkycSettings.declared()
+    unknown = sorted(set(defaults) - set(declared))
     if unknown:
         raise EkycConfigurationError(f"Unknown EKYC setting(s): {', '.join(unknown)}.")
+    own = {site_variables} if isinstance(site_variables, str) else set(site_variables)
+    _refuse_unknown_variables({PREFIX + name for name in declared}, own)
     config = dict(defaults)
-    for name, setting in EkycSettings.declared().items():
+    for name, setting in declared.items():
         variable = PREFIX + name
         if variable in os.environ:
             config[name] = _read(env, variable, setting)
     return config
+
+
+def _refuse_unknown_variables(known: set[str], site_variables: set[str]) -> None:
+    unknown = sorted(name for name in os.environ if name.startswith(PREFIX) and name not in known | site_variables)
+    if not unknown:
+        return
+    problems = []
+    for name in unknown:
+        close = get_close_matches(name, known, n=1)
+        problems.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    raise EkycConfigurationError(
+        f"Environment variable(s) that name no EKYC setting: {', '.join(problems)}. The settings reference lists "
+        "every setting; a variable of the site's own under the EKYC_ prefix goes in "
+        "ekyc_from_env(site_variables=[...])."
+    )
 
 
 def _read(env: environ.Env, variable: str, setting: Setting[Any]) -> Any:
@@ -51,7 +87,7 @@ def _read(env: environ.Env, variable: str, setting: Setting[Any]) -> Any:
     kinds = setting.accepts
     try:
         if bool in kinds:
-            return env.bool(variable)
+            return _flag(raw)
         if Mapping in kinds:
             return env.json(variable)
         if tuple in kinds and float in kinds:  # a timeout: one number, or "connect,read"
@@ -66,3 +102,10 @@ def _read(env: environ.Env, variable: str, setting: Setting[Any]) -> Any:
     except (ValueError, environ.ImproperlyConfigured) as err:
         raise EkycConfigurationError(f"{variable}={raw!r} is not {setting.describe()}: {err}") from None
     return raw
+
+
+def _flag(raw: str) -> bool:
+    try:
+        return FLAGS[raw.strip().lower()]
+    except KeyError:
+        raise ValueError(f"a flag is one of {', '.join(FLAGS)}") from None

@@ -33,11 +33,13 @@ __all__ = [
     "EkycAuthError",
     "EkycBadRequest",
     "EkycConfigurationError",
+    "EkycDeadlineExceeded",
     "EkycDeletionRefused",
     "EkycError",
     "EkycMalformedResponse",
     "EkycNotCompleted",
     "EkycProviderError",
+    "EkycRateLimitUnavailable",
     "EkycRateLimited",
     "EkycThrottled",
     "EkycTimeout",
@@ -137,6 +139,12 @@ class EkycRateLimited(EkycThrottled):
     """This site's own limit: no slot within the allowed wait. Nothing was sent."""
 
 
+class EkycRateLimitUnavailable(EkycRateLimited):
+    """The site's rate limiter could not be asked (its cache is unreachable), so nothing was sent: a call never
+    goes out without a slot. A kind of :class:`EkycRateLimited`, so that it is not recorded as a provider call
+    and background sync hands its rows to the next pass."""
+
+
 class EkycDeletionRefused(EkycError):
     """``DeleteVerifyResult`` answered ``Success`` but ``DeleteResult=N``: the data is still there."""
 
@@ -167,6 +175,11 @@ class EkycTransportError(EkycError):
 
 class EkycTimeout(EkycTransportError):
     """No answer arrived within the configured timeout."""
+
+
+class EkycDeadlineExceeded(EkycTimeout):
+    """The request's total time for provider work (``REQUEST_DEADLINE``) ran out: the attempt was cut short
+    (``request_sent``) or not made at all. Never retried."""
 
 
 ERROR_CLASSES: dict[str, type[EkycError]] = {

@@ -1,25 +1,41 @@
-"""A site-wide limit on provider calls: never more than ``rate`` in any one-second span, across every process
-and host, with calls a person is waiting for served first.
+"""A site-wide limit on provider calls: never more than ``rate`` arriving at the provider in any one-second span,
+across every process and host, with calls a person is waiting for served first.
 
-The provider allows 10 calls per second per API for the whole Alibaba account (3 in Jakarta and Kuala Lumpur);
-beyond that it answers ``Throttling.Api``. The limiter keeps, per API and rate limit group, a log of the calls of
-the last second and admits a call only while the log holds fewer than its capacity:
+The provider allows 10 calls per second per API for the whole Alibaba account (3 in Jakarta and Kuala Lumpur) and
+counts them when they **arrive**; beyond that it answers ``Throttling.Api``. The limiter can only time a call when
+it **admits** it, and between the two lie the rest of the client's work, the network and, on a busy host, however
+long the scheduler keeps the thread waiting. So the limiter keeps, per API and rate limit group, a log of the
+calls admitted in the last ``1 s + margin`` (``RATE_LIMIT_MARGIN``, default 0.2 s), and admits a call only while
+that log holds fewer than its capacity:
 
-- **The bound.** A call is admitted at time *t* only if fewer than ``rate`` calls were admitted in
-  (*t* - 1 s, *t*]. Any span [*a*, *a* + 1 s) then holds at most ``rate`` calls: when its last call was
-  admitted, every earlier call of the span was within the second before it and was counted. A sliding log
-  has no window boundary, so there is no doubling at the edge as with fixed windows.
+- **The bound at the limiter.** A call is admitted at time *a* only if fewer than ``rate`` calls were admitted in
+  (*a* - *W*, *a*], *W* = 1 s + margin. Any span [*x*, *x* + *W*) then holds at most ``rate`` admissions: when
+  its last call was admitted, every earlier call of the span was within *W* before it and was counted.
+- **The bound at the provider.** Say call *i* is admitted at *a_i* and arrives at *r_i* = *a_i* + *g_i*, and
+  assume the gaps vary by at most the margin: *g_min* <= *g_i* <= *g_min* + margin for every call (a constant
+  offset between the clocks is part of *g_min* and cancels). The calls arriving in a span [*t*, *t* + 1 s) were
+  admitted in [*t* - *g_min* - margin, *t* + 1 s - *g_min*), a span of length *W*: at most ``rate`` of them.
+- **Why the margin.** With a one-second log, the call that takes a freed slot is admitted one second after the
+  call that held it; when that earlier call spent longer on its way, the provider receives the two less than a
+  second apart and counts both in one second. Under a CPU-bound load that put 13 arrivals in one second at a limit
+  of 10. On a busy host the gaps vary by tens of milliseconds (``bench/limiter.py`` prints it); raise the margin
+  when the hosts are far from the provider (a new TLS connection adds round trips to one call and not to the
+  next). Stamping the slot when the request leaves would shrink the variation, not end it (the network and the
+  provider's side remain), and the slot is taken before the client signs and sends.
+- **The price.** Saturated, the log admits ``rate`` calls per *W*: ``rate / (1 + margin)`` a second, 83 % of the
+  quota at the default, where a one-second log overshoots it and the provider refuses the excess. A call that
+  finds the window full waits up to *W* for the next slot: keep ``RATE_LIMIT_MAX_WAIT`` at least that.
 - **Redis: one round trip.** With Django's Redis cache (or django-redis) the log is a sorted set updated by one
   Lua script (expire old entries, count, admit or say how long to wait), atomic in Redis, timed by the Redis
   server's clock so that hosts with skewed clocks share one timeline.
 - **Other caches: correct and slower.** ``rate`` slot keys, each added (``cache.add``, atomic in every shared
-  cache backend) for a whole second when a call takes it: a slot is held at least a second, so no span of a
-  second uses one twice. A call may try every slot (up to ``rate`` round trips) and waits by polling.
+  cache backend) for at least *W* (whole seconds, 2 s at the default) when a call takes it: no span of *W* uses a
+  slot twice. A call may try every slot (up to ``rate`` round trips) and waits by polling.
 - **Priorities.** User-facing calls (start, return, callback, refresh) may use the whole capacity. Background
-  calls (sync, provider deletions; marked with :func:`background_calls`) are admitted only while the last second
-  holds fewer than ``rate * background_share`` calls of any kind: they use at most that share, stop as soon as
-  users are busy, and leave users at least ``rate - rate * background_share`` calls at once. A user call never
-  queues behind background work.
+  calls (sync, provider deletions; marked with :func:`background_calls`) are admitted only while the log holds
+  fewer than ``rate * background_share`` calls of any kind: they use at most that share, stop as soon as users
+  are busy, and leave users at least ``rate - rate * background_share`` calls at once. A user call never queues
+  behind background work.
 
 A caller waits up to its ``max_wait`` (longer for background work, which nobody watches) for a slot, then fails
 with :class:`~django_ekyc.exceptions.EkycRateLimited` (nothing was sent).
@@ -39,6 +55,7 @@ from typing import Any, Protocol
 
 from django.core.cache import caches
 
+from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycRateLimited
 
 __all__ = [
@@ -78,9 +95,9 @@ def background_calls() -> Iterator[None]:
 
 
 class Log(Protocol):
-    def take(self, key: str, capacity: int, rate: int, now: float | None) -> tuple[float, float]:
-        """Admit one call if the last second holds fewer than ``capacity``: (0.0, the moment it was admitted on
-        the log's clock), or (the seconds to wait, 0.0)."""
+    def take(self, key: str, capacity: int, rate: int, window: float, now: float | None) -> tuple[float, float]:
+        """Admit one call if the last ``window`` seconds hold fewer than ``capacity``: (0.0, the moment it was
+        admitted on the log's clock), or (the seconds to wait, 0.0)."""
 
 
 # KEYS[1]: the sorted set of admitted calls (score: ms). ARGV: now in ms ('' = the Redis server's clock),
@@ -114,15 +131,15 @@ class RedisSlidingLog:
         self.script = client.register_script(SLIDING_LOG_LUA)
         self.make_key = make_key
 
-    def take(self, key: str, capacity: int, rate: int, now: float | None) -> tuple[float, float]:
-        stamp = "" if now is None else str(int(now * 1000))
-        args = [stamp, int(WINDOW * 1000), capacity, uuid.uuid4().hex]
+    def take(self, key: str, capacity: int, rate: int, window: float, now: float | None) -> tuple[float, float]:
+        stamp = "" if now is None else str(round(now * 1000))
+        args = [stamp, math.ceil(window * 1000), capacity, uuid.uuid4().hex]
         wait_ms, admitted_ms = self.script(keys=[self.make_key(key)], args=args)
         return int(wait_ms) / 1000, int(admitted_ms) / 1000
 
 
 class CacheSlots:
-    """The fallback for caches without scripts: ``rate`` slot keys, each held (``cache.add``) a whole second.
+    """The fallback for caches without scripts: ``rate`` slot keys, each held (``cache.add``) the whole window.
 
     The share of background calls is counted approximately here (a count, then an add); the bound is exact.
     """
@@ -132,11 +149,11 @@ class CacheSlots:
     def __init__(self, cache: Any) -> None:
         self.cache = cache
 
-    def take(self, key: str, capacity: int, rate: int, now: float | None) -> tuple[float, float]:
+    def take(self, key: str, capacity: int, rate: int, window: float, now: float | None) -> tuple[float, float]:
         slots = [f"{key}:slot:{index}" for index in range(rate)]
         if capacity < rate and len(self.cache.get_many(slots)) >= capacity:
             return self.POLL, 0.0
-        hold = math.ceil(WINDOW)  # whole seconds: never shorter than the window, whatever the backend rounds
+        hold = math.ceil(window)  # whole seconds: never shorter than the window, whatever the backend rounds
         if any(self.cache.add(slot, 1, timeout=hold) for slot in slots):
             return 0.0, time.time()
         return self.POLL, 0.0
@@ -156,10 +173,12 @@ def log_for(cache_alias: str) -> Log:
 @dataclass
 class CacheRateLimiter:
     """Takes a slot for each provider call of a rate limit group, waiting up to ``max_wait`` (user calls) or
-    ``background_max_wait`` (background calls) for one."""
+    ``background_max_wait`` (background calls) for one. ``margin`` (None: ``RATE_LIMIT_MARGIN``) is the
+    variation of the delay between admission and arrival that the bound covers."""
 
     rate: int
     group: str = "default"
+    margin: float | None = None
     max_wait: float = 1.0
     background_share: float = 0.5
     background_max_wait: float = 30.0
@@ -171,17 +190,24 @@ class CacheRateLimiter:
     on_admit: Callable[[str, float], None] | None = None
 
     def __post_init__(self) -> None:
-        if self.rate < 1 or self.max_wait < 0 or self.background_max_wait < 0:
-            raise ValueError("rate must be at least 1, and the waits not negative")
+        if self.margin is None:
+            self.margin = ekyc_settings.RATE_LIMIT_MARGIN
+        if self.rate < 1 or self.max_wait < 0 or self.background_max_wait < 0 or self.margin < 0:
+            raise ValueError("rate must be at least 1, and the waits and the margin not negative")
         if not 0 <= self.background_share <= 1:
             raise ValueError("background_share must be between 0 and 1")
+
+    @property
+    def window(self) -> float:
+        """The span the log counts: the provider's second and the margin for the delay before arrival."""
+        return WINDOW + (self.margin or 0.0)
 
     @property
     def background_capacity(self) -> int:
         return int(self.rate * self.background_share)
 
     def __call__(self, action: str) -> None:
-        """Take a slot for one call of ``action`` at the caller's priority, waiting if the last second is full."""
+        """Take a slot for one call of ``action`` at the caller's priority, waiting while the window is full."""
         priority = current_priority()
         background = priority is Priority.BACKGROUND
         capacity = self.background_capacity if background else self.rate
@@ -193,14 +219,14 @@ class CacheRateLimiter:
         waited = 0.0
         while True:
             now = self.clock() if self.clock else None
-            wait, admitted_at = log.take(key, capacity, self.rate, now) if capacity else (1.0, 0.0)
+            wait, admitted_at = log.take(key, capacity, self.rate, self.window, now) if capacity else (1.0, 0.0)
             if wait == 0:
                 if self.on_admit is not None:
                     self.on_admit(action, admitted_at)
                 return
             if waited + wait > max_wait:
                 raise EkycRateLimited(
-                    f"More than {capacity} {action} calls per second across the site ({priority} calls).",
+                    f"More than {capacity} {action} calls in {self.window:g} s across the site ({priority} calls).",
                     action=action,
                     code="RateLimited.Local",
                     retry_after=round(wait, 3),

@@ -19,8 +19,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from django_ekyc import services
+from django_ekyc.client.deadline import request_deadline
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.exceptions import CallbackTokenMismatch, ProviderCallFailed, TransactionNotFound
+from django_ekyc.exceptions import (
+    CallbackTokenMismatch,
+    EkycError,
+    EkycRateLimitUnavailable,
+    ProviderCallFailed,
+    TransactionNotFound,
+)
 from django_ekyc.models import KycTransaction
 from django_ekyc.outcomes import describe
 from django_ekyc.results import TRANSACTION_ID_RE
@@ -53,7 +60,8 @@ def return_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if not RETURN_TOKEN_RE.fullmatch(token):
             raise TransactionNotFound("Not a return token.")
-        kyc = services.handle_return(token)
+        with request_deadline(ekyc_settings.REQUEST_DEADLINE):
+            kyc = services.handle_return(token)
     except TransactionNotFound:
         return render(request, "django_ekyc/result.html", {"transaction": None}, status=404)
     except (OperationalError, InterfaceError):
@@ -111,7 +119,8 @@ def callback_view(request: HttpRequest) -> HttpResponse:
             {"code": "invalid_callback", "detail": "transactionId or callbackToken is not well formed."}, status=400
         )
     try:
-        kyc = services.handle_callback(transaction_id, token)
+        with request_deadline(ekyc_settings.REQUEST_DEADLINE):
+            kyc = services.handle_callback(transaction_id, token)
     except (OperationalError, InterfaceError):
         # Nothing is lost: the provider calls again on a non-2xx answer, and sync catches up otherwise.
         logger.error("database unavailable on an eKYC callback")
@@ -124,6 +133,15 @@ def callback_view(request: HttpRequest) -> HttpResponse:
         )
     except ProviderCallFailed as failure:
         # Not confirmed yet: a non-2xx answer lets the provider call again.
-        code = failure.error.code or type(failure.error).__name__
-        return JsonResponse({"code": "provider_unavailable", "detail": f"Result not confirmed ({code})."}, status=503)
+        return _not_confirmed(failure.error)
     return JsonResponse({"code": "ok", "status": kyc.status})
+
+
+def _not_confirmed(error: EkycError) -> JsonResponse:
+    """The callback could not confirm the result (503, so that the provider calls again): the provider failed, or
+    the cache is down and the rate limit could not be asked, so nothing was sent."""
+    code = error.code or type(error).__name__
+    if isinstance(error, EkycRateLimitUnavailable):
+        logger.error("cache unavailable on an eKYC callback: nothing sent to the provider")
+        return JsonResponse({"code": "cache_unavailable", "detail": "Try again later."}, status=503)
+    return JsonResponse({"code": "provider_unavailable", "detail": f"Result not confirmed ({code})."}, status=503)

@@ -5,6 +5,7 @@ Fixtures built on them (``api``, ``start``, ``api_start``, ``finish``) live in `
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -68,3 +69,16 @@ def return_token(params: dict[str, str]) -> str:
 def callback_token(params: dict[str, str]) -> str:
     """The callback token a start sent (only on https sites, see :data:`SHOP`)."""
     return params["CallbackToken"]
+
+
+# The Redis databases (on 127.0.0.1:6379) the suite's multi-process tests use, one per module so that they never
+# share keys: EKYC_TEST_REDIS_DB=N picks N, N + 1 and N + 2 (default 5: 5, 6 and 7; the benchmarks use 11 to 13).
+# The task worker and the deployment tests empty theirs (FLUSHDB); the rate limit tests delete only their own keys.
+# Two runs at once on one Redis need two values three apart (5 and 8): they would empty each other's databases.
+REDIS_DB_BASE = int(os.environ.get("EKYC_TEST_REDIS_DB", "5"))
+REDIS_DBS = {"ratelimit": REDIS_DB_BASE, "task_worker": REDIS_DB_BASE + 1, "deployment": REDIS_DB_BASE + 2}
+
+
+def redis_url(module: str) -> str:
+    """The URL of the Redis database of ``module`` (a key of :data:`REDIS_DBS`)."""
+    return f"redis://127.0.0.1:6379/{REDIS_DBS[module]}"

@@ -23,7 +23,22 @@ from .helpers import META_INFO, initialize_params, return_path
 # -- settings from the environment -----------------------------------------------------------------------------
 
 
-def test_every_setting_can_come_from_the_environment(monkeypatch):
+@pytest.fixture
+def clean_environ(monkeypatch):
+    """The process's environment without the EKYC_ variables of whoever runs the suite; ``set`` adds some."""
+    import os
+
+    for name in [name for name in os.environ if name.startswith("EKYC_")]:
+        monkeypatch.delenv(name)
+
+    def set_variables(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+
+    return set_variables
+
+
+def test_every_setting_can_come_from_the_environment(monkeypatch, clean_environ):
     environment = {
         "EKYC_ACCESS_KEY_ID": "LTAI5tFromTheEnvironment",
         "EKYC_STORE_IMAGES": "true",
@@ -52,13 +67,47 @@ def test_every_setting_can_come_from_the_environment(monkeypatch):
         assert ekyc_settings.problems() == []
 
 
-def test_a_wrong_value_or_name_is_an_error_that_names_it(monkeypatch):
+def test_a_wrong_value_or_name_is_an_error_that_names_it(monkeypatch, clean_environ):
     monkeypatch.setenv("EKYC_RATE_LIMIT", "ten")
     with pytest.raises(EkycConfigurationError, match="EKYC_RATE_LIMIT"):
         ekyc_from_env()
     monkeypatch.delenv("EKYC_RATE_LIMIT")
     with pytest.raises(EkycConfigurationError, match="ACCES_KEY_ID"):
         ekyc_from_env(ACCES_KEY_ID="typo")
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"), [("true", True), ("Yes", True), ("on", True), ("1", True), ("false", False), ("OFF", False)]
+)
+def test_a_flag_reads_yes_and_no_words(clean_environ, raw, value):
+    clean_environ(EKYC_STORE_IMAGES=raw)
+    assert ekyc_from_env()["STORE_IMAGES"] is value
+
+
+@pytest.mark.parametrize("raw", ["maybe", "", "enabled", "2"])
+def test_a_flag_that_is_neither_yes_nor_no_is_an_error_not_false(clean_environ, raw):
+    clean_environ(EKYC_STORE_IMAGES=raw)
+    with pytest.raises(EkycConfigurationError, match=rf"EKYC_STORE_IMAGES={raw!r} is not bool: a flag is one of"):
+        ekyc_from_env(STORE_IMAGES=True)
+
+
+def test_a_misspelt_variable_is_an_error_that_names_the_setting_meant(clean_environ):
+    clean_environ(EKYC_ACESS_KEY_ID="LTAI5tFromTheEnvironment", EKYC_ACCESS_KEY_SECRET="secret-from-the-environment")
+    with pytest.raises(EkycConfigurationError) as refused:
+        ekyc_from_env()
+    message = str(refused.value)
+    assert "EKYC_ACESS_KEY_ID (did you mean EKYC_ACCESS_KEY_ID?)" in message
+    assert "site_variables" in message  # how a variable of the site's own is declared
+    assert "secret-from-the-environment" not in message and "LTAI5tFromTheEnvironment" not in message
+
+
+def test_the_sites_own_variables_under_the_prefix_are_declared_and_left_alone(clean_environ):
+    clean_environ(EKYC_SG_ACCESS_KEY_ID="LTAI5tSingapore", EKYC_REGION="ap-southeast-1")
+    with pytest.raises(EkycConfigurationError, match="EKYC_SG_ACCESS_KEY_ID"):
+        ekyc_from_env()
+    config = ekyc_from_env(site_variables=["EKYC_SG_ACCESS_KEY_ID"])
+    assert config == {"REGION": "ap-southeast-1"}
+    assert ekyc_from_env(site_variables="EKYC_SG_ACCESS_KEY_ID") == config  # one name, not its letters
 
 
 # -- development mode ------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from django_ekyc.models import KycTransaction, Status
 
-from .helpers import LIST_URL, api_client, initialize_params
+from .helpers import LIST_URL, META_INFO, api_client, initialize_params
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -281,3 +281,27 @@ def test_the_answer_is_drfs_own_rendering_with_fields_built_once(api, simulator,
         fast = KycTransactionSerializer(kyc).data
         assert fast == drf.ModelSerializer.to_representation(KycTransactionSerializer(kyc), kyc)
     assert {row["status"] for row in api.get(LIST_URL).json()} == {"failed", "error"}
+
+
+def test_a_reverification_refuses_a_scene_code_rather_than_dropping_it(api, simulator, start, finish, user):
+    """The site decides how a re-verification is done: a ``scene_code`` is refused like ``product_code``."""
+    with override_settings(EKYC=simulator.ekyc_settings(REVERIFY_PRODUCT="FACE_VERIFY")):
+        finish(start().transaction, "pass", person="alice")
+        calls = len(simulator.control.calls())
+        body = {"purpose": "reverify", "meta_info": META_INFO}
+        refused = api.post(LIST_URL, {**body, "scene_code": "SCENE01"}, format="json")
+        assert refused.status_code == 400
+        assert refused.json()["fields"]["scene_code"][0]["code"] == "not_for_reverify"
+        assert len(simulator.control.calls()) == calls and KycTransaction.objects.count() == 1
+        assert api.post(LIST_URL, body, format="json").status_code == 201  # the same start, without it
+
+
+@override_settings(DEBUG=True, EKYC={}, SILENCED_SYSTEM_CHECKS=["django_ekyc.E018"])
+def test_a_site_with_nothing_to_sign_with_answers_a_stable_error_not_a_500(api, start_payload, caplog):
+    """The configuration check E018 reports, silenced: the start is refused clearly, before anything is saved."""
+    response = api.post(LIST_URL, start_payload, format="json")
+    assert response.status_code == 503
+    assert response.json()["code"] == "not_configured"
+    assert "ACCESS_KEY" not in response.json()["detail"]  # the operator's log says what, not the client
+    assert not KycTransaction.objects.exists()
+    assert "ACCESS_KEY_ID and ACCESS_KEY_SECRET" in caplog.text

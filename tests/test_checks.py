@@ -10,9 +10,14 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
 from django_ekyc.checks import check_settings
+from django_ekyc.client import client_options
+from django_ekyc.exceptions import EkycConfigurationError
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_CACHE = {
@@ -32,7 +37,7 @@ GOOD: dict[str, Any] = {
         (False, GOOD, []),
         (False, {**GOOD, "ACCESS_KEY_ID": ""}, ["django_ekyc.E001"]),
         (False, {**GOOD, "ACCESS_KEY_SECRET": "changeme"}, ["django_ekyc.E001"]),
-        (True, {**GOOD, "ACCESS_KEY_ID": ""}, []),
+        (True, {**GOOD, "ACCESS_KEY_ID": ""}, ["django_ekyc.E018"]),
         (False, {**GOOD, "ENDPOINT": "http://cloudauth-intl.cn-hongkong.aliyuncs.com"}, ["django_ekyc.W002"]),
         (False, {**GOOD, "ENDPOINT": "http://127.0.0.1:8765"}, ["django_ekyc.W002", "django_ekyc.W003"]),
         (True, {**GOOD, "ENDPOINT": "http://127.0.0.1:8765"}, []),
@@ -219,6 +224,12 @@ def test_face_settings_are_checked(ekyc, problem):
         ({"PUBLIC_BASE_URL": "http://verify.bank-of-testing.hk"}, ["django_ekyc.E017"]),
         ({"PUBLIC_BASE_URL": "https://shop.example"}, ["django_ekyc.E017"]),  # the docs' example
         ({"PUBLIC_BASE_URL": "https://www.example.com"}, ["django_ekyc.E017"]),
+        ({"PUBLIC_BASE_URL": "https://<your domain>"}, ["django_ekyc.E017"]),  # the docs' placeholder
+        ({"PUBLIC_BASE_URL": "https://{domain}/"}, ["django_ekyc.E017"]),
+        ({"PUBLIC_BASE_URL": "https://[your domain]"}, ["django_ekyc.E017"]),
+        ({"PUBLIC_BASE_URL": "https://"}, ["django_ekyc.E017"]),
+        ({"PUBLIC_BASE_URL": "https://verify.bank-of-testing.hk:8443/"}, []),
+        ({"PUBLIC_BASE_URL": "https://[2406:da00::1]"}, []),
         ({"SIMULATOR_URL": "http://127.0.0.1:8765"}, ["django_ekyc.E015", "django_ekyc.W002", "django_ekyc.W003"]),
     ],
 )
@@ -227,3 +238,79 @@ def test_how_the_site_is_reached_is_checked_outside_debug(ekyc, expected):
         assert sorted(str(message.id) for message in check_settings()) == expected
     with override_settings(DEBUG=True, EKYC={**GOOD, **ekyc}, CACHES=SHARED_CACHE):
         assert check_settings() == []
+
+
+# -- a wrong region --------------------------------------------------------------------------------------------
+
+BRAND = {"ACCESS_KEY_ID": "a", "ACCESS_KEY_SECRET": "b"}
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    "ekyc",
+    [
+        {"REGION": "hongkong"},
+        {"REGION": "hongkong", "VPC_ENDPOINT": True},
+        {"REGION": "hongkong", "FACE_LIBRARY": "lib", "REVERIFY_PRODUCT": "FACE_IDU"},
+        {"REGION": "hongkong", "REVERIFY_PRODUCT": "FACE_VERIFY"},
+        {"ACCOUNTS": {"brand": {**BRAND, "REGION": "hongkong"}}},
+    ],
+)
+def test_an_unknown_region_is_one_error_from_every_check_that_reads_it(debug, ekyc):
+    """E012 reports it, with the region meant; no other check fails on it, or repeats it as its own problem."""
+    with override_settings(DEBUG=debug, EKYC={**GOOD, **ekyc}, CACHES=SHARED_CACHE):
+        messages = check_settings()
+    assert [str(message.id) for message in messages] == ["django_ekyc.E012"]
+    assert "REGION 'hongkong' is not one of" in messages[0].msg
+    assert "did you mean 'cn-hongkong'?" in messages[0].msg
+
+
+def test_check_and_migrate_report_an_unknown_region_among_the_other_messages():
+    ekyc = {**GOOD, "REGION": "hongkong", "ENCRYPTION_KEYS": []}
+    with override_settings(DEBUG=True, EKYC=ekyc):
+        assert {"django_ekyc.E012", "django_ekyc.W004"} <= {str(message.id) for message in run_checks()}
+        with pytest.raises(SystemCheckError) as failed:
+            call_command("check")
+    assert "django_ekyc.E012" in str(failed.value) and "django_ekyc.W004" in str(failed.value)
+
+
+def test_a_group_of_checks_that_cannot_run_is_reported_and_the_others_still_run(monkeypatch):
+    from django_ekyc.checks import limits
+
+    def broken(ekyc):
+        raise EkycConfigurationError("EKYC FRONTEND_OPTIONS cannot be read")
+
+    monkeypatch.setattr(limits, "check", broken)
+    with override_settings(DEBUG=False, EKYC={**GOOD, "PUBLIC_BASE_URL": None}, CACHES=SHARED_CACHE):
+        messages = check_settings()
+    assert [str(message.id) for message in messages] == ["django_ekyc.E006", "django_ekyc.W016"]
+    assert "FRONTEND_OPTIONS cannot be read" in messages[0].msg
+
+
+# -- nothing to sign with --------------------------------------------------------------------------------------
+
+SIMULATOR = "http://127.0.0.1:8765"
+
+
+@pytest.mark.parametrize(
+    ("ekyc", "expected"),
+    [
+        ({}, ["django_ekyc.E018"]),
+        ({"ACCESS_KEY_ID": "LTAI5tRealLookingKeyId"}, ["django_ekyc.E018"]),
+        ({"ACCESS_KEY_ID": "LTAI5tRealLookingKeyId", "SIMULATOR_URL": SIMULATOR}, ["django_ekyc.E018"]),
+        ({"ENDPOINT": SIMULATOR}, ["django_ekyc.E018"]),
+        ({"SIMULATOR_URL": SIMULATOR}, []),  # development mode: the simulator's AccessKey
+        ({"ACCESS_KEY_ID": "demo-access-key-id", "ACCESS_KEY_SECRET": "demo-access-key-secret"}, []),
+    ],
+)
+def test_in_debug_a_site_with_nothing_to_sign_with_is_an_error(ekyc, expected):
+    """E018 is the client's own test: it fires exactly when building the client would fail."""
+    with override_settings(DEBUG=True, EKYC={"ENCRYPTION_KEYS": GOOD["ENCRYPTION_KEYS"], **ekyc}):
+        assert [str(message.id) for message in check_settings()] == expected
+        if expected:
+            with pytest.raises(EkycConfigurationError):
+                client_options()
+        else:
+            client_options()
+    with override_settings(DEBUG=False, EKYC={**GOOD, **ekyc}, CACHES=SHARED_CACHE):
+        assert "django_ekyc.E018" not in [str(message.id) for message in check_settings()]  # E001's, there

@@ -59,9 +59,13 @@ def test_every_command_and_signal_is_documented():
 
 
 def test_an_example_address_from_the_docs_is_refused_in_production():
-    """Any https address the docs use as an example site must fail check E017 if copied into production."""
+    """Any https address the docs use as an example site, or as a placeholder for yours, must fail check E017 if
+    copied into production."""
     examples = set(re.findall(r"https://([a-z0-9.-]+\.(?:example|test|invalid)(?:\.com|\.org|\.net)?)\b", all_docs()))
     examples |= {"shop.example", "www.example.com"}
+    placeholders = set(re.findall(r"https://(<[^>\n]+>)", all_docs()))  # https://<your domain>
+    assert placeholders, "the docs' placeholder host is no longer found: update this pattern"
+    examples |= placeholders
     good = {"ACCESS_KEY_ID": "LTAI5tRealLookingKeyId", "ACCESS_KEY_SECRET": "a-real-looking-secret"}
     for host in sorted(examples):
         with override_settings(DEBUG=False, EKYC={**good, "PUBLIC_BASE_URL": f"https://{host}"}):

@@ -1,5 +1,6 @@
-"""The site-wide rate limit: at most RATE_LIMIT calls in any one-second span, counted on an injected clock;
-background work yields to users; one budget for every process through Redis."""
+"""The site-wide rate limit: at most RATE_LIMIT admissions in any span of 1 s + RATE_LIMIT_MARGIN, counted on an
+injected clock; background work yields to users; one budget for every process through Redis, which holds where the
+provider counts: at most RATE_LIMIT arrivals in any one-second span."""
 
 from __future__ import annotations
 
@@ -27,10 +28,14 @@ from django_ekyc.ratelimit import (
     current_priority,
 )
 
-from .helpers import LIST_URL, start_body
+from .helpers import LIST_URL, redis_url, start_body
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = redis_url("ratelimit")
+MARGIN = 0.2  # the tests' own, so that their figures do not move with the default
+# Across processes on a loaded 2-core host the delay from admission to arrival was seen to vary by up to 0.23 s
+# (usually 0.01 to 0.08 s): the multi-process test allows for twice that.
+LOADED_HOST_MARGIN = 0.5
 
 
 def redis_available() -> bool:
@@ -75,22 +80,24 @@ def redis_log():
 
 
 def limiter(clock: FakeClock, log, **options) -> CacheRateLimiter:
-    return CacheRateLimiter(clock=clock, sleep=clock.sleep, log=log, **{"rate": 3, "max_wait": 5.0, **options})
+    options = {"rate": 3, "max_wait": 5.0, "margin": MARGIN, **options}
+    return CacheRateLimiter(clock=clock, sleep=clock.sleep, log=log, **options)
 
 
 def busiest_span(times: list[float], span: float = 1.0) -> int:
-    """The most calls in any half-open span [t, t + span) of the given length."""
-    ordered = sorted(times)
+    """The most calls in any half-open span [t, t + span) of the given length, in whole microseconds (the log
+    counts in milliseconds: 5001.2 - 5000.0 must be 1.2 here, not 1.1999999999998)."""
+    ordered, width = sorted(round(moment * 1e6) for moment in times), round(span * 1e6)
     best, first = 0, 0
     for last, moment in enumerate(ordered):
-        while moment - ordered[first] >= span:
+        while moment - ordered[first] >= width:
             first += 1
         best = max(best, last - first + 1)
     return best
 
 
 @needs_redis
-def test_admits_the_rate_then_waits_exactly_until_the_oldest_call_leaves_the_second(redis_log):
+def test_admits_the_rate_then_waits_exactly_until_the_oldest_call_leaves_the_window(redis_log):
     clock = FakeClock(1000.0)
     take = limiter(clock, redis_log)
     for offset in (0.0, 0.25, 0.5):
@@ -98,14 +105,25 @@ def test_admits_the_rate_then_waits_exactly_until_the_oldest_call_leaves_the_sec
         take("Initialize")
     assert clock.slept == []
     clock.now = 1000.75
-    take("Initialize")  # the call of 1000.0 leaves the second at 1001.0
-    assert clock.slept == [pytest.approx(0.25, abs=0.002)]
+    take("Initialize")  # the call of 1000.0 leaves the window (1 s + the margin) at 1001.2
+    assert clock.slept == [pytest.approx(0.45, abs=0.002)]
+
+
+@needs_redis
+def test_the_margin_is_the_whole_price(redis_log):
+    """Saturated, the rate per 1 s + margin: a call waits for the margin past the provider's second, no more."""
+    clock = FakeClock(1500.0)
+    take = limiter(clock, redis_log, rate=2, max_wait=60)
+    for _ in range(6):
+        take("CheckResult")
+    assert clock.now == pytest.approx(1500.0 + 2 * (1 + MARGIN), abs=0.004)  # 2 + 2 + 2 calls, 1.2 s apart
 
 
 @needs_redis
 @pytest.mark.parametrize("rate", [1, 3, 10])
-def test_no_one_second_span_ever_holds_more_than_the_rate(redis_log, rate):
-    """Thousands of calls at random moments, some bunched: counted on the clock, never more than the rate."""
+def test_no_span_of_the_window_ever_holds_more_than_the_rate(redis_log, rate):
+    """Hundreds of calls at random moments, some bunched: counted on the clock, never more than the rate in any
+    span of 1 s + margin (a fixed window would admit twice the rate across a boundary; a sliding log never does)."""
     clock = FakeClock(5000.0)
     take = limiter(clock, redis_log, rate=rate, max_wait=60)
     rng = random.Random(rate)
@@ -114,9 +132,22 @@ def test_no_one_second_span_ever_holds_more_than_the_rate(redis_log, rate):
         clock.now += rng.choice((0.0, 0.0, 0.001, 0.01, 0.05, 0.3))  # bursts and pauses
         take("CheckResult")
         admitted.append(clock.now)
-    assert busiest_span(admitted) == rate  # saturated, and never beyond
-    # a fixed one-second window would have admitted twice the rate across a boundary; a sliding log never does
-    assert busiest_span(admitted, span=0.999) <= rate
+    assert busiest_span(admitted, span=1 + MARGIN) == rate  # saturated, and never beyond
+
+
+@needs_redis
+def test_with_the_defaults_a_call_that_finds_the_window_full_gets_the_next_slot(redis_log):
+    """RATE_LIMIT_MAX_WAIT covers the whole window (1 s + RATE_LIMIT_MARGIN): a saturated site waits, not fails."""
+    from django_ekyc.client.configured import rate_limiter
+
+    with override_settings(EKYC={"RATE_LIMIT": 2}):
+        take = rate_limiter("defaults")
+    assert isinstance(take, CacheRateLimiter)
+    clock = FakeClock(9000.0)
+    take.clock, take.sleep, take.log = clock, clock.sleep, redis_log
+    for _ in range(3):
+        take("Initialize")
+    assert clock.slept == [pytest.approx(take.window, abs=0.002)]
 
 
 @needs_redis
@@ -142,7 +173,7 @@ def test_fails_fast_when_waiting_is_not_allowed(redis_log):
     with pytest.raises(EkycRateLimited) as caught:
         take("CheckResult")
     assert caught.value.code == "RateLimited.Local"
-    assert caught.value.retry_after == pytest.approx(0.6, abs=0.002)
+    assert caught.value.retry_after == pytest.approx(0.8, abs=0.002)  # the first call leaves at 3001.2
     assert "3 CheckResult calls" in str(caught.value)
 
 
@@ -198,9 +229,11 @@ def test_a_user_call_never_queues_behind_a_sync_backlog(redis_log):
 
 
 def test_the_fallback_holds_the_bound_with_slots(settings):
-    """Without Redis: threads hammering a local-memory cache; admissions counted per one-second span."""
+    """Without Redis: threads hammering a local-memory cache; admissions counted per span of the window."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "slots"}}
-    take = CacheRateLimiter(rate=4, group=uuid.uuid4().hex, max_wait=10, log=CacheSlots(caches["default"]))
+    take = CacheRateLimiter(
+        rate=4, group=uuid.uuid4().hex, max_wait=10, margin=MARGIN, log=CacheSlots(caches["default"])
+    )
     admitted: list[float] = []
     lock = threading.Lock()
 
@@ -216,7 +249,9 @@ def test_the_fallback_holds_the_bound_with_slots(settings):
     for thread in threads:
         thread.join()
     assert len(admitted) == 12
-    assert busiest_span(admitted, span=0.99) <= 4  # a slot is held a whole second: never more than the rate
+    # a slot is held ceil(1 s + margin) = 2 s: never more than the rate in a window, with 0.8 s to spare for the
+    # moments taken after each admission
+    assert busiest_span(admitted, span=1 + MARGIN) <= 4
 
 
 # -- the site ----------------------------------------------------------------------------------------------
@@ -250,41 +285,48 @@ WORKER = """
 import json, sys, time
 import django
 from django.conf import settings
-url, prefix, calls = sys.argv[1], sys.argv[2], int(sys.argv[3])
+url, prefix, worker, calls, margin = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
 settings.configure(
     CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                         "LOCATION": "REDIS_URL", "KEY_PREFIX": prefix}},
     EKYC={"ACCESS_KEY_ID": "LTAI-test-access-key-id", "ACCESS_KEY_SECRET": "test-access-key-secret-not-real",
-          "ENDPOINT": url, "RATE_LIMIT": 5, "RATE_LIMIT_MAX_WAIT": 30},
+          "ENDPOINT": url, "RATE_LIMIT": 5, "RATE_LIMIT_MAX_WAIT": 30, "RATE_LIMIT_MARGIN": margin},
 )
 django.setup()
 from django_ekyc.client import EkycClient
 from django_ekyc.exceptions import EkycBadRequest
 client = EkycClient.from_settings()
-for _ in range(calls):
+admitted = []
+client.rate_limiter.on_admit = lambda action, moment: admitted.append(moment)  # the Redis server's clock
+for call in range(calls):
     try:
-        client.check_result(merchant_biz_id="b", transaction_id="hksnone")
+        client.check_result(merchant_biz_id=f"{worker}x{call}", transaction_id="hksnone")
     except EkycBadRequest:
         pass
-print(json.dumps({"done": calls}))
+print(json.dumps({f"{worker}x{call}": moment for call, moment in enumerate(admitted)}))
 """.replace("REDIS_URL", REDIS_URL)
 
 
 @needs_redis
 def test_several_processes_share_one_limit_through_redis(simulator):
-    """Four processes, 10 calls each, 5 per second for the whole site, on the Redis server's clock."""
-    prefix = f"ekyc-test-{time.time_ns()}"
+    """Four processes, 10 calls each, 5 per second for the whole site. The limiter admits at most 5 in any span of
+    1 s + margin on the Redis server's clock, exactly; the provider, counting arrivals, then sees at most 5 in any
+    second as long as the delay from admission to arrival varies by less than the margin, even on a loaded host."""
+    prefix = f"ekyc-test-{uuid.uuid4().hex}"
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, simulator.url, prefix, "10"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", WORKER, simulator.url, prefix, str(worker), "10", str(LOADED_HOST_MARGIN)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        for _ in range(4)
+        for worker in range(4)
     ]
-    outputs = [worker.communicate(timeout=120)[0] for worker in workers]
-    assert all(json.loads(out.strip().splitlines()[-1]) == {"done": 10} for out in outputs)
-    arrivals = [call["received_at"] for call in simulator.control.calls("CheckResult")]
-    assert len(arrivals) == 40
-    # Counted where the calls arrive: a few milliseconds of loopback between admission and arrival are allowed
-    # for, and 40 calls at 5 a second must spread over at least seven seconds.
-    assert busiest_span(arrivals, span=0.98) <= 5
-    assert max(arrivals) - min(arrivals) >= 40 / 5 - 1 - 0.05
+    admitted: dict[str, float] = {}
+    for worker in workers:
+        admitted.update(json.loads(worker.communicate(timeout=120)[0].strip().splitlines()[-1]))
+    arrived = {call["params"]["MerchantBizId"]: call["received_at"] for call in simulator.control.calls("CheckResult")}
+    assert len(admitted) == 40 and set(arrived) == set(admitted)
+    assert busiest_span(list(admitted.values()), span=1 + LOADED_HOST_MARGIN) == 5  # saturated, and never beyond
+    gaps = [arrived[call] - admitted[call] for call in admitted]
+    assert busiest_span(list(arrived.values())) <= 5, f"the gaps varied by {max(gaps) - min(gaps):.3f} s"

@@ -19,7 +19,7 @@ from django_ekyc import services
 from django_ekyc.models import KycTransaction, Status
 from django_ekyc.testing import running_simulator
 
-from .helpers import META_INFO, shop_url
+from .helpers import META_INFO, redis_url, shop_url
 from .test_ratelimit import busiest_span, needs_redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ def worker_env(simulator_port: str) -> dict[str, str]:
         DJANGO_DEBUG="false",
         DJANGO_SILENCED_SYSTEM_CHECKS="django_ekyc.E001,django_ekyc.W002,django_ekyc.W003",
         DATABASE_URL=database_url(),
-        CACHE_URL="redis://127.0.0.1:6379/14",
+        CACHE_URL=redis_url("task_worker"),
         EKYC_SIMULATOR_PORT=simulator_port,
         EKYC_RATE_LIMIT=str(RATE),
         EKYC_ENCRYPTION_KEYS=",".join(settings.TEST_ENCRYPTION_KEYS),
@@ -57,7 +57,7 @@ def worker_env(simulator_port: str) -> dict[str, str]:
 def test_two_workers_check_every_due_transaction_once_within_the_quota(user):
     import redis
 
-    redis.Redis.from_url("redis://127.0.0.1:6379/14").flushdb()
+    redis.Redis.from_url(redis_url("task_worker")).flushdb()
     with running_simulator("demo-access-key-id", "demo-access-key-secret", face_groups=["demofaces"]) as sim:
         with override_settings(EKYC=sim.ekyc_settings(RATE_LIMIT=None)):
             started = [

@@ -22,15 +22,19 @@ from rest_framework.views import exception_handler
 from django_ekyc.exceptions import (
     EkycAuthError,
     EkycBadRequest,
+    EkycConfigurationError,
     EkycError,
     EkycProviderError,
+    EkycRateLimitUnavailable,
     EkycThrottled,
     EkycTransportError,
 )
 
 __all__ = [
+    "CacheUnavailable",
     "DatabaseUnavailable",
     "NoVerificationToCompare",
+    "NotConfigured",
     "RequestTooLarge",
     "UpstreamFailed",
     "UpstreamUnavailable",
@@ -72,8 +76,18 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
+class CacheUnavailable(exceptions.APIException):
+    """The cache (throttles, the site's rate limit) cannot be reached: nothing was sent to the provider (503)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is temporarily unavailable; try again shortly.")
+    default_code = "cache_unavailable"
+
+
 def provider_exception(error: EkycError) -> exceptions.APIException:
     """Map a provider failure to the API's answer and stable code."""
+    if isinstance(error, EkycRateLimitUnavailable):
+        return CacheUnavailable()
     if isinstance(error, EkycThrottled):
         return UpstreamUnavailable(code="provider_throttled")
     if isinstance(error, EkycTransportError):
@@ -105,6 +119,15 @@ class DatabaseUnavailable(exceptions.APIException):
     default_code = "database_unavailable"
 
 
+class NotConfigured(exceptions.APIException):
+    """The site's settings cannot start or check a verification (no AccessKey, an unknown region...). An operator's
+    problem, which ``manage.py check`` reports; the client gets a stable code, not a 500 or the details (503)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("Identity verification is not set up on this site yet.")
+    default_code = "not_configured"
+
+
 def as_api_exception(exc: Exception) -> Exception:
     """Django's own 404 and 403, and a lost database connection, as API errors with stable codes."""
     if isinstance(exc, Http404):
@@ -114,6 +137,9 @@ def as_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, OperationalError | InterfaceError):
         logger.error("database unavailable during an eKYC API request: %s", type(exc).__name__)
         return DatabaseUnavailable()
+    if isinstance(exc, EkycConfigurationError):  # its messages name settings, never a secret
+        logger.error("eKYC is not configured to serve an API request: %s", exc)
+        return NotConfigured()
     return exc
 
 

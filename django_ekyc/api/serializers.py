@@ -40,6 +40,10 @@ class OptionsField(serializers.JSONField):
         return value
 
 
+# What a re-verification takes from the site alone: sent with one, each is refused, never silently dropped.
+REVERIFY_DECIDED_BY_THE_SITE = ("product_code", "doc_type", "scene_code", "options")
+
+
 class StartVerificationSerializer(serializers.Serializer[Any]):
     """What a frontend (a browser or an app) sends to start: never a ReturnUrl, CallbackUrl or token, and no
     security parameter (the server decides those). ``product_code``, ``doc_type`` and ``channel`` are checked
@@ -68,7 +72,7 @@ class StartVerificationSerializer(serializers.Serializer[Any]):
         """A re-verification's product, reference and parameters are the site's: the request only says where the
         user is (``meta_info``, ``channel``)."""
         if attrs.get("purpose") == Purpose.REVERIFY:
-            chosen = [name for name in ("product_code", "doc_type", "options") if attrs.get(name)]
+            chosen = [name for name in REVERIFY_DECIDED_BY_THE_SITE if attrs.get(name)]
             if chosen:
                 message = _("A re-verification takes no %(field)s: the site decides how it is done.")
                 raise serializers.ValidationError(

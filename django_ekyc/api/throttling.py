@@ -1,9 +1,31 @@
+"""The API's throttles: per user, counted in the cache, and a JSON 503 when the cache cannot be reached."""
+
 from __future__ import annotations
 
+import logging
+
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
 
+from django_ekyc.api.errors import CacheUnavailable
+from django_ekyc.client.slots import cache_errors
 from django_ekyc.conf import ekyc_settings
+
+logger = logging.getLogger("django_ekyc.api")
+
+
+class CacheCheckedThrottles(APIView):
+    """Throttles count in the cache (ours and the site's ``DEFAULT_THROTTLE_CLASSES``): when it cannot be reached,
+    the view does nothing and answers 503 ``cache_unavailable``, never a 500."""
+
+    def check_throttles(self, request: Request) -> None:
+        try:
+            super().check_throttles(request)
+        except cache_errors() as err:
+            logger.error("eKYC API: the cache is unreachable (%s); throttles cannot count", type(err).__name__)
+            raise CacheUnavailable() from err
 
 
 class EkycSettingThrottle(UserRateThrottle):

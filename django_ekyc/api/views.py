@@ -24,7 +24,8 @@ from django_ekyc.api.errors import (
 from django_ekyc.api.parsers import SafeJSONParser
 from django_ekyc.api.schema import list_schema, read_schema, refresh_schema, start_schema
 from django_ekyc.api.serializers import KycTransactionSerializer, StartVerificationSerializer
-from django_ekyc.api.throttling import RefreshThrottle, StartVerificationThrottle
+from django_ekyc.api.throttling import CacheCheckedThrottles, RefreshThrottle, StartVerificationThrottle
+from django_ekyc.client.deadline import request_deadline
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import InvalidInput, NothingToCompare, ProviderCallFailed
 from django_ekyc.models import EventSource, KycTransaction, Purpose
@@ -65,7 +66,11 @@ def _provider_error(failure: ProviderCallFailed) -> Exception:
 # is called and its history kept even when the answer is an error.
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class KycTransactionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[KycTransaction]
+    CacheCheckedThrottles,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet[KycTransaction],
 ):
     """The signed-in user's verifications: start one, list them, read or refresh one."""
 
@@ -108,7 +113,8 @@ class KycTransactionViewSet(
         form = StartVerificationSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            started = self._start(request, signed_in_user(request), dict(form.validated_data))
+            with request_deadline(ekyc_settings.REQUEST_DEADLINE):
+                started = self._start(request, signed_in_user(request), dict(form.validated_data))
         except InvalidInput as err:
             raise ValidationError({err.field: [ErrorDetail(err.message, code=err.code)]}) from err
         except NothingToCompare as err:
@@ -132,7 +138,8 @@ class KycTransactionViewSet(
     def refresh(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         kyc = self.get_object()
         try:
-            kyc = services.refresh(kyc, source=EventSource.API)
+            with request_deadline(ekyc_settings.REQUEST_DEADLINE):
+                kyc = services.refresh(kyc, source=EventSource.API)
         except ProviderCallFailed as failure:
             raise _provider_error(failure) from failure
         return Response(KycTransactionSerializer(kyc).data)

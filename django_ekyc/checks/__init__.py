@@ -5,7 +5,8 @@
 - ``django_ekyc.W003``: outside DEBUG, the endpoint points at this machine, as a simulator does.
 - ``django_ekyc.E004``: outside DEBUG, no ``ENCRYPTION_KEYS`` (identity data would be encrypted with a key
   derived from SECRET_KEY); ``django_ekyc.W004`` in DEBUG. ``django_ekyc.E005``: a key is not a Fernet key.
-- ``django_ekyc.E006``: ``settings.EKYC`` itself is invalid (not a dict, unknown keys).
+- ``django_ekyc.E006``: ``settings.EKYC`` itself is invalid (not a dict, unknown keys), or a group of checks could
+  not run on it (its message says why).
 - ``django_ekyc.W007``: outside DEBUG, the provider rate limit or the start/refresh throttles count in a
   per-process cache (local memory, dummy): each process, worker or host would have its own budget.
 - ``django_ekyc.E008``: ``FRONTEND_OPTIONS`` names an option that is not a presentation option (a security
@@ -22,12 +23,17 @@
 - ``django_ekyc.E017``: outside DEBUG, a ``PUBLIC_BASE_URL`` that is not https, or the documentation's example host.
 - ``django_ekyc.E014``: the face features do not fit: ``FACE_LIBRARY`` in a region without face libraries, an
   unknown ``REVERIFY_PRODUCT`` or one that does not run in the region, ``FACE_IDU`` without ``FACE_LIBRARY``.
+- ``django_ekyc.E018``: in DEBUG (where E001 is quiet), no AccessKey and no ``SIMULATOR_URL``: no start can succeed.
 
-Each group lives in its own module; a wrong type (E009) stops the other checks, which read typed values.
+Each group lives in its own module; a wrong type (E009) stops the other checks, which read typed values. A group
+must survive any value of the right type (an unknown ``REGION`` is E012's to report, not a reason for another
+group to fail); should one still raise a configuration error, it is reported as E006 and the other groups run, so
+``check`` and ``migrate`` never end in a traceback that hides every other message.
 """
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
@@ -49,4 +55,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         return [Error(str(err), id="django_ekyc.E006")]
     if problems:
         return [Error(problem, id="django_ekyc.E009") for problem in problems]
-    return [message for group in GROUPS for message in group.check(ekyc_settings)]
+    return [message for group in GROUPS for message in _run(group)]
+
+
+def _run(group: ModuleType) -> list[CheckMessage]:
+    try:
+        return list(group.check(ekyc_settings))
+    except EkycConfigurationError as err:
+        return [Error(f"EKYC: {err}", hint=f"Raised by {group.__name__}.", id="django_ekyc.E006")]

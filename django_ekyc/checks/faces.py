@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.checks import CheckMessage, Error
 
 from django_ekyc.conf import EkycSettings
-from django_ekyc.products import CATALOGUE, FACE_LIBRARY_REGIONS
+from django_ekyc.products import CATALOGUE, FACE_LIBRARY_REGIONS, REGIONS
 
 REVERIFY_PRODUCTS = ("FACE_IDU", "FACE_VERIFY")
 
@@ -18,7 +18,7 @@ def check(ekyc: EkycSettings) -> list[CheckMessage]:
 
 
 def _library(ekyc: EkycSettings) -> list[str]:
-    if not ekyc.FACE_LIBRARY:
+    if not ekyc.FACE_LIBRARY or ekyc.REGION not in REGIONS:  # an unknown region is E012's
         return []
     if ekyc.REGION not in FACE_LIBRARY_REGIONS:
         return [
@@ -35,7 +35,7 @@ def _reverify(ekyc: EkycSettings) -> list[str]:
     if code not in REVERIFY_PRODUCTS:
         return [f"REVERIFY_PRODUCT must be one of {', '.join(REVERIFY_PRODUCTS)} or None, not {code!r}"]
     problems = []
-    if ekyc.REGION not in CATALOGUE[code].regions:
+    if ekyc.REGION in REGIONS and ekyc.REGION not in CATALOGUE[code].regions:
         problems.append(f"REVERIFY_PRODUCT {code} does not run in {ekyc.REGION}")
     if code == "FACE_IDU" and not ekyc.FACE_LIBRARY:
         problems.append("REVERIFY_PRODUCT FACE_IDU searches the face library: set FACE_LIBRARY")

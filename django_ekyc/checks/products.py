@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from difflib import get_close_matches
 
 from django.core.checks import CheckMessage, Error
 
@@ -25,11 +26,7 @@ def _regions(ekyc: EkycSettings) -> dict[str, str]:
 
 def _offer(ekyc: EkycSettings) -> list[CheckMessage]:
     regions = _regions(ekyc)
-    problems = [
-        f"REGION {region!r} is not one of {', '.join(REGIONS)}"
-        for region in sorted(set(regions.values()))
-        if region not in REGIONS
-    ]
+    problems = [_unknown_region(region) for region in sorted(set(regions.values())) if region not in REGIONS]
     offered = ekyc.PRODUCTS or (ekyc.PRODUCT_CODE,)
     unknown = [code for code in offered if code not in CATALOGUE]
     if unknown:
@@ -49,6 +46,11 @@ def _offer(ekyc: EkycSettings) -> list[CheckMessage]:
         Error(f"EKYC: {problem}.", hint="See the products and regions table in the docs.", id="django_ekyc.E012")
         for problem in problems
     ]
+
+
+def _unknown_region(region: str) -> str:
+    close = get_close_matches(region, REGIONS, n=1)
+    return f"REGION {region!r} is not one of {', '.join(REGIONS)}" + (f" (did you mean {close[0]!r}?)" if close else "")
 
 
 def _procedure_priority(value: str | None) -> list[CheckMessage]:

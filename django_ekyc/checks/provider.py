@@ -1,4 +1,4 @@
-"""Checks of the credentials and the endpoint: E001, W002, W003."""
+"""Checks of the credentials and the endpoint: E001, W002, W003, E018."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 
+from django_ekyc.client import account_config
 from django_ekyc.conf import EkycSettings
+from django_ekyc.exceptions import EkycConfigurationError
 from django_ekyc.offering import account_endpoint
 
 PLACEHOLDERS = ("", "changeme", "your-access-key-id", "youraccesskeyid", "demo-access-key-id", "xxx")
@@ -15,7 +17,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1", "0.0.0.0")  # noqa: S104 - compared
 
 
 def check(ekyc: EkycSettings) -> list[CheckMessage]:
-    return [*_credentials(ekyc.ACCESS_KEY_ID, ekyc.ACCESS_KEY_SECRET), *_endpoint(account_endpoint())]
+    return [*_credentials(ekyc.ACCESS_KEY_ID, ekyc.ACCESS_KEY_SECRET), *_nothing_to_sign_with(), *_endpoint()]
 
 
 def _credentials(key_id: str, secret: str) -> list[CheckMessage]:
@@ -35,7 +37,30 @@ def _credentials(key_id: str, secret: str) -> list[CheckMessage]:
     return []
 
 
-def _endpoint(endpoint: str) -> list[CheckMessage]:
+def _nothing_to_sign_with() -> list[CheckMessage]:
+    """In DEBUG, where E001 is quiet: the same test the client makes before it signs, so that a site that cannot
+    start a single verification hears it from ``check`` rather than from its first start."""
+    if not settings.DEBUG:
+        return []
+    config = account_config()  # in development mode, the AccessKey the simulator accepts
+    if config["ACCESS_KEY_ID"] and config["ACCESS_KEY_SECRET"]:
+        return []
+    return [
+        Error(
+            "EKYC ACCESS_KEY_ID and ACCESS_KEY_SECRET are not both set: no request to the provider can be signed, "
+            "so every start fails.",
+            hint="While you build, set only SIMULATOR_URL (http://127.0.0.1:8765) and run manage.py ekyc_simulator; "
+            "otherwise set both (from the environment).",
+            id="django_ekyc.E018",
+        )
+    ]
+
+
+def _endpoint() -> list[CheckMessage]:
+    try:
+        endpoint = account_endpoint()
+    except EkycConfigurationError:  # an unknown REGION, which E012 reports
+        return []
     parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
     messages: list[CheckMessage] = []
     local = (parts.hostname or "") in LOOPBACK

@@ -1,8 +1,11 @@
 """Checks of how the provider and browsers reach this site: E015 (development mode outside DEBUG), W016 (no
-PUBLIC_BASE_URL outside DEBUG), E017 (a PUBLIC_BASE_URL that is not https, or the documentation's example)."""
+PUBLIC_BASE_URL outside DEBUG), E017 (a PUBLIC_BASE_URL that is not https, the documentation's example, or a
+placeholder such as ``https://<your domain>``)."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -12,6 +15,8 @@ from django_ekyc.conf import EkycSettings
 
 # Hosts the documentation uses in its examples (RFC 2606/6761 names): never a real site's.
 EXAMPLE_HOSTS = ("example", "example.com", "example.net", "example.org", "invalid", "test")
+# Dot-separated labels of letters, digits and inner hyphens: what a placeholder ("<your domain>", "{domain}") is not.
+HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
 
 
 def check(ekyc: EkycSettings) -> list[CheckMessage]:
@@ -42,11 +47,29 @@ def _public_base_url(url: str | None) -> list[CheckMessage]:
                 id="django_ekyc.W016",
             )
         ]
-    host = (urlsplit(url).hostname or "").lower()
-    if urlsplit(url).scheme != "https":
+    scheme, host = _scheme_and_host(url)
+    if scheme != "https":
         problem = "is not https: the provider calls back only to https, and browsers come back over it"
+    elif not _is_host(host):
+        problem = "names no host (a placeholder such as <your domain>?): put the address users reach the site at"
     elif host.endswith(tuple(f".{name}" for name in EXAMPLE_HOSTS)) or host in EXAMPLE_HOSTS:
         problem = "is an example from the documentation: users and the provider would be sent off this site"
     else:
         return []
     return [Error(f"EKYC PUBLIC_BASE_URL {url!r} {problem}.", id="django_ekyc.E017")]
+
+
+def _scheme_and_host(url: str) -> tuple[str, str]:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme, (parts.hostname or "").lower()
+    except ValueError:  # brackets that hold no IPv6 address: "https://[your domain]"
+        return url.partition(":")[0].lower(), ""
+
+
+def _is_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return HOST_NAME.fullmatch(host) is not None
+    return True

@@ -16,12 +16,14 @@ from typing import Any
 
 import requests
 
+from django_ekyc.client import deadline
 from django_ekyc.client.configured import client_options
 from django_ekyc.client.faces import FACE_BODY_PARAMETERS, FaceLibraryOperations
 from django_ekyc.client.retry import RetryPolicy
+from django_ekyc.client.slots import take_slot
 from django_ekyc.client.transport import Timeout, Transport
 from django_ekyc.conf import DEFAULT_ENDPOINT
-from django_ekyc.exceptions import EkycError
+from django_ekyc.exceptions import EkycDeadlineExceeded, EkycError
 from django_ekyc.products import CATALOGUE, Channel, channel_of
 from django_ekyc.results import DeletionResult, InitializeResult, VerificationResult
 
@@ -241,19 +243,17 @@ class EkycClient(FaceLibraryOperations):
             raise self.transport.malformed("DeleteVerifyResult", body, "no Result")
         return DeletionResult.from_response(body)
 
-    # -- one operation, with the site's rate limit and the retry policy ----------------------------------
+    # -- one operation, with the site's rate limit, the retry policy and the request's deadline -------------
 
     def call(self, action: str, params: Mapping[str, str], *, idempotent: bool) -> dict[str, Any]:
-        """Send one operation, retrying only failures that are safe to retry."""
+        """Send one operation, retrying only failures that are safe to retry, all within the request's deadline
+        when there is one (:func:`~django_ekyc.client.deadline.request_deadline`)."""
         attempt = 0
         while True:
             try:
-                if self.rate_limiter is not None:
-                    self.rate_limiter(action)  # every attempt counts against the account's limit
-                query, form = place_parameters(action, params)
-                return self.transport.send(action, query, form)
+                return self._attempt(action, params)
             except EkycError as err:
-                delay = self.retry.delay(err, attempt, idempotent=idempotent)
+                delay = self._retry_delay(err, attempt, idempotent=idempotent)
                 if delay is None:
                     raise
                 logger.warning(
@@ -265,6 +265,30 @@ class EkycClient(FaceLibraryOperations):
                 )
                 self._sleep(delay)
                 attempt += 1
+
+    def _attempt(self, action: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """One attempt: a slot of the site's rate limit (every attempt counts against the account's limit), then
+        the signed request, each cut to what remains of the deadline."""
+        within = deadline.time_for_attempt(action)
+        if self.rate_limiter is not None:
+            take_slot(self.rate_limiter, action, within)
+            within = deadline.time_for_attempt(action)
+        query, form = place_parameters(action, params)
+        return self.transport.send(action, query, form, within=within)
+
+    def _retry_delay(self, err: EkycError, attempt: int, *, idempotent: bool) -> float | None:
+        """The retry policy's wait, unless the deadline ran out or would before the retry could be made."""
+        if isinstance(err, EkycDeadlineExceeded):
+            return None
+        delay = self.retry.delay(err, attempt, idempotent=idempotent)
+        if delay is not None and not deadline.leaves_time_after(delay):
+            logger.warning(
+                "eKYC %s not retried (%s): the request's deadline ends first",
+                err.action,
+                err.code or type(err).__name__,
+            )
+            return None
+        return delay
 
 
 # Where the official SDK (3.23.x, the form proven against the gateway) puts each parameter: in the query string,

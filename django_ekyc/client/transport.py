@@ -21,10 +21,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from urllib3.exceptions import NewConnectionError
+from urllib3.util import Timeout as Urllib3Timeout
 
 from django_ekyc import __version__
 from django_ekyc.exceptions import (
     EkycConfigurationError,
+    EkycDeadlineExceeded,
     EkycError,
     EkycMalformedResponse,
     EkycThrottled,
@@ -144,11 +146,20 @@ class Transport:
     def close(self) -> None:
         self.session.close()
 
-    def send(self, action: str, query: Mapping[str, str], form: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def send(
+        self,
+        action: str,
+        query: Mapping[str, str],
+        form: Mapping[str, str] | None = None,
+        *,
+        within: float | None = None,
+    ) -> dict[str, Any]:
         """One attempt: the signed POST, then the parsed answer, or a typed error.
 
         ``query`` travels in the URL and ``form`` (when not None, even empty) as an
         ``application/x-www-form-urlencoded`` body, exactly where the official SDK puts each parameter.
+        ``within`` (seconds) bounds connect and read together, below the client's own timeouts: what remains of
+        a request's deadline. A timeout it caused is :class:`~django_ekyc.exceptions.EkycDeadlineExceeded`.
         """
         query_params = {k: str(v) for k, v in query.items()}
         query_string = canonical_query_string(query_params)
@@ -158,14 +169,19 @@ class Transport:
         started = time.monotonic()
         try:
             response = self.session.post(
-                url, data=body if form is not None else None, headers=headers, timeout=self.timeout
+                url,
+                data=body if form is not None else None,
+                headers=headers,
+                timeout=self._timeout_within(within),  # type: ignore[arg-type]  # requests takes urllib3's Timeout
             )
         # The exceptions of requests carry the URL, and the URL carries the parameters (tokens, MetaInfo): they
         # are not chained, so that no traceback shows them; their type is in the message.
         except requests.ConnectTimeout:
-            raise self._transport_error(EkycTimeout, action, "connect timed out", sent=False) from None
+            cut = within is not None and within < self.timeout[0]
+            raise self._timed_out(action, "connect timed out", sent=False, cut=cut) from None
         except requests.Timeout:
-            raise self._transport_error(EkycTimeout, action, "no answer within the read timeout", sent=True) from None
+            cut = within is not None and within < self.timeout[1]
+            raise self._timed_out(action, "no answer within the read timeout", sent=True, cut=cut) from None
         except requests.RequestException as err:
             reason = f"connection failed ({type(err).__name__})"
             error = self._transport_error(EkycTransportError, action, reason, sent=not _never_connected(err))
@@ -248,6 +264,19 @@ class Transport:
         if issubclass(cls, EkycThrottled):
             kwargs["retry_after"] = _retry_after(response.headers.get("x-acs-retry-after"))
         return cls(message, **kwargs)
+
+    def _timeout_within(self, within: float | None) -> tuple[float, float] | Urllib3Timeout:
+        """The client's (connect, read) timeouts, or with ``within`` a total no attempt outlasts (the read
+        timeout then also bounds each silence of a slow body, not its whole length)."""
+        if within is None:
+            return self.timeout
+        connect, read = self.timeout
+        return Urllib3Timeout(connect=min(connect, within), read=min(read, within), total=within)
+
+    def _timed_out(self, action: str, reason: str, *, sent: bool, cut: bool) -> EkycError:
+        if cut:
+            return self._transport_error(EkycDeadlineExceeded, action, "the request's deadline ran out", sent=sent)
+        return self._transport_error(EkycTimeout, action, reason, sent=sent)
 
     def _transport_error(self, cls: type[EkycTransportError], action: str, reason: str, *, sent: bool) -> EkycError:
         return cls(f"{reason} calling {self.host}", action=action, request_sent=sent)

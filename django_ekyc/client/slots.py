@@ -1,0 +1,72 @@
+"""The site's rate-limit slot for each attempt: taken within the request's deadline, and nothing sent without one.
+
+The limiter (:mod:`django_ekyc.ratelimit`) counts in the cache. When the cache cannot be reached, nobody can say
+whether one more call fits the provider's quota, so the call is not sent: the cache's failure becomes
+:class:`~django_ekyc.exceptions.EkycRateLimitUnavailable`, a kind of ``EkycRateLimited`` (not recorded as a
+provider call; background sync hands its rows to the next pass), which the API and the views answer with 503
+``cache_unavailable``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+from collections.abc import Callable
+
+from django_ekyc.client.deadline import MIN_ATTEMPT
+from django_ekyc.exceptions import EkycRateLimitUnavailable
+from django_ekyc.ratelimit import CacheRateLimiter
+
+__all__ = ["bounded", "cache_errors", "take_slot"]
+
+# The errors of the cache clients a site may use, when installed: Redis (redis-py, django-redis) and memcached.
+CACHE_CLIENT_ERRORS = (
+    ("redis.exceptions", "RedisError"),
+    ("django_redis.exceptions", "ConnectionInterrupted"),
+    ("pymemcache.exceptions", "MemcacheError"),
+    ("pylibmc", "Error"),
+)
+
+
+@functools.cache
+def cache_errors() -> tuple[type[Exception], ...]:
+    """What a cache raises when its server cannot be reached or fails: socket errors, and its client's errors."""
+    found: list[type[Exception]] = [OSError]
+    for module, name in CACHE_CLIENT_ERRORS:
+        try:
+            found.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
+def take_slot(limiter: Callable[[str], None], action: str, within: float | None) -> None:
+    """Take the limiter's slot for one attempt of ``action``, leaving the attempt time within ``within`` seconds."""
+    try:
+        bounded(limiter, within)(action)
+    except cache_errors() as err:
+        raise EkycRateLimitUnavailable(
+            f"the site's rate limit could not be asked ({type(err).__name__}); not sent",
+            action=action,
+            code="RateLimited.Unavailable",
+        ) from err
+
+
+def bounded(limiter: Callable[[str], None], within: float | None) -> Callable[[str], None]:
+    """The limiter with its waits cut so that an attempt still fits in ``within`` seconds after them.
+
+    The site's :class:`~django_ekyc.ratelimit.CacheRateLimiter` takes its longest wait from its fields, so a copy
+    with shorter ones waits less; any other limiter is called as it is (the client then only refrains from
+    asking it when no time is left).
+    """
+    if within is None or not isinstance(limiter, CacheRateLimiter):
+        return limiter
+    longest = max(0.0, within - MIN_ATTEMPT)
+    if limiter.max_wait <= longest and limiter.background_max_wait <= longest:
+        return limiter
+    return dataclasses.replace(
+        limiter,
+        max_wait=min(limiter.max_wait, longest),
+        background_max_wait=min(limiter.background_max_wait, longest),
+    )
