@@ -13,8 +13,21 @@ class EkycConfig(AppConfig):
 
         from django_ekyc import checks  # noqa: F401 - registers the system checks
         from django_ekyc.logging import install_provider_query_filter
-        from django_ekyc.services.faces import forget_user_faces
+        from django_ekyc.services.face_deletion import forget_user_faces
 
         install_provider_query_filter()
         # A deleted user's faces leave the provider's face library.
         pre_delete.connect(forget_user_faces, sender=get_user_model(), dispatch_uid="django_ekyc.forget_user_faces")
+        _connect_face_tasks()
+
+
+def _connect_face_tasks() -> None:
+    """With Django's tasks framework at hand, a verification's face work goes to the task worker; without it,
+    background sync (``ekyc_sync`` from cron) does it."""
+    try:
+        from django_ekyc.tasks import enqueue_face_work
+    except ImportError:
+        return
+    from django_ekyc.services.faces import face_work_due
+
+    face_work_due.connect(enqueue_face_work, dispatch_uid="django_ekyc.enqueue_face_work")

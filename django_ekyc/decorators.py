@@ -3,7 +3,8 @@ identity verification) and ``reverification_required`` (the user proved recently
 
 A signed-out user goes to the login page, as with ``login_required``. A signed-in user who does not qualify goes
 to ``VERIFY_URL`` / ``REVERIFY_URL`` with ``?next=`` (where the site lets them verify), or gets 403 when the
-setting is None. ``max_age`` is seconds or a ``timedelta``: how recent the proof must be.
+setting is None. ``max_age`` is seconds or a ``timedelta``: how recent the proof must be. ``product`` (one
+ProductCode or several) says which verifications count; by default those of a product that verifies a document.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.shortcuts import resolve_url
 
 from django_ekyc import services
 from django_ekyc.conf import ekyc_settings
+from django_ekyc.models.transaction import ProductCodes, as_product_codes
 from django_ekyc.services.reverify import MaxAge, as_max_age
 
 __all__ = ["reverification_required", "verification_required"]
@@ -26,10 +28,13 @@ __all__ = ["reverification_required", "verification_required"]
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
-def verification_required(view: View | None = None, *, max_age: MaxAge = None, product: str | None = None) -> Any:
-    """Let the view run only for a user who passed verification (within ``max_age``; of ``product`` if given)."""
-    as_max_age(max_age)  # a wrong max_age fails when the view is decorated, not at the first request
-    return _guard(view, lambda user: services.is_verified(user, max_age=max_age, product=product), "VERIFY_URL")
+def verification_required(view: View | None = None, *, max_age: MaxAge = None, product: ProductCodes = None) -> Any:
+    """Let the view run only for a user who passed verification (within ``max_age``) of one of ``product``: by
+    default a product that verifies a document. A wrong ``max_age`` or an unknown ProductCode fails when the
+    view is decorated, not at the first request."""
+    as_max_age(max_age)
+    codes = as_product_codes(product)
+    return _guard(view, lambda user: services.is_verified(user, max_age=max_age, product=codes), "VERIFY_URL")
 
 
 @overload

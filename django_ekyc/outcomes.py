@@ -13,6 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from django_ekyc.models import KycTransaction, Purpose, Status
+from django_ekyc.offering import get_product
 
 __all__ = ["CODE_MESSAGES", "Outcome", "describe", "reason"]
 
@@ -57,6 +58,10 @@ def describe(kyc: KycTransaction) -> Outcome:
     if kyc.status == Status.PASSED:
         if reverify:
             return Outcome(_("It is you"), _("Thank you: you confirmed it is you."), success=True)
+        product = get_product(kyc.product_code)
+        if product is not None and not product.verifies_document:
+            # A liveness check verified no identity (the guards do not count it): say what passed, not "verified".
+            return Outcome(_(product.label), CODE_MESSAGES["200"], success=True)
         return Outcome(_("Identity verified"), _("Thank you: your identity is verified."), success=True)
     if kyc.status == Status.FAILED:
         title = _("We could not confirm it is you") if reverify else _("Verification failed")

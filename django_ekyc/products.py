@@ -24,6 +24,7 @@ __all__ = [
     "COMMON_PARAMETERS",
     "DEFAULT_REGION",
     "DOCUMENT_PARAMETERS",
+    "DOCUMENT_PRODUCTS",
     "FACE_LIBRARY_PARAMETERS",
     "FACE_LIBRARY_REGIONS",
     "REGIONS",
@@ -158,10 +159,31 @@ class Product:
     # Regions that accept only some of ``doc_types``; a region not listed accepts them all.
     region_doc_types: Mapping[str, frozenset[str]] = field(default_factory=dict)
     parameters: frozenset[str] = COMMON_PARAMETERS
+    # A passed check of this product proves an identity: it verified a document and compared the live face with
+    # it. Only such a check counts as "verified" for the guards, and only such a check may set the face that
+    # re-verification trusts (the reference face, the face library entry); a liveness check proves only that
+    # somebody was alive.
+    verifies_document: bool = False
 
     @property
     def reads_document(self) -> bool:
         return bool(self.doc_types)
+
+    @property
+    def compares_supplied_face(self) -> bool:
+        """A face check against a picture the site supplies (re-verification against a kept reference face)."""
+        return self.result is ResultKind.FACE_COMPARE
+
+    @property
+    def searches_library(self) -> bool:
+        """A face check searched against a face library (re-verification finds the user's own registered face)."""
+        return self.result is ResultKind.FACE_SEARCH
+
+    @property
+    def sets_reference_face(self) -> bool:
+        """Whether a passed check of this product may set or replace the user's reference face: it verified a
+        document, and its result carries the live face (``ExtFaceInfo.faceImg``)."""
+        return self.verifies_document and self.result is ResultKind.DOCUMENT
 
     def doc_types_in(self, region: str) -> dict[str, str]:
         """The documents this product reads in ``region``."""
@@ -181,6 +203,7 @@ CATALOGUE: Mapping[str, Product] = MappingProxyType(
             regions=frozenset({"cn-hongkong"}),
             doc_types=DEFAULT_DOC_TYPES,
             parameters=COMMON_PARAMETERS | DOCUMENT_PARAMETERS,
+            verifies_document=True,
         ),
         "eKYC_PRO": Product(
             code="eKYC_PRO",
@@ -194,6 +217,7 @@ CATALOGUE: Mapping[str, Product] = MappingProxyType(
                 "ap-southeast-3": frozenset({"MYS01001", "GLB03002"}),
             },
             parameters=COMMON_PARAMETERS | DOCUMENT_PARAMETERS,
+            verifies_document=True,
         ),
         "FACE_LIVENESS_PRO": Product(
             code="FACE_LIVENESS_PRO",
@@ -223,6 +247,9 @@ CATALOGUE: Mapping[str, Product] = MappingProxyType(
         ),
     }
 )
+
+# The products whose passed check counts as a verified identity (the guards' default).
+DOCUMENT_PRODUCTS = frozenset(code for code, product in CATALOGUE.items() if product.verifies_document)
 
 
 APP_DEVICE_TYPES = frozenset({"ios", "android"})

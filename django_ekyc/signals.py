@@ -14,6 +14,16 @@
     other accounts: ``matches`` are those accounts' verifications. Sent once
     per verification. What follows (block, review) is the site's policy; the
     user is never told that another account exists.
+
+``reference_face_conflict(sender=KycTransaction, transaction=<KycTransaction>, reference=<KycTransaction | None>,
+reason=<"reference_conflict" | "document_conflict">)``
+    A passed document verification did not replace the user's reference
+    face: its face is not the reference's person, or the reference itself
+    awaits a staff decision (``reference_conflict``), or it is the same face
+    with another document number (``document_conflict``). ``reference`` is
+    the verification the reference comes from now (None if none). Sent
+    once per verification. The reference stays until staff accept the new
+    face in the admin; the verification itself still counts as passed.
 """
 
 from django.dispatch import Signal
@@ -21,3 +31,4 @@ from django.dispatch import Signal
 verification_started = Signal()
 verification_completed = Signal()
 duplicate_person_found = Signal()
+reference_face_conflict = Signal()

@@ -1,21 +1,44 @@
-"""Background sync as a task for Django's tasks framework.
+"""Background work as tasks for Django's tasks framework.
 
 ``django.tasks`` on Django 6, the ``django-tasks`` backport on 5.2 (``pip install django-ekyc[tasks]``, which also
 brings the ORM backend ``django-tasks-db`` and its worker, ``manage.py db_worker``). The periodic trigger is
 ``manage.py ekyc_enqueue_sync`` (cron every minute, or ``--every 60``). Each run is one pass of
 :func:`django_ekyc.services.sync_waiting`, safe to overlap with runs on other workers and hosts.
+
+:func:`settle_face` does the face work of one passed verification (the library search, the comparison with the
+user's reference face): enqueued after the completion commits when the site runs a task worker, so that no return,
+callback or refresh waits for it; without one, the next sync pass does it.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 try:
-    from django.tasks import task  # type: ignore[import-not-found,unused-ignore]
+    from django.tasks import task, task_backends  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # Django 5.2
-    from django_tasks import task  # type: ignore[no-redef,unused-ignore]
+    from django_tasks import task, task_backends  # type: ignore[no-redef,assignment,unused-ignore]
 
 from django_ekyc import services
+from django_ekyc.models import EventSource, KycTransaction
+from django_ekyc.ratelimit import background_calls
+from django_ekyc.services import faces
+
+logger = logging.getLogger("django_ekyc.tasks")
+
+# Backends that run a task in the caller's process at once (or never): no worker elsewhere does the work.
+INLINE_BACKENDS = frozenset({"ImmediateBackend", "DummyBackend"})
+
+
+def runs_in_background(alias: str = "default") -> bool:
+    """Whether the site's task backend hands tasks to a worker elsewhere (not ``ImmediateBackend``, Django's
+    default, which would run the task inside the request that enqueued it)."""
+    try:
+        backend = task_backends[alias]
+    except Exception:  # no TASKS setting for the alias, or a backend that cannot be loaded
+        return False
+    return type(backend).__name__ not in INLINE_BACKENDS
 
 
 @task()  # type: ignore[untyped-decorator,unused-ignore]
@@ -24,4 +47,31 @@ def sync_waiting_transactions(batch_size: int = 100) -> dict[str, int]:
     return services.sync_waiting(batch_size=batch_size).as_dict()
 
 
-__all__: list[Any] = ["sync_waiting_transactions"]
+@task()  # type: ignore[untyped-decorator,unused-ignore]
+def settle_face(transaction_pk: int) -> str:
+    """The face work of one passed verification (see :mod:`django_ekyc.services.faces`); returns its face
+    status. A provider failure leaves it pending for background sync, which retries it."""
+    kyc = KycTransaction.objects.filter(pk=transaction_pk).first()
+    if kyc is None:
+        return ""
+    with background_calls():
+        try:
+            kyc = faces.settle_face(kyc, source=EventSource.SYNC)
+        except services.ProviderCallFailed as failure:
+            logger.warning("eKYC face of %s left for sync: %s", kyc.public_id, failure.error.code or failure.error)
+            return str(failure.transaction.face_status)
+    return str(kyc.face_status)
+
+
+def enqueue_face_work(sender: object, transaction: KycTransaction, **kwargs: object) -> None:
+    """``face_work_due``: hand a verification's face work to the task worker, where the site runs one. Without
+    one (or if enqueuing fails), it stays pending and the next sync pass does it: nothing runs in the request."""
+    if not runs_in_background():
+        return
+    try:
+        settle_face.enqueue(transaction.pk)
+    except Exception:
+        logger.exception("eKYC face work of %s not enqueued; background sync does it", transaction.public_id)
+
+
+__all__: list[Any] = ["enqueue_face_work", "runs_in_background", "settle_face", "sync_waiting_transactions"]

@@ -46,10 +46,17 @@ class SimulatorControl:
             raise AssertionError(f"simulator {method} {path} -> {response.status_code}: {response.text}")
         return response.json()
 
-    def complete(self, transaction_id: str, outcome: str = "pass", person: str | None = None) -> dict[str, Any]:
+    def complete(
+        self, transaction_id: str, outcome: str = "pass", person: str | None = None, document: str | None = None
+    ) -> dict[str, Any]:
         """End the hosted flow as the user would; returns the redirect URL and callback report. ``person``
-        names who did it: the same label is the same face (default: a new person)."""
-        payload = {"outcome": outcome, **({"person": person} if person else {})}
+        names who did it: the same label is the same face (default: a new person); ``document`` whose document
+        was shown: the same label is the same document (default: the person's own)."""
+        payload = {
+            "outcome": outcome,
+            **({"person": person} if person else {}),
+            **({"document": document} if document else {}),
+        }
         return self._request("POST", f"/_sim/transactions/{transaction_id}/complete", payload)  # type: ignore[no-any-return]
 
     def app_verify(

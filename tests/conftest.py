@@ -121,10 +121,12 @@ def start_payload() -> dict[str, object]:
 
 class SignalRecorder:
     def __init__(self) -> None:
-        self.calls: list[dict[str, object]] = []
+        self.calls: list[dict[str, object]] = []  # sender and arguments
+        self.arguments: list[dict[str, object]] = []  # the keyword arguments only (``signal`` included)
 
     def __call__(self, sender: object, **kwargs: object) -> None:
         self.calls.append({"sender": sender, **kwargs})
+        self.arguments.append(kwargs)
 
 
 def _recording(signal: Any) -> Iterator[SignalRecorder]:
@@ -191,8 +193,55 @@ def finish(simulator):
     the same face); returns it refreshed."""
     from django_ekyc import services
 
-    def run(kyc, outcome="pass", person=None):
-        simulator.control.complete(kyc.transaction_id, outcome, person=person)
+    def run(kyc, outcome="pass", person=None, document=None):
+        simulator.control.complete(kyc.transaction_id, outcome, person=person, document=document)
         return services.refresh(kyc)
+
+    return run
+
+
+@pytest.fixture
+def library(simulator):
+    """The site's face library exists at the provider, and the site uses it (re-verification: FACE_IDU)."""
+    from tests.face_support import LIBRARY, site
+
+    simulator.control.create_face_group(LIBRARY)
+    with site(FACE_LIBRARY=LIBRARY, REVERIFY_PRODUCT="FACE_IDU"):
+        yield simulator
+
+
+def _arguments_sent(signal: Any) -> Iterator[list[dict[str, object]]]:
+    """What ``signal`` is sent with (its keyword arguments, ``signal`` included), each time, while the test runs."""
+    recording = _recording(signal)
+    yield next(recording).arguments
+    next(recording, None)
+
+
+@pytest.fixture
+def duplicates():
+    from django_ekyc.signals import duplicate_person_found
+
+    yield from _arguments_sent(duplicate_person_found)
+
+
+@pytest.fixture
+def conflicts():
+    from django_ekyc.signals import reference_face_conflict
+
+    yield from _arguments_sent(reference_face_conflict)
+
+
+@pytest.fixture
+def verified(start, finish):
+    """A user's verification, finished by ``person`` (showing ``document``: default, the person's own) with
+    ``outcome``, and its face work done as the task worker (or background sync) does it after the request.
+    ``start_fields`` change what is started (another product or document)."""
+    from django_ekyc.services import faces
+
+    def run(owner, person, outcome="pass", document=None, **start_fields):
+        kyc = finish(start(owner, **start_fields).transaction, outcome, person=person, document=document)
+        faces.settle_pending_faces()
+        kyc.refresh_from_db()
+        return kyc
 
     return run

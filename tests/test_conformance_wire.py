@@ -262,3 +262,32 @@ def test_the_sdk_reads_the_simulators_face_answers_as_we_do(simulator, ekyc_clie
         sdk_models.DeleteFaceRecordV2Request(merchant_user_id="user-a"), NO_RETRIES
     ).body.result
     assert (gone.deleted, gone.deleted_group_codes) == ("Y", "wiregroup2")
+
+
+@pytest.mark.parametrize(("target", "same"), [("ada", True), ("mallory", False)])
+def test_the_face_comparison_travels_and_reads_as_the_sdk_has_it(simulator, ekyc_client, target, same):
+    """FaceVerifyIntl's comparison mode (the reference-face rule asks it): both pictures in the body, the rest in
+    the query, as the SDK sends them; the SDK reads the simulator's verdict as our client does."""
+    from django_ekyc.simulator.data import face_picture
+
+    ours = ekyc_client.compare_faces(
+        merchant_biz_id="wirebiz0006", face_picture=face_picture("ada"), reference_picture=face_picture(target)
+    )
+    theirs = (
+        sdk_client(simulator)
+        .face_verify_intl_with_options(
+            sdk_models.FaceVerifyIntlRequest(
+                product_code="FACE_VERIFY_MIN",
+                merchant_biz_id="wirebiz0006",
+                verify_model="1",
+                source_face_picture=face_picture("ada"),
+                target_face_picture=face_picture(target),
+            ),
+            NO_RETRIES,
+        )
+        .body.result
+    )
+    assert ours.passed is same and (theirs.face_passed == "Y") is same
+    sent_by_us, sent_by_sdk = simulator.control.calls("FaceVerifyIntl")
+    assert placement(sent_by_us) == placement(sent_by_sdk)
+    assert placement(sent_by_us)["TargetFacePicture"][0] == "body"

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
-from django.test import override_settings
 from django.utils import timezone
 
 from django_ekyc import services
@@ -22,59 +19,12 @@ from django_ekyc.models import (
     Purpose,
     Status,
 )
-from django_ekyc.services import faces
+from django_ekyc.services import face_deletion, faces
 from django_ekyc.signals import duplicate_person_found
-from tests.helpers import LIST_URL, META_INFO, api_client
+from tests.face_support import LIBRARY, faces_in_library, reverify, site
+from tests.helpers import LIST_URL, api_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-LIBRARY = "sitefaces01"
-
-
-@contextmanager
-def site(**ekyc: Any):
-    with override_settings(EKYC={**settings.EKYC, **ekyc}):
-        yield
-
-
-@pytest.fixture
-def library(simulator):
-    """The site's face library exists at the provider, and the site uses it (re-verification: FACE_IDU)."""
-    simulator.control.create_face_group(LIBRARY)
-    with site(FACE_LIBRARY=LIBRARY, REVERIFY_PRODUCT="FACE_IDU"):
-        yield simulator
-
-
-@pytest.fixture
-def duplicates():
-    calls: list[dict[str, Any]] = []
-
-    def record(sender: object, **kwargs: Any) -> None:
-        calls.append(kwargs)
-
-    duplicate_person_found.connect(record)
-    yield calls
-    duplicate_person_found.disconnect(record)
-
-
-@pytest.fixture
-def verified(start, finish):
-    """A user's verification, finished by ``person`` with ``outcome``."""
-
-    def run(owner, person, outcome="pass"):
-        return finish(start(owner).transaction, outcome, person=person)
-
-    return run
-
-
-def faces_in_library(simulator) -> dict[str, str]:
-    """MerchantUserId -> person, in the site's library at the provider."""
-    return {face["merchant_user_id"]: face["person"] for face in simulator.control.face_groups()[LIBRARY]}
-
-
-def reverify(client, **fields: Any):
-    return client.post(LIST_URL, {"purpose": "reverify", "meta_info": META_INFO, **fields}, format="json")
-
 
 # -- duplicate persons ---------------------------------------------------------------------------------------
 
@@ -89,7 +39,7 @@ def test_a_passed_verification_registers_the_face(library, verified, user, dupli
     # The face went in the signed body, never in the URL; the stored result keeps no image.
     [search] = library.control.calls("FaceVerifyIntl")
     assert "SourceFacePicture" in search["form"] and "SourceFacePicture" not in search["query"]
-    assert "faceImg" not in kyc.result["ext_face_info"]
+    assert "faceImg" not in kyc.result["ext_face_info"] and kyc.reference_face is None
     assert kyc.events.filter(kind=EventKind.FACE, code=FaceStatus.REGISTERED).count() == 1
 
 
@@ -105,7 +55,7 @@ def test_a_second_account_of_the_same_person_is_flagged_exactly_once(library, ve
     assert list(faces_in_library(library).values()) == ["alice"]
     # Every later way of learning the result finds it settled: no second search, no second signal.
     services.refresh(second)
-    faces.register_face(second, None, source="sync")
+    faces.settle_face(second, source="sync")
     services.sync_waiting()
     assert len(library.control.calls("FaceVerifyIntl")) == 2
     assert len(duplicates) == 1 and DuplicateMatch.objects.count() == 1
@@ -144,8 +94,8 @@ def test_a_provider_failure_leaves_the_face_pending_and_sync_registers_it(librar
     report = services.sync_waiting(now=timezone.now() + faces.FACE_RETRY)
     kyc.refresh_from_db()
     assert kyc.face_status == FaceStatus.REGISTERED and report.faces_registered == 1
-    # Sync asked for the face again (the first one was never stored) and searched once more.
-    assert library.control.calls("CheckResult")[-1]["params"]["IsReturnImage"] == "Y"
+    # Sync searched once more with the face kept from the completion (no second CheckResult), then dropped it.
+    assert len(library.control.calls("CheckResult")) == 1 and kyc.reference_face is None
     assert len(library.control.calls("FaceVerifyIntl")) == 2
 
 
@@ -154,6 +104,8 @@ def test_a_refusal_is_not_retried(library, start, user):
     library.control.add_fault("error", action="FaceVerifyIntl", status=400, code="InvalidParameter")
     library.control.complete(kyc.transaction_id, "pass", person="alice")
     kyc = services.refresh(kyc)
+    services.sync_waiting()
+    kyc.refresh_from_db()
     assert kyc.status == Status.PASSED and kyc.face_status == FaceStatus.NOT_REGISTERED
     services.sync_waiting(now=timezone.now() + faces.FACE_RETRY)
     assert len(library.control.calls("FaceVerifyIntl")) == 1
@@ -164,18 +116,17 @@ def test_only_one_claim_searches(library, start, finish, user):
     """Two callers settling the same verification's face: the second finds it claimed and does nothing."""
     kyc = start().transaction
     library.control.complete(kyc.transaction_id, "pass", person="alice")
-    library.control.add_fault("internal_error", action="FaceVerifyIntl", count=1)
     kyc = services.refresh(kyc)
     assert kyc.face_status == FaceStatus.PENDING
     # Another host holds it, within its lease: nobody else searches.
     lease_end = timezone.now() + faces.FACE_LEASE
     KycTransaction.objects.filter(pk=kyc.pk).update(face_status=FaceStatus.CHECKING, next_check_at=lease_end)
-    assert faces.register_face(kyc, None, source="sync").face_status == FaceStatus.CHECKING
+    assert faces.settle_face(kyc, source="sync").face_status == FaceStatus.CHECKING
     assert services.sync_waiting().faces_registered == 0
-    assert len(library.control.calls("FaceVerifyIntl")) == 1
+    assert library.control.calls("FaceVerifyIntl") == []
     # Its host died: once the lease is over, the next pass takes it.
     assert services.sync_waiting(now=lease_end + timedelta(seconds=1)).faces_registered == 1
-    assert len(library.control.calls("FaceVerifyIntl")) == 2
+    assert len(library.control.calls("FaceVerifyIntl")) == 1
 
 
 # -- re-verification -----------------------------------------------------------------------------------------
@@ -339,7 +290,7 @@ def test_retention_purges_the_reference_face(simulator, verified, user):
 def test_a_later_verification_keeps_the_face_when_an_earlier_one_is_purged(library, verified, user):
     first = verified(user, "alice")
     second = verified(user, "alice")
-    assert second.face_status == FaceStatus.REGISTERED  # its own face, already there: not a duplicate
+    assert second.face_status == FaceStatus.REFERENCE  # its own face, already there: not a duplicate
     assert FaceRecord.objects.get().transaction == second
     services.purge_identity_data(first)
     assert len(faces_in_library(library)) == 1
@@ -382,7 +333,9 @@ def test_a_result_the_provider_no_longer_has_leaves_no_face_to_register(library,
     library.control.add_fault("internal_error", action="FaceVerifyIntl")
     library.control.complete(kyc.transaction_id, "pass", person="alice")
     kyc = services.refresh(kyc)
-    library.control.forget(kyc.transaction_id)  # 30 days on, the provider deleted it
+    # Completed without its face at hand (by an earlier version, say), and 30 days on the provider deleted it.
+    KycTransaction.objects.filter(pk=kyc.pk).update(reference_face=None)
+    library.control.forget(kyc.transaction_id)
     services.sync_waiting(now=timezone.now() + faces.FACE_RETRY)
     kyc.refresh_from_db()
     assert kyc.face_status == FaceStatus.NO_FACE
@@ -394,11 +347,8 @@ def test_a_search_that_registers_nothing_and_finds_nobody_is_recorded(library, s
 
     kyc = finish(start().transaction, person="alice")
     KycTransaction.objects.filter(pk=kyc.pk).update(face_status=FaceStatus.CHECKING)
-    record = kyc.events.first()
-    assert record is not None
-    record.pk = None
     search = FaceSearchResult(request_id="r", passed=False, sub_code="206", registered=False)
-    kyc = faces._apply_search(kyc, search, record, "sync")
+    kyc = faces._apply(kyc, searched(kyc, search), "sync")
     assert kyc.face_status == FaceStatus.NOT_REGISTERED
     assert kyc.events.filter(kind=EventKind.FACE, code=FaceStatus.NOT_REGISTERED, message__contains="206").exists()
 
@@ -420,8 +370,8 @@ class RefusingClient:
 
 def test_a_deletion_the_provider_refuses_stays_pending(library, verified, user):
     kyc = verified(user, "alice")
-    [face_id] = faces.forget_faces(FaceRecord.objects.all(), reason="retention")
-    report = faces.delete_pending_faces([face_id], client=RefusingClient())  # type: ignore[arg-type]
+    [face_id] = face_deletion.forget_faces(FaceRecord.objects.all(), reason="retention")
+    report = face_deletion.delete_pending_faces([face_id], client=RefusingClient())  # type: ignore[arg-type]
     assert (report.deleted, report.deletion_failures) == (0, 1)
     face = FaceRecord.objects.get()
     assert face.deleted_at is None and face.last_error == "Deleted.N" and face.delete_attempts == 1
@@ -434,7 +384,7 @@ def test_a_user_deletion_never_fails_because_the_face_could_not_go(library, veri
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the database went away after the commit")
 
-    monkeypatch.setattr(faces, "delete_pending_faces", broken)
+    monkeypatch.setattr(face_deletion, "delete_pending_faces", broken)
     user.delete()  # no exception: the deletion stands, the face stays pending for the next pass
     assert FaceRecord.objects.deletion_pending().count() == 1
 
@@ -454,14 +404,21 @@ def unsaved_call(kyc: KycTransaction) -> Any:
     )
 
 
+def searched(kyc: KycTransaction, search: Any) -> Any:
+    """What a first verification's library search found, as the face work hands it on to be settled."""
+    outcome = faces._Outcome(None, blocked=False)
+    outcome.search, outcome.records = search, [unsaved_call(kyc)]
+    return outcome
+
+
 def test_a_search_is_settled_once_even_when_two_hosts_made_it(library, verified, user, other_user, duplicates):
     """Two hosts searched (the first one's lease ran out): the first to settle flags; the second changes nothing."""
     first = verified(user, "alice")
     second = verified(other_user, "bob")
     KycTransaction.objects.filter(pk=second.pk).update(face_status=FaceStatus.CHECKING)
     search = flagged_search(second, faces.face_key_for(first.merchant_user_id))
-    faces._apply_search(second, search, unsaved_call(second), "sync")
-    faces._apply_search(second, search, unsaved_call(second), "sync")
+    faces._apply(second, searched(second, search), "sync")
+    faces._apply(second, searched(second, search), "sync")
     assert len(duplicates) == 1 and DuplicateMatch.objects.filter(transaction=second).count() == 1
 
 
@@ -478,7 +435,7 @@ def test_the_duplicate_signal_waits_for_the_commit(library, verified, user, othe
 
     def settle_then_fail() -> None:
         with transaction.atomic():
-            faces._apply_search(second, search, unsaved_call(second), "sync")
+            faces._apply(second, searched(second, search), "sync")
             assert duplicates == []  # not before the commit
             raise RolledBack
 

@@ -52,3 +52,42 @@ def test_existing_results_are_encrypted_then_readable(at_0001, user):
 
     back = migrate_to("0001_kyc_transaction_and_history")
     assert back.get_model(APP, "KycTransaction").objects.get(pk=row.pk).result == plain
+
+
+@pytest.fixture
+def at_0007():
+    apps = migrate_to("0007_faces")
+    yield apps
+    call_command("migrate", APP, verbosity=0)
+
+
+def test_references_set_by_a_liveness_check_are_flagged_for_staff(at_0007, user):
+    """0008: a liveness check's face in the library, or kept as the reference, is flagged, not silently kept."""
+    transactions = at_0007.get_model(APP, "KycTransaction")
+    faces = at_0007.get_model(APP, "FaceRecord")
+
+    def passed(n: int, product: str, **fields: Any) -> Any:
+        return transactions.objects.create(
+            user_id=user.pk,
+            status="passed",
+            purpose="verify",
+            product_code=product,
+            merchant_biz_id=f"{n}" * 32,
+            merchant_user_id="u",
+            return_token_hash=f"{n}" * 64,
+            callback_token_hash="c" * 64,
+            completed_at="2026-11-01T00:00:00Z",
+            **fields,
+        )
+
+    ekyc = passed(1, "eKYC", face_status="registered")
+    liveness = passed(2, "FACE_LIVENESS_PRO", face_status="registered")
+    faces.objects.create(face_key="k", face_group="g", user_id=user.pk, transaction=liveness)
+    kept_by_liveness = passed(3, "FACE_LIVENESS", reference_face={"image": "x"})
+    kept_by_ekyc = passed(4, "eKYC_PRO", reference_face={"image": "y"})
+    at_0008 = migrate_to("0008_reference_faces")
+    status = dict(at_0008.get_model(APP, "KycTransaction").objects.values_list("pk", "face_status"))
+    assert status[liveness.pk] == status[kept_by_liveness.pk] == "unverified_reference"
+    assert (status[ekyc.pk], status[kept_by_ekyc.pk]) == ("registered", "reference")
+    since = dict(at_0008.get_model(APP, "KycTransaction").objects.values_list("pk", "reference_at"))
+    assert since[ekyc.pk] is not None and since[liveness.pk] is None

@@ -57,6 +57,20 @@ def test_a_completion_names_who_did_it_and_defaults_to_a_new_person(simulator, e
     assert person_in(check(ekyc_client, second.transaction_id).face_image or "") == stranger
 
 
+@pytest.mark.parametrize(("product_code", "doc_type"), [("eKYC", "01000000"), ("eKYC_PRO", "GLB03002")])
+def test_a_person_shows_their_own_document_unless_another_is_named(simulator, ekyc_client, product_code, doc_type):
+    def read(person: str, document: str | None = None) -> dict[str, str]:
+        started = start(ekyc_client, product_code, DocType=doc_type)
+        simulator.control.complete(started.transaction_id, "pass", person=person, document=document)
+        return dict(check(ekyc_client, started.transaction_id).ext_id_info["ocrIdInfo"])
+
+    ada = read("ada")
+    assert read("ada") == ada  # the same person, the same document: name and number
+    assert read("ada", document="forged") != ada
+    assert read("mallory", document="forged") == read("ada", document="forged")
+    assert read("mallory") != ada
+
+
 def test_the_hosted_page_asks_who_is_in_front_of_the_camera(simulator, ekyc_client):
     started = start(ekyc_client, "eKYC", DocType="01000000")
     with requests.Session() as browser:

@@ -44,6 +44,7 @@ def test_sync_completes_finished_transactions(start, simulator, completed_signal
         "expired": 0,
         "deferred": 0,
         "faces_registered": 0,
+        "reference_conflicts": 0,
         "duplicates_found": 0,
         "face_failures": 0,
         "faces_deleted": 0,

@@ -1,4 +1,5 @@
-"""Staff review of verifications: read-only, because the flow alone creates and moves them."""
+"""Staff review of verifications: read-only, because the flow alone creates and moves them; staff decide only what
+the flow leaves to them (a flagged face, :mod:`django_ekyc.admin.faces`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from django_ekyc import services
+from django_ekyc.admin.faces import FaceRecordAdmin as FaceRecordAdmin
+from django_ekyc.admin.faces import ReadOnly, ReferenceFaceReview
+from django_ekyc.client.deadline import request_deadline
+from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import ProviderCallFailed
 from django_ekyc.models import EventSource, FaceRecord, KycTransaction, KycTransactionEvent, Purpose, Status
 from django_ekyc.offering import doc_types_for, offered_products
@@ -127,7 +132,7 @@ class DocTypeFilter(ChoicesFromCodeFilter):
 
 
 @admin.register(KycTransaction)
-class KycTransactionAdmin(_TransactionAdmin):
+class KycTransactionAdmin(ReadOnly, ReferenceFaceReview, _TransactionAdmin):
     # What a reviewer reads, narrow enough for a 1280-pixel screen: names, not codes; the rest is on the page.
     list_display = ("short_id", "user", "what", "outcome", "face_library", "created_at")
     list_display_links = ("short_id",)
@@ -140,7 +145,8 @@ class KycTransactionAdmin(_TransactionAdmin):
         ProductFilter,
         "channel",
         DocTypeFilter,
-        # "duplicate": one person behind several accounts (a face library match), for review.
+        # "duplicate": one person behind several accounts (a face library match); "reference_conflict" and
+        # "document_conflict": not the person (or the document) of the user's reference face; for review.
         "face_status",
         "created_at",
     )
@@ -148,7 +154,7 @@ class KycTransactionAdmin(_TransactionAdmin):
     show_full_result_count = False  # one COUNT(*) per page, not two
     raw_id_fields = ("user",)
     inlines = (KycTransactionEventInline,)
-    actions = ("refresh_from_provider",)
+    actions = ("refresh_from_provider", "accept_reference_face")
     readonly_fields = (
         "public_id",
         "user",
@@ -179,6 +185,7 @@ class KycTransactionAdmin(_TransactionAdmin):
         "purpose",
         "reverify_of_link",
         "face_status",
+        "reference_face_of",
         "other_accounts",
     )
 
@@ -205,7 +212,10 @@ class KycTransactionAdmin(_TransactionAdmin):
             ),
             (_("Decision"), {"fields": ("passed", "sub_code", "error_code", "error_message", "completed_at")}),
             (_("Checks"), {"fields": ("checks", "face_result")}),
-            (_("Faces"), {"fields": ("purpose", "reverify_of_link", "face_status", "other_accounts")}),
+            (
+                _("Faces"),
+                {"fields": ("purpose", "reverify_of_link", "face_status", "reference_face_of", "other_accounts")},
+            ),
             (_("Identity data (OCR)"), {"fields": (ocr, "identity_purged_at", "provider_deleted_at")}),
             (
                 _("Provider"),
@@ -275,15 +285,6 @@ class KycTransactionAdmin(_TransactionAdmin):
         except ValueError:
             return results, may_have_duplicates
         return results | queryset.filter(public_id=public_id), may_have_duplicates
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_refresh_permission(self, request: HttpRequest) -> bool:
         opts = self.opts
@@ -372,6 +373,10 @@ class KycTransactionAdmin(_TransactionAdmin):
 
     @admin.action(description=_("Refresh selected transactions from the provider"), permissions=["refresh"])
     def refresh_from_provider(self, request: HttpRequest, queryset: QuerySet[KycTransaction]) -> None:
+        with request_deadline(ekyc_settings.REQUEST_DEADLINE):  # the page must answer within the worker's life
+            self._refresh_each(request, queryset)
+
+    def _refresh_each(self, request: HttpRequest, queryset: QuerySet[KycTransaction]) -> None:
         refreshed, failed = 0, 0
         for kyc in queryset:
             try:
@@ -388,45 +393,6 @@ class KycTransactionAdmin(_TransactionAdmin):
 def _change_link(obj: KycTransaction) -> str:
     url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[quote(obj.pk)])
     return format_html('<a href="{}">{}</a>', url, obj.public_id)
-
-
-@admin.register(FaceRecord)
-class FaceRecordAdmin(_FaceRecordAdmin):
-    """The faces the site registered in its face library, and what became of them (deleted with the user or
-    by retention). Read-only: the flow registers and deletes them."""
-
-    list_display = ("face_group", "short_key", "user", "registered_at", "delete_reason", "deleted_at")
-    list_filter = ("face_group", "delete_reason")
-    list_select_related = ("user",)
-    show_full_result_count = False
-    raw_id_fields = ("user", "transaction")
-    readonly_fields = (
-        "face_group",
-        "face_key",
-        "account",
-        "user",
-        "transaction",
-        "face_id",
-        "registered_at",
-        "delete_requested_at",
-        "delete_reason",
-        "deleted_at",
-        "delete_attempts",
-        "last_error",
-    )
-
-    @admin.display(description=_("face key"))
-    def short_key(self, obj: FaceRecord) -> str:
-        return f"{obj.face_key[:12]}\u2026"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 MASK = "\u2022" * 6

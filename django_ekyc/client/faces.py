@@ -28,8 +28,10 @@ __all__ = [
 MAX_FACE_GROUPS = 10
 MAX_RETURN_FACES = 5
 MAX_MERCHANT_USER_ID = 32
-# The server-side search product, and the product code AddFaceRecord requires.
+# The server-side search product, the server-side comparison of two pictures, and the product code AddFaceRecord
+# requires (the SDK's FaceVerifyIntl lists FACE_VERIFY_MIN and FACE_IDU_MIN as its products).
 SEARCH_PRODUCT = "FACE_IDU_MIN"
+COMPARE_PRODUCT = "FACE_VERIFY_MIN"
 ENROL_PRODUCT = "FACE_ENROLL"
 
 FACE_BODY_PARAMETERS: dict[str, frozenset[str]] = {
@@ -95,6 +97,24 @@ class FaceLibraryOperations:
         if register_into:
             params["FaceRegisterGroupCode"] = register_into
         body = self.call("FaceVerifyIntl", params, idempotent=False)
+        return _parsed(self, "FaceVerifyIntl", body, FaceSearchResult.from_response)
+
+    def compare_faces(
+        self: _Caller, *, merchant_biz_id: str, face_picture: str, reference_picture: str
+    ) -> FaceSearchResult:
+        """Whether ``face_picture`` shows the person of ``reference_picture`` (both base64): ``FaceVerifyIntl`` in
+        its verification mode (``VerifyModel`` 1). :attr:`FaceSearchResult.passed` is the answer. Read-only for
+        the provider's libraries, so retried like a query."""
+        if not face_picture or not reference_picture:
+            raise ValueError("Required parameter(s) missing: SourceFacePicture, TargetFacePicture")
+        params = {
+            "ProductCode": COMPARE_PRODUCT,
+            "MerchantBizId": merchant_biz_id,
+            "VerifyModel": "1",
+            "SourceFacePicture": face_picture,
+            "TargetFacePicture": reference_picture,
+        }
+        body = self.call("FaceVerifyIntl", params, idempotent=True)
         return _parsed(self, "FaceVerifyIntl", body, FaceSearchResult.from_response)
 
     def add_face_record(

@@ -4,7 +4,9 @@ from django_ekyc.models.faces import DuplicateMatch, FaceRecord, FaceRecordQuery
 from django_ekyc.models.history import EventKind, EventSource, KycTransactionEvent
 from django_ekyc.models.transaction import (
     ALLOWED_TRANSITIONS,
+    FLAGGED_STATUSES,
     IMAGE_FIELDS,
+    REFERENCE_STATUSES,
     TERMINAL_STATUSES,
     FaceStatus,
     KycTransaction,
@@ -16,7 +18,9 @@ from django_ekyc.models.transaction import (
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "FLAGGED_STATUSES",
     "IMAGE_FIELDS",
+    "REFERENCE_STATUSES",
     "TERMINAL_STATUSES",
     "DuplicateMatch",
     "EventKind",

@@ -8,7 +8,7 @@ to it. State changes go through :mod:`django_ekyc.services` only, never through 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -22,18 +22,22 @@ from django.utils.translation import gettext_lazy as _
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.fields import Ciphertext, EncryptedJSONField
 from django_ekyc.offering import get_product
-from django_ekyc.products import Channel
+from django_ekyc.products import CATALOGUE, DOCUMENT_PRODUCTS, Channel
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "FLAGGED_STATUSES",
     "IMAGE_FIELDS",
+    "REFERENCE_STATUSES",
     "TERMINAL_STATUSES",
     "FaceStatus",
     "KycTransaction",
     "KycTransactionQuerySet",
+    "ProductCodes",
     "Purpose",
     "Status",
     "User",
+    "as_product_codes",
 ]
 
 # Fields of the Ext* results that carry images (base64); kept only with STORE_IMAGES, never shown.
@@ -68,15 +72,56 @@ class Purpose(models.TextChoices):
 
 
 class FaceStatus(models.TextChoices):
-    """What became of a passed verification's face in the site's face library (``FACE_LIBRARY``)."""
+    """What became of a passed verification's face: the user's reference face (the one re-verification trusts),
+    the site's face library (``FACE_LIBRARY``), and what staff must look at.
+
+    Only a check that verified a document may set the reference; a later one replaces it only when the provider
+    says its face is the same person (and, for the same kind of document, the document number is the same).
+    """
 
     NONE = "", _("Not searched")
-    PENDING = "pending", _("To search and register")
-    CHECKING = "checking", _("Being searched")
-    REGISTERED = "registered", _("Registered")
+    PENDING = "pending", _("To compare and register")
+    CHECKING = "checking", _("Being compared")
+    REGISTERED = "registered", _("Registered in the face library: the user's reference face")
+    REFERENCE = "reference", _("The user's reference face")
+    ACCEPTED = "accepted", _("Accepted by staff as the user's reference face")
     DUPLICATE = "duplicate", _("Already registered for another user")
+    REFERENCE_CONFLICT = "reference_conflict", _("Not the person of the user's reference face: review")
+    DOCUMENT_CONFLICT = "document_conflict", _("The reference's face with another document: review")
+    UNVERIFIED_REFERENCE = "unverified_reference", _("Reference set by a check without a document: review")
     NOT_REGISTERED = "not_registered", _("Searched; the provider did not register it")
     NO_FACE = "no_face", _("No face picture to search with")
+
+
+# The face of a verification in one of these states is the user's reference face (its latest such one is).
+REFERENCE_STATUSES = frozenset({FaceStatus.REGISTERED, FaceStatus.REFERENCE, FaceStatus.ACCEPTED})
+# Faces staff must decide about: another person, another document, a reference without a document.
+FLAGGED_STATUSES = frozenset(
+    {FaceStatus.REFERENCE_CONFLICT, FaceStatus.DOCUMENT_CONFLICT, FaceStatus.UNVERIFIED_REFERENCE}
+)
+
+
+# What the guards take as ``product``: one ProductCode, several, or None (the products that verify a document).
+ProductCodes = str | Iterable[str] | None
+
+
+def as_product_codes(product: ProductCodes) -> frozenset[str]:
+    """``product`` as the guards take it: one ProductCode or an iterable of them; None means the products that
+    verify a document (:data:`~django_ekyc.products.DOCUMENT_PRODUCTS`). A code the catalogue does not know, or
+    none at all, raises ``ValueError`` and a wrong type ``TypeError``: a misspelt code would match nothing and lock
+    every user out without a word."""
+    if product is None:
+        return DOCUMENT_PRODUCTS
+    codes: tuple[object, ...] = (
+        tuple(product) if isinstance(product, Iterable) and not isinstance(product, str) else (product,)
+    )
+    if not all(isinstance(code, str) for code in codes):
+        raise TypeError("product must be a ProductCode or an iterable of ProductCodes.")
+    unknown = [str(code) for code in codes if code not in CATALOGUE]
+    if unknown or not codes:
+        named = ", ".join(unknown) or "none"
+        raise ValueError(f"product must name ProductCodes of the catalogue ({', '.join(CATALOGUE)}); got {named}.")
+    return frozenset(str(code) for code in codes)
 
 
 class KycTransactionQuerySet(models.QuerySet["KycTransaction"]):
@@ -89,26 +134,30 @@ class KycTransactionQuerySet(models.QuerySet["KycTransaction"]):
         return self.filter(status=Status.INITIALIZED)
 
     def passed(
-        self, *, max_age: timedelta | None = None, product: str | None = None, purpose: str = "verify"
+        self, *, max_age: timedelta | None = None, product: ProductCodes = None, purpose: str = "verify"
     ) -> KycTransactionQuerySet:
-        """Passed verifications (or re-verifications, by ``purpose``), completed within ``max_age`` and of
-        ``product`` (a ProductCode) if given."""
+        """Passed verifications (or re-verifications, by ``purpose``) completed within ``max_age``.
+
+        ``product`` (one ProductCode or several) names the products that count. By default a verification counts
+        only if its product verifies a document (``Product.verifies_document``): a passed liveness check proves
+        that somebody was alive, not who they are. Re-verifications count whatever their product unless
+        ``product`` is given. An unknown code raises ``ValueError`` (:func:`as_product_codes`)."""
         rows = self.filter(status=Status.PASSED, purpose=purpose)
         if max_age is not None:
             rows = rows.filter(completed_at__gte=timezone.now() - max_age)
-        if product is not None:
-            rows = rows.filter(product_code=product)
+        if product is not None or purpose == Purpose.VERIFY:
+            rows = rows.filter(product_code__in=sorted(as_product_codes(product)))
         return rows
 
     def latest_passed(
-        self, user: User, *, max_age: timedelta | None = None, product: str | None = None, purpose: str = "verify"
+        self, user: User, *, max_age: timedelta | None = None, product: ProductCodes = None, purpose: str = "verify"
     ) -> KycTransaction | None:
         """The user's most recent passed verification (or re-verification, by ``purpose``; within ``max_age``,
-        of ``product``), or None; anonymous users have none."""
+        of ``product`` as :meth:`passed` takes it), or None; anonymous users have none."""
+        rows = self.passed(max_age=max_age, product=product, purpose=purpose)  # a wrong product fails for anyone
         if not getattr(user, "is_authenticated", False):
             return None
-        rows = self.for_user(user).passed(max_age=max_age, product=product, purpose=purpose)
-        return rows.order_by("-completed_at", "-id").first()
+        return rows.for_user(user).order_by("-completed_at", "-id").first()
 
 
 class KycTransaction(models.Model):
@@ -138,8 +187,10 @@ class KycTransaction(models.Model):
     # With REVERIFY_PRODUCT = FACE_VERIFY: the face of this passed verification, for later comparisons.
     # Identity data: encrypted, purged with the result.
     reference_face = EncryptedJSONField(_("reference face"), null=True, blank=True, editable=False)
+    # When this verification's face became the user's reference face (the latest such one is the reference).
+    reference_at = models.DateTimeField(_("reference face since"), null=True, blank=True, editable=False)
     face_status = models.CharField(
-        _("face library"), max_length=16, choices=FaceStatus.choices, blank=True, default=FaceStatus.NONE
+        _("face"), max_length=24, choices=FaceStatus.choices, blank=True, default=FaceStatus.NONE
     )
     scene_code = models.CharField(_("scene code"), max_length=10, blank=True)
     # The Initialize options sent (never MetaInfo, never the URLs or tokens).
@@ -180,6 +231,7 @@ class KycTransaction(models.Model):
         permissions = [
             ("refresh_kyctransaction", _("Can refresh a KYC transaction from the provider")),
             ("view_identity_data", _("Can reveal the identity data of a KYC transaction")),
+            ("accept_reference_face", _("Can accept a flagged face as the user's reference face")),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,10 @@ by job:
 - :mod:`~django_ekyc.services.sync`: background sync and expiry;
 - :mod:`~django_ekyc.services.retention`: purging identity data, deletion at the provider;
 - :mod:`~django_ekyc.services.identity`: what is kept of a provider's result;
-- :mod:`~django_ekyc.services.faces`: the site's face library (registration, duplicate persons, deletion);
+- :mod:`~django_ekyc.services.references`: the user's reference face and the rule that guards it;
+- :mod:`~django_ekyc.services.faces`: the face work after a verification (comparison with the reference, the
+  face library's search and registration, duplicate persons); :mod:`~django_ekyc.services.face_deletion`: faces
+  leaving the library; :mod:`~django_ekyc.services.reference_review`: staff accepting a flagged face;
 - :mod:`~django_ekyc.services.reverify`: re-verification of the same person, and its guard.
 
 The names below are the public surface; the old names of the errors (``FlowError``, ``ProviderFailure``,
@@ -27,13 +30,9 @@ from django_ekyc.exceptions import (
     VerificationError,
 )
 from django_ekyc.models import KycTransaction, User
-from django_ekyc.services.faces import (
-    FaceReport,
-    delete_pending_faces,
-    face_key_for,
-    register_face,
-    register_pending_faces,
-)
+from django_ekyc.models.transaction import ProductCodes
+from django_ekyc.services.face_deletion import FaceReport, delete_pending_faces
+from django_ekyc.services.faces import face_key_for, settle_face, settle_pending_faces
 from django_ekyc.services.flow import (
     Started,
     absolute_url_builder,
@@ -47,6 +46,7 @@ from django_ekyc.services.flow import (
 )
 from django_ekyc.services.identity import IMAGE_FIELDS, stored_result
 from django_ekyc.services.ledger import fit_columns
+from django_ekyc.services.reference_review import accept_reference_face
 from django_ekyc.services.retention import provider_deletion_pending, purge_candidates, purge_identity_data
 from django_ekyc.services.reverify import (
     MaxAge,
@@ -81,6 +81,7 @@ __all__ = [
     "UnknownTransaction",
     "VerificationError",
     "absolute_url_builder",
+    "accept_reference_face",
     "as_max_age",
     "delete_pending_faces",
     "expire_stale",
@@ -98,9 +99,9 @@ __all__ = [
     "purge_candidates",
     "purge_identity_data",
     "refresh",
-    "register_face",
-    "register_pending_faces",
     "resolve_account",
+    "settle_face",
+    "settle_pending_faces",
     "start_reverification",
     "start_verification",
     "stored_result",
@@ -108,13 +109,17 @@ __all__ = [
 ]
 
 
-def latest_verification(user: User, *, max_age: MaxAge = None, product: str | None = None) -> KycTransaction | None:
-    """The user's most recent passed verification (within ``max_age``, seconds or a timedelta; of ``product``
-    if given). Re-verifications do not count: they prove the person again, not their identity."""
+def latest_verification(user: User, *, max_age: MaxAge = None, product: ProductCodes = None) -> KycTransaction | None:
+    """The user's most recent passed verification (within ``max_age``, seconds or a timedelta), or None.
+
+    By default only a product that verifies a document counts (eKYC, eKYC_PRO: ``Product.verifies_document``);
+    ``product``, one ProductCode or an iterable of them, names the products that count instead (a liveness check
+    counts only when asked for, ``product="FACE_LIVENESS_PRO"``). An unknown code raises ``ValueError``.
+    Re-verifications do not count: they prove the person again, not their identity."""
     return KycTransaction.objects.latest_passed(user, max_age=as_max_age(max_age), product=product)
 
 
-def is_verified(user: User, *, max_age: MaxAge = None, product: str | None = None) -> bool:
-    """Whether the user passed a verification (within ``max_age``, seconds or a timedelta; of ``product``, a
-    ProductCode, if given)."""
+def is_verified(user: User, *, max_age: MaxAge = None, product: ProductCodes = None) -> bool:
+    """Whether the user passed a verification that verified a document (within ``max_age``); ``product`` as
+    :func:`latest_verification` takes it."""
     return latest_verification(user, max_age=max_age, product=product) is not None

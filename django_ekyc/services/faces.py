@@ -1,165 +1,238 @@
-"""Faces in the site's face library (``FACE_LIBRARY``): register a passed verification's face, flag one person
-behind several accounts, and take a user's faces out of the library when the user or their identity data goes.
+"""The face work after a passed document verification: compare it with the user's reference face, search the
+site's face library (``FACE_LIBRARY``) for other accounts, and register the face when it becomes the reference.
 
-The provider keeps the library; the site keeps :class:`~django_ekyc.models.FaceRecord` rows, one per face it
-registered, so that a search's matches lead back to accounts and a user's faces can be found to be deleted.
-
-Registration runs once per passed verification, claimed with a conditional UPDATE (``pending`` -> ``checking``)
-and settled with another (``checking`` -> the outcome), so two hosts, a return and a callback never search twice
-for the same verification nor send ``duplicate_person_found`` twice. The search is ``FaceVerifyIntl``
-(``FACE_IDU_MIN``, mode 0): the provider searches the library and registers the face only when it finds nobody.
+The rule it applies is :mod:`~django_ekyc.services.references`'. The work runs once per verification, claimed with
+a conditional UPDATE (``pending`` -> ``checking``) and settled with another (``checking`` -> the outcome), so two
+hosts, a task and a sync pass never search twice for the same verification nor send a signal twice. It runs in the
+task worker (:func:`django_ekyc.tasks.settle_face`) or, without one, in background sync: never in the request
+that completed the verification, so no user waits for the library.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from django_ekyc import signals
 from django_ekyc.client import EkycClient, get_client
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.exceptions import (
-    EkycBadRequest,
-    EkycDeletionRefused,
-    EkycError,
-    EkycNotCompleted,
-    EkycRateLimited,
-    ProviderCallFailed,
-)
+from django_ekyc.exceptions import EkycBadRequest, EkycError, EkycNotCompleted, EkycRateLimited, ProviderCallFailed
 from django_ekyc.models import (
-    DuplicateMatch,
+    REFERENCE_STATUSES,
     EventKind,
     EventSource,
-    FaceRecord,
     FaceStatus,
     KycTransaction,
     KycTransactionEvent,
     Purpose,
     Status,
 )
-from django_ekyc.products import CATALOGUE, ResultKind
 from django_ekyc.ratelimit import background_calls
-from django_ekyc.results import FaceMatch, FaceSearchResult, VerificationResult
-from django_ekyc.services import ledger
+from django_ekyc.results import FaceSearchResult, VerificationResult
+from django_ekyc.services import duplicates, ledger, references
+from django_ekyc.services.face_deletion import FaceReport
+from django_ekyc.services.references import face_key_for
 
 __all__ = [
     "FACE_LEASE",
     "FACE_RETRY",
-    "FaceReport",
-    "delete_pending_faces",
+    "completion_fields",
     "face_key_for",
-    "forget_faces",
-    "forget_user_faces",
-    "keeps_reference_face",
-    "register_face",
-    "register_pending_faces",
+    "face_work_due",
+    "settle_face",
+    "settle_pending_faces",
     "wants_face_image",
 ]
 
 logger = logging.getLogger("django_ekyc.services")
 
-# A claimed registration is left alone by other hosts this long, even if its host dies mid-search.
+# A claimed settlement is left alone by other hosts this long, even if its host dies mid-search.
 FACE_LEASE = timedelta(minutes=5)
 # After a provider failure that may pass (throttling, an outage), the next attempt waits this long.
 FACE_RETRY = timedelta(minutes=5)
-# Products whose result carries the live face (ExtFaceInfo.faceImg): the ones a face can be registered from.
-FACE_RESULTS = frozenset({ResultKind.DOCUMENT, ResultKind.LIVENESS})
-
-
-def face_key_for(merchant_user_id: str) -> str:
-    """The key a user's face is registered under: the provider takes at most 32 characters, so the first 32 of
-    the user's keyed hash (128 bits: as stable, and as meaningless to the provider)."""
-    return merchant_user_id[:32]
-
-
-def _has_face(kyc: KycTransaction) -> bool:
-    product = CATALOGUE.get(kyc.product_code)
-    return product is not None and product.result in FACE_RESULTS
-
-
-def keeps_reference_face(kyc: KycTransaction) -> bool:
-    """A passed verification keeps an encrypted copy of its face only where re-verification compares with a
-    picture the site supplies (``REVERIFY_PRODUCT = FACE_VERIFY``)."""
-    return ekyc_settings.REVERIFY_PRODUCT == "FACE_VERIFY" and kyc.purpose == Purpose.VERIFY and _has_face(kyc)
+# Sent (sender=KycTransaction, transaction=...) after the commit that left a verification's face work pending:
+# the task layer enqueues it on a worker; without one, background sync does it.
+face_work_due = Signal()
 
 
 def wants_face_image(kyc: KycTransaction) -> bool:
-    """Whether CheckResult must return the images: to search the library or keep a reference face. The image is
-    then used and dropped (kept in the stored result only with ``STORE_IMAGES``)."""
-    library = bool(ekyc_settings.FACE_LIBRARY) and kyc.purpose == Purpose.VERIFY and _has_face(kyc)
-    return library or keeps_reference_face(kyc)
+    """Whether CheckResult must return the images: for the face work after a document verification. The face is
+    kept encrypted until that work is done (for good only as a kept reference face), so that the work costs the
+    provider's quota no second CheckResult; the stored result keeps images only with ``STORE_IMAGES``."""
+    return references.face_work_needed(kyc)
 
 
 def completion_fields(kyc: KycTransaction, result: VerificationResult) -> dict[str, object]:
-    """What a passed verification's completion writes besides the result: the reference face, and the face
-    library's to-do, in the same UPDATE as the state change."""
-    if not result.passed or kyc.purpose != Purpose.VERIFY:
+    """What a passed verification's completion writes besides the result, in the same UPDATE as the state change:
+    the kept reference face, and the face work to do (or, with nothing to compare, the first reference)."""
+    if not result.passed or kyc.purpose != Purpose.VERIFY or not references.face_work_needed(kyc):
         return {}
-    fields: dict[str, object] = {}
-    if keeps_reference_face(kyc) and result.face_image:
+    fields: dict[str, object] = {"face_status": FaceStatus.PENDING, "next_check_at": None}
+    if result.face_image:
         fields["reference_face"] = {"image": result.face_image}
-    if ekyc_settings.FACE_LIBRARY and _has_face(kyc):
-        fields.update(face_status=FaceStatus.PENDING, next_check_at=None)
+        fields.update(references.first_reference_fields(kyc))
     return fields
 
 
-# -- registration and duplicates -------------------------------------------------------------------------------
+def announce_face_work(kyc: KycTransaction) -> None:
+    """After the commit, say that a verification's face work is due (the task layer may enqueue it)."""
+    if kyc.face_status == FaceStatus.PENDING:
+        transaction.on_commit(lambda: face_work_due.send(sender=KycTransaction, transaction=kyc))
 
 
-def register_face(
+# -- the face work ---------------------------------------------------------------------------------------------
+
+
+def settle_face(
     kyc: KycTransaction,
-    face_image: str | None,
+    face_image: str | None = None,
     *,
     source: EventSource | str,
     client: EkycClient | None = None,
     now: datetime | None = None,
 ) -> KycTransaction:
-    """Search the library for a passed verification's face and register it (once, whoever calls).
+    """Compare a passed verification's face with the user's reference, search the library, settle the outcome.
 
-    Without a picture (the result came without images) the face is fetched again with CheckResult. A provider
-    failure that may pass leaves the verification ``pending``, for :func:`register_pending_faces` to retry after
-    ``FACE_RETRY``; a refusal (a library that does not exist, a picture it rejects) settles it as not registered,
-    since asking again would be refused again.
+    Once, whoever calls. Without a picture the face is fetched again with CheckResult. A provider failure that may
+    pass leaves it ``pending``, for :func:`settle_pending_faces` to retry after ``FACE_RETRY``; a refusal (a
+    library that does not exist, a picture it rejects) settles it as not registered, since asking again would be
+    refused again.
     """
-    if not _claim(kyc, now or timezone.now()):
+    now = now or timezone.now()
+    if not _claim(kyc, now):
         kyc.refresh_from_db()
         return kyc
     client = client or get_client(kyc.account)
     try:
-        image = face_image or _fetch_face_image(kyc, source, client)
+        image = face_image or references.kept_picture(kyc) or _fetch_face_image(kyc, source, client)
         if not image:
-            return _settle(kyc, FaceStatus.NO_FACE, source, message="The result holds no face picture.")
-        search, record = ledger.recorded_call(
-            kyc,
-            "FaceVerifyIntl",
-            source,
-            functools.partial(
-                client.search_face,
-                merchant_biz_id=kyc.merchant_biz_id,
-                merchant_user_id=face_key_for(kyc.merchant_user_id),
-                face_picture=image,
-                face_groups=[str(ekyc_settings.FACE_LIBRARY)],
-                register_into=str(ekyc_settings.FACE_LIBRARY),
-                extra={"UpdateFaceIfUserExists": "Y"},
-            ),
-        )
+            return _settle(kyc, FaceStatus.NO_FACE, source, "The result holds no face picture.", [])
+        outcome = _compare(kyc, image, source, client)
     except EkycBadRequest as err:
-        return _settle(kyc, FaceStatus.NOT_REGISTERED, source, message=f"refused: {ledger.code_of(err)}")
+        return _settle(kyc, FaceStatus.NOT_REGISTERED, source, f"refused: {ledger.code_of(err)}", [])
     except EkycError as err:
-        _unclaim(kyc, (now or timezone.now()) + FACE_RETRY)
+        _unclaim(kyc, now + FACE_RETRY)
         raise ProviderCallFailed(kyc, err) from err
-    return _apply_search(kyc, search, record, source)
+    return _apply(kyc, outcome, source)
+
+
+class _Outcome:
+    """What the provider said of a face: its search (if any), whether it is the reference's person, the calls."""
+
+    def __init__(self, reference: references.Reference | None, blocked: bool) -> None:
+        self.reference, self.blocked = reference, blocked
+        self.search: FaceSearchResult | None = None
+        self.same_person: bool | None = None
+        self.records: list[KycTransactionEvent] = []
+
+
+def _compare(kyc: KycTransaction, image: str, source: EventSource | str, client: EkycClient) -> _Outcome:
+    reference = references.current_reference(kyc.user_id, other_than=kyc)
+    blocked = (reference is not None and not reference.trusted) or (
+        reference is None and references.has_untrusted_reference(kyc)
+    )
+    outcome = _Outcome(reference, blocked)
+    library = ekyc_settings.FACE_LIBRARY
+    if library:
+        # Registered only as a first reference: the provider registers a face only when it finds nobody, and a
+        # later face must first prove to be the reference's person (UpdateFaceIfUserExists is never sent).
+        register = reference is None and not blocked
+        outcome.search, record = ledger.recorded_call(
+            kyc, "FaceVerifyIntl", source, _search(kyc, image, client, register)
+        )
+        outcome.records.append(record)
+    if reference is None or blocked:
+        return outcome
+    if reference.library_face is not None and outcome.search is not None:
+        own = face_key_for(kyc.merchant_user_id)
+        outcome.same_person = any(match.merchant_user_id == own for match in outcome.search.matches)
+    elif reference.picture:
+        compare = functools.partial(
+            client.compare_faces,
+            merchant_biz_id=kyc.merchant_biz_id,
+            face_picture=image,
+            reference_picture=reference.picture,
+        )
+        compared, record = ledger.recorded_call(kyc, "FaceVerifyIntl", source, compare)
+        outcome.same_person = compared.passed
+        outcome.records.append(record)
+    return outcome
+
+
+def _search(kyc: KycTransaction, image: str, client: EkycClient, register: bool) -> Any:
+    library = str(ekyc_settings.FACE_LIBRARY)
+    return functools.partial(
+        client.search_face,
+        merchant_biz_id=kyc.merchant_biz_id,
+        merchant_user_id=face_key_for(kyc.merchant_user_id),
+        face_picture=image,
+        face_groups=[library],
+        register_into=library if register else None,
+    )
+
+
+def _verdict(kyc: KycTransaction, outcome: _Outcome) -> tuple[str, str]:
+    """The face status a settled comparison leads to, and why (for the history)."""
+    search, reference = outcome.search, outcome.reference
+    own = face_key_for(kyc.merchant_user_id)
+    others = [match for match in (search.matches if search else ()) if match.merchant_user_id != own]
+    if others:
+        return FaceStatus.DUPLICATE, f"{len(others)} other account(s) hold this face"
+    if outcome.blocked:
+        return FaceStatus.REFERENCE_CONFLICT, "the user's reference face awaits a staff decision"
+    if reference is None:
+        if search is None:
+            return FaceStatus.REFERENCE, "the user's first reference face"
+        if search.registered or any(match.merchant_user_id == own for match in search.matches):
+            return FaceStatus.REGISTERED, "registered" if search.registered else "already registered"
+        return FaceStatus.NOT_REGISTERED, f"not registered (SubCode {search.sub_code or '-'})"
+    if not outcome.same_person:
+        return FaceStatus.REFERENCE_CONFLICT, f"not the person of the reference ({reference.transaction.public_id})"
+    if references.same_document(kyc, reference.transaction) is False:
+        return (
+            FaceStatus.DOCUMENT_CONFLICT,
+            f"another document than the reference's ({reference.transaction.public_id})",
+        )
+    return FaceStatus.REFERENCE, f"the same person as the reference ({reference.transaction.public_id})"
+
+
+def _apply(kyc: KycTransaction, outcome: _Outcome, source: EventSource | str) -> KycTransaction:
+    status, message = _verdict(kyc, outcome)
+    with transaction.atomic():
+        moved = _settle_row(kyc, status, source, message, outcome.records)
+        if moved:
+            _after_settling(kyc, status, outcome)
+    kyc.refresh_from_db()
+    return kyc
+
+
+def _after_settling(kyc: KycTransaction, status: str, outcome: _Outcome) -> None:
+    """The consequences of a settled comparison, in its commit: the library's record, the flags, the signals."""
+    search, reference = outcome.search, outcome.reference
+    if status == FaceStatus.REGISTERED:
+        duplicates.keep_face_record(kyc, search.registration_id if search else "")
+    elif status == FaceStatus.REFERENCE and reference is not None and reference.library_face is not None:
+        duplicates.move_face_record(reference.library_face, kyc)  # the same face now stands for the newer proof
+    elif status == FaceStatus.DUPLICATE and search is not None:
+        duplicates.flag_duplicates(kyc, search)
+    elif status in (FaceStatus.REFERENCE_CONFLICT, FaceStatus.DOCUMENT_CONFLICT):
+        held = reference.transaction if reference is not None else None
+        transaction.on_commit(
+            lambda: signals.reference_face_conflict.send(
+                sender=KycTransaction, transaction=kyc, reference=held, reason=status
+            )
+        )
 
 
 def _claim(kyc: KycTransaction, now: datetime) -> bool:
-    """Take the registration: ``pending``, or ``checking`` whose host's lease ran out."""
+    """Take the face work: ``pending``, or ``checking`` whose host's lease ran out."""
     takeable = Q(face_status=FaceStatus.PENDING) | Q(face_status=FaceStatus.CHECKING, next_check_at__lt=now)
     return bool(
         KycTransaction.objects.filter(takeable, pk=kyc.pk, status=Status.PASSED).update(
@@ -187,102 +260,35 @@ def _fetch_face_image(kyc: KycTransaction, source: EventSource | str, client: Ek
     return result.face_image
 
 
-def _apply_search(
-    kyc: KycTransaction, search: FaceSearchResult, record: KycTransactionEvent, source: EventSource | str
+def _settle(
+    kyc: KycTransaction, status: str, source: EventSource | str, message: str, records: list[KycTransactionEvent]
 ) -> KycTransaction:
-    key = face_key_for(kyc.merchant_user_id)
-    others = [match for match in search.matches if match.merchant_user_id != key]
-    own = [match for match in search.matches if match.merchant_user_id == key]
-    if others:
-        status, message = FaceStatus.DUPLICATE, f"{len(others)} other account(s) hold this face"
-    elif search.registered or own:
-        status, message = FaceStatus.REGISTERED, "registered" if search.registered else "already registered"
-    else:
-        status, message = FaceStatus.NOT_REGISTERED, f"not registered (SubCode {search.sub_code or '-'})"
     with transaction.atomic():
+        _settle_row(kyc, status, source, message, records)
+    kyc.refresh_from_db()
+    return kyc
+
+
+def _settle_row(
+    kyc: KycTransaction, status: str, source: EventSource | str, message: str, records: list[KycTransactionEvent]
+) -> bool:
+    """``checking`` -> the outcome, once: of two hosts that both searched (a lease ran out), one settles. The
+    provider calls that led here are recorded either way."""
+    for record in records:
         record.save()
-        moved = _settle_row(kyc, status, source, message)
-        if moved and status == FaceStatus.REGISTERED:
-            _keep_face_record(kyc, search.registration_id or (own[0].face_id if own else ""))
-        if moved and others:
-            matched = _record_duplicates(kyc, others)
-            transaction.on_commit(
-                lambda: signals.duplicate_person_found.send(sender=KycTransaction, transaction=kyc, matches=matched)
-            )
-    kyc.refresh_from_db()
-    return kyc
-
-
-def _settle(kyc: KycTransaction, status: str, source: EventSource | str, *, message: str) -> KycTransaction:
-    with transaction.atomic():
-        _settle_row(kyc, status, source, message)
-    kyc.refresh_from_db()
-    return kyc
-
-
-def _settle_row(kyc: KycTransaction, status: str, source: EventSource | str, message: str) -> bool:
-    """``checking`` -> the outcome, once: of two hosts that both searched (a lease ran out), one settles."""
-    moved = KycTransaction.objects.filter(pk=kyc.pk, face_status=FaceStatus.CHECKING).update(
-        face_status=status, next_check_at=None
-    )
+    values: dict[str, Any] = {"face_status": status, "next_check_at": None}
+    if status in REFERENCE_STATUSES:
+        values["reference_at"] = timezone.now()
+    if not references.keeps_reference_face(kyc):
+        values["reference_face"] = None  # the face was kept for this work only
+    moved = KycTransaction.objects.filter(pk=kyc.pk, face_status=FaceStatus.CHECKING).update(**values)
     if moved:
         ledger.record_event(kyc, EventKind.FACE, source, code=status, message=message)
     return bool(moved)
 
 
-def _keep_face_record(kyc: KycTransaction, face_id: str) -> None:
-    """The face now stands for this verification (a user who verified again keeps one face, the latest proof)."""
-    FaceRecord.objects.update_or_create(
-        account=kyc.account,
-        face_group=str(ekyc_settings.FACE_LIBRARY),
-        face_key=face_key_for(kyc.merchant_user_id),
-        delete_requested_at=None,
-        defaults={"user_id": kyc.user_id, "transaction": kyc, **({"face_id": face_id} if face_id else {})},
-    )
-
-
-def _record_duplicates(kyc: KycTransaction, matches: Iterable[FaceMatch]) -> list[KycTransaction]:
-    """One row per other account whose face matched; the matching verifications, for the signal."""
-    matched: list[KycTransaction] = []
-    for match in matches:
-        face = (
-            FaceRecord.objects.present()
-            .filter(account=kyc.account, face_group=match.face_group, face_key=match.merchant_user_id)
-            .select_related("transaction")
-            .first()
-        )
-        other = face.transaction if face is not None else None
-        DuplicateMatch.objects.get_or_create(
-            transaction=kyc,
-            merchant_user_id=match.merchant_user_id,
-            defaults={
-                "face_record": face,
-                "matched_transaction": other,
-                "face_group": match.face_group,
-                "face_id": match.face_id,
-            },
-        )
-        if other is not None and other not in matched:
-            matched.append(other)
-    return matched
-
-
-@dataclass
-class FaceReport:
-    """What one pass over the face library's to-do did."""
-
-    registered: int = 0
-    duplicates: int = 0
-    failures: int = 0
-    deleted: int = 0
-    deletion_failures: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
-
-
-def register_pending_faces(*, batch_size: int = 50, now: datetime | None = None) -> FaceReport:
-    """Retry the registrations a provider failure left pending (and those whose host died mid-search)."""
+def settle_pending_faces(*, batch_size: int = 50, now: datetime | None = None) -> FaceReport:
+    """The face work no task did: left pending (no task worker, a provider failure), or whose host died."""
     now = now or timezone.now()
     report = FaceReport()
     waited = Q(next_check_at=None) | Q(next_check_at__lte=now)
@@ -291,99 +297,13 @@ def register_pending_faces(*, batch_size: int = 50, now: datetime | None = None)
     with background_calls():
         for kyc in list(rows):
             try:
-                kyc = register_face(kyc, None, source=EventSource.SYNC, now=now)
+                kyc = settle_face(kyc, source=EventSource.SYNC, now=now)
             except ProviderCallFailed as failure:
                 if isinstance(failure.error, EkycRateLimited):
                     break
                 report.failures += 1
                 continue
-            report.registered += kyc.face_status == FaceStatus.REGISTERED
+            report.registered += kyc.face_status in REFERENCE_STATUSES
             report.duplicates += kyc.face_status == FaceStatus.DUPLICATE
+            report.conflicts += kyc.face_status in (FaceStatus.REFERENCE_CONFLICT, FaceStatus.DOCUMENT_CONFLICT)
     return report
-
-
-# -- deletion ------------------------------------------------------------------------------------------------
-
-
-def forget_faces(records: Iterable[FaceRecord] | FaceRecord, *, reason: str) -> list[int]:
-    """Mark faces for deletion at the provider (the site's copy of the fact stays); their ids."""
-    ids = [records.pk] if isinstance(records, FaceRecord) else [record.pk for record in records]
-    FaceRecord.objects.filter(pk__in=ids, delete_requested_at=None).update(
-        delete_requested_at=timezone.now(), delete_reason=reason
-    )
-    return ids
-
-
-def forget_user_faces(sender: object, instance: object, **kwargs: object) -> None:
-    """``pre_delete`` of the user model: the user's faces leave the provider's library once the deletion
-    commits (and stay pending, retried by ``ekyc_purge``, if the provider cannot be reached then)."""
-    user_id = getattr(instance, "pk", None)
-    if user_id is None:
-        return
-    ids = forget_faces(FaceRecord.objects.present().filter(user_id=user_id), reason="user_deleted")
-    if ids:
-        transaction.on_commit(lambda: _delete_quietly(ids))
-
-
-def _delete_quietly(ids: list[int]) -> None:
-    try:
-        delete_pending_faces(ids)
-    except Exception:
-        logger.exception("eKYC faces of a deleted user could not be deleted now; ekyc_purge retries")
-
-
-def delete_pending_faces(
-    ids: Iterable[int] | None = None, *, client: EkycClient | None = None, batch_size: int = 100
-) -> FaceReport:
-    """Ask the provider to delete the faces marked for deletion (``DeleteFaceRecordV2``), until it confirms.
-
-    A face the provider answers it did not delete is looked up (``QueryFaceRecord``): gone already counts as
-    deleted, anything else stays pending for the next pass. What happened is recorded on the face record, and
-    in the verification's history while the verification exists.
-    """
-    report = FaceReport()
-    pending = FaceRecord.objects.deletion_pending().select_related("transaction")
-    if ids is not None:
-        pending = pending.filter(pk__in=list(ids))
-    with background_calls():
-        for face in list(pending[:batch_size]):
-            try:
-                _delete_one(face, client or get_client(face.account))
-            except EkycError as err:
-                if isinstance(err, EkycRateLimited):
-                    break
-                report.deletion_failures += 1
-                FaceRecord.objects.filter(pk=face.pk).update(
-                    delete_attempts=face.delete_attempts + 1, last_error=ledger.code_of(err)[:64]
-                )
-                logger.warning("eKYC face %s not deleted at the provider: %s", face.pk, ledger.code_of(err))
-                continue
-            report.deleted += 1
-    return report
-
-
-def _delete_one(face: FaceRecord, client: EkycClient) -> None:
-    kyc = face.transaction
-    call = functools.partial(client.delete_face_records, merchant_user_id=face.face_key, face_group=face.face_group)
-    if kyc is not None:
-        deletion, record = ledger.recorded_call(kyc, "DeleteFaceRecordV2", EventSource.RETENTION, call)
-        record.message = f"face deletion ({face.delete_reason})"
-        record.save()
-    else:
-        deletion = call()
-    if not deletion.deleted:
-        page = client.query_face_records(face_group=face.face_group, merchant_user_id=face.face_key)
-        if page.total:
-            raise _refused(deletion.request_id)
-    FaceRecord.objects.filter(pk=face.pk).update(
-        deleted_at=timezone.now(), delete_attempts=face.delete_attempts + 1, last_error=""
-    )
-    if kyc is not None:
-        ledger.record_event(kyc, EventKind.FACE, EventSource.RETENTION, code="deleted", message=face.delete_reason)
-    logger.info("eKYC face %s deleted at the provider (%s)", face.pk, face.delete_reason)
-
-
-def _refused(request_id: str) -> EkycError:
-    return EkycDeletionRefused(
-        "The provider did not delete the face.", action="DeleteFaceRecordV2", code="Deleted.N", request_id=request_id
-    )

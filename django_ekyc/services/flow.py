@@ -32,8 +32,8 @@ from django_ekyc.exceptions import (
     ProviderCallFailed,
     TransactionNotFound,
 )
-from django_ekyc.models import EventSource, FaceStatus, KycTransaction, KycTransactionEvent, Purpose, Status
-from django_ekyc.offering import account_region
+from django_ekyc.models import EventSource, KycTransaction, KycTransactionEvent, Purpose, Status
+from django_ekyc.offering import account_region, get_product
 from django_ekyc.products import Channel
 from django_ekyc.results import VerificationResult
 from django_ekyc.services import faces, ledger
@@ -275,7 +275,8 @@ def refresh(
         return kyc
     client = client or get_client(kyc.account)
     try:
-        # Images when the face is needed (the library, a reference face); kept only with STORE_IMAGES.
+        # Images when a reference face is kept (the library's face work fetches its own); stored only with
+        # STORE_IMAGES.
         images = ekyc_settings.STORE_IMAGES or faces.wants_face_image(kyc)
         result, record = ledger.recorded_check_result(kyc, source, client, with_images=images)
     except EkycNotCompleted:
@@ -309,36 +310,26 @@ def _complete(
     )
     if changed:
         ledger.send_on_commit(signals.verification_completed, kyc, passed=passed)
-    if changed and kyc.face_status == FaceStatus.PENDING:
-        kyc = _register_face(kyc, result.face_image, source)
+        faces.announce_face_work(kyc)  # done by a task or the next sync pass: the user does not wait for it
     return kyc
 
 
 def same_person(kyc: KycTransaction, result: VerificationResult) -> tuple[bool, str]:
     """A re-verification's verdict: (passed, error code).
 
-    ``FACE_VERIFY`` compared the live face with the reference the site supplied: the provider's ``Passed`` is the
-    answer. ``FACE_IDU`` searched the face library: the user passes when the search found their own registered
-    face and the liveness check saw no attack; the provider's ``Passed`` is not relied on there, because what it
-    means for a search that finds a face is not documented.
+    A product that compares with a supplied picture (``FACE_VERIFY``) answers it: the provider's ``Passed``. One
+    that searches the face library (``FACE_IDU``) passes the user when the search found their own registered face
+    and the liveness check saw no attack; the provider's ``Passed`` is not relied on there, because what it means
+    for a search that finds a face is not documented.
     """
-    if kyc.product_code != "FACE_IDU":
+    product = get_product(kyc.product_code)
+    if product is None or not product.searches_library:
         return result.passed, "" if result.passed else "not_the_same_person"
     own_key = faces.face_key_for(kyc.merchant_user_id)
     found_self = any(match.merchant_user_id == own_key for match in result.face_matches)
     if result.face_attacked:
         return False, "liveness_failed"
     return (True, "") if found_self else (False, "not_the_same_person")
-
-
-def _register_face(kyc: KycTransaction, face_image: str | None, source: EventSource | str) -> KycTransaction:
-    """Search and register the face of a verification that just passed; on a provider failure it stays pending
-    for background sync, and the user's answer does not wait on it."""
-    try:
-        return faces.register_face(kyc, face_image, source=source)
-    except ProviderCallFailed as failure:
-        logger.warning("eKYC face of %s not registered yet: %s", kyc.public_id, ledger.code_of(failure.error))
-        return failure.transaction
 
 
 def handle_return(token: str) -> KycTransaction:
@@ -353,7 +344,7 @@ def handle_return(token: str) -> KycTransaction:
     try:
         return refresh(kyc, source=EventSource.RETURN)
     except ProviderCallFailed as failure:
-        logger.warning("eKYC result for %s not available on return: %s", kyc.public_id, failure.error.code)
+        logger.warning("eKYC result for %s not available on return: %s", kyc.public_id, ledger.code_of(failure.error))
         return failure.transaction
 
 

@@ -12,7 +12,7 @@ from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycDeletionRefused, EkycError, ProviderCallFailed
 from django_ekyc.models import EventSource, FaceRecord, KycTransaction, KycTransactionQuerySet, Status
 from django_ekyc.ratelimit import background_calls
-from django_ekyc.services import faces, ledger
+from django_ekyc.services import face_deletion, ledger
 
 __all__ = ["provider_deletion_pending", "purge_candidates", "purge_identity_data"]
 
@@ -57,9 +57,9 @@ def purge_identity_data(
 def _forget_face(kyc: KycTransaction) -> None:
     """The face a purged verification registered leaves the library too (unless a later verification of the
     user vouches for it: the face record then points at that one)."""
-    ids = faces.forget_faces(FaceRecord.objects.present().filter(transaction=kyc), reason="retention")
+    ids = face_deletion.forget_faces(FaceRecord.objects.present().filter(transaction=kyc), reason="retention")
     if ids:
-        faces.delete_pending_faces(ids)
+        face_deletion.delete_pending_faces(ids)
 
 
 def _delete_at_provider(kyc: KycTransaction, source: EventSource | str, client: EkycClient) -> None:

@@ -18,8 +18,10 @@ from django_ekyc.client import EkycClient
 from django_ekyc.client.faces import MAX_RETURN_FACES
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import InvalidInput, NothingToCompare
-from django_ekyc.models import EventSource, FaceRecord, KycTransaction, Purpose, Status, User
+from django_ekyc.models import EventSource, KycTransaction, Purpose, User
 from django_ekyc.offering import account_region, get_product
+from django_ekyc.products import Product
+from django_ekyc.services import references
 from django_ekyc.services.flow import Attempt, Started, open_and_initialize
 from django_ekyc.validation import validate_channel, validate_meta_info, validate_region
 
@@ -38,18 +40,18 @@ def as_max_age(value: MaxAge) -> timedelta | None:
 
 
 def reference_for(user: AbstractBaseUser) -> KycTransaction:
-    """The passed verification a re-verification compares with: the user's latest one that has what
-    ``REVERIFY_PRODUCT`` needs (a face in the library, or a kept reference face)."""
-    passed = KycTransaction.objects.for_user(user).filter(status=Status.PASSED, purpose=Purpose.VERIFY)
-    if ekyc_settings.REVERIFY_PRODUCT == "FACE_VERIFY":
-        candidate = passed.filter(reference_face__isnull=False, identity_purged_at=None)
-    else:
-        faces = FaceRecord.objects.present().filter(user_id=user.pk, face_group=ekyc_settings.FACE_LIBRARY)
-        candidate = passed.filter(pk__in=faces.values("transaction_id"))
-    reference = candidate.order_by("-completed_at", "-id").first()
-    if reference is None:
+    """The verification a re-verification compares with: the one the user's reference face comes from (a passed
+    document verification, or a face staff accepted), with what ``REVERIFY_PRODUCT`` needs (the face in the
+    library, or a kept picture). A reference that awaits a staff decision is not one."""
+    reference = references.current_reference(user.pk) if user.pk is not None else None
+    usable = reference is not None and reference.trusted
+    if usable and reference is not None and references.library_reverification():
+        usable = reference.library_face is not None
+    elif usable and reference is not None:
+        usable = reference.picture is not None
+    if reference is None or not usable:
         raise NothingToCompare(_("There is no passed verification to compare with: verify first."))
-    return reference
+    return reference.transaction
 
 
 def start_reverification(
@@ -86,16 +88,16 @@ def start_reverification(
         ),
         meta_info=meta_info,
         build_url=build_url,
-        provider_parameters=_reference_parameters(product.code, reference),
+        provider_parameters=_reference_parameters(product, reference),
         source=source,
         client=client,
     )
 
 
-def _reference_parameters(product_code: str, reference: KycTransaction) -> dict[str, str]:
-    if product_code == "FACE_VERIFY":
+def _reference_parameters(product: Product, reference: KycTransaction) -> dict[str, str]:
+    if product.compares_supplied_face:
         # The picture travels in the signed form body (as the SDK sends FacePictureBase64), never in a URL.
-        return {"FacePictureBase64": str((reference.reference_face or {}).get("image", ""))}
+        return {"FacePictureBase64": references.kept_picture(reference) or ""}
     return {
         "VerifyModel": "0",  # search the library
         "FaceGroupCodes": str(ekyc_settings.FACE_LIBRARY),

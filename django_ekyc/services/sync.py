@@ -11,7 +11,7 @@ from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycRateLimited, ProviderCallFailed
 from django_ekyc.models import EventSource, KycTransaction, Status
 from django_ekyc.ratelimit import background_calls
-from django_ekyc.services import faces, ledger
+from django_ekyc.services import face_deletion, faces, ledger, references
 from django_ekyc.services.flow import refresh
 
 __all__ = ["CLAIM_LEASE", "SyncReport", "completion_deadline", "expire_stale", "sync_waiting"]
@@ -32,8 +32,9 @@ class SyncReport:
     provider_failures: int = 0
     expired: int = 0
     deferred: int = 0  # claimed, but left to the next pass: the site's rate limit had no slot for background work
-    faces_registered: int = 0  # face library registrations a provider failure had left pending, done now
+    faces_registered: int = 0  # faces that became their user's reference (registered, or the same person)
     duplicates_found: int = 0
+    reference_conflicts: int = 0  # faces that are not their user's reference person (or document): for staff
     face_failures: int = 0
     faces_deleted: int = 0  # faces of deleted users or purged verifications, deleted at the provider now
 
@@ -92,13 +93,15 @@ def sync_waiting(*, batch_size: int = 100, now: datetime | None = None) -> SyncR
 
 
 def _face_work(now: datetime, report: SyncReport) -> None:
-    """The face library's to-do: registrations left pending, deletions not yet confirmed."""
-    if ekyc_settings.FACE_LIBRARY:
-        registered = faces.register_pending_faces(now=now)
-        report.faces_registered = registered.registered
-        report.duplicates_found = registered.duplicates
-        report.face_failures = registered.failures
-    deleted = faces.delete_pending_faces()
+    """The faces' to-do: comparisons and registrations no task did (or a provider failure left pending),
+    deletions not yet confirmed."""
+    if references.face_work_enabled():
+        settled = faces.settle_pending_faces(now=now)
+        report.faces_registered = settled.registered
+        report.duplicates_found = settled.duplicates
+        report.reference_conflicts = settled.conflicts
+        report.face_failures = settled.failures
+    deleted = face_deletion.delete_pending_faces()
     report.faces_deleted = deleted.deleted
     report.face_failures += deleted.deletion_failures
 

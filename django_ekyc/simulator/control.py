@@ -90,6 +90,13 @@ def _person(payload: dict[str, Any]) -> str | None:
     return None if person in (None, "") else str(person)
 
 
+def _label(payload: dict[str, Any]) -> str | None:
+    """The optional ``document`` label of a completion: the same label is the same document (default: the
+    person's own)."""
+    document = payload.get("document")
+    return None if document in (None, "") else str(document)
+
+
 def _create_face_group(state: SimulatorState, payload: dict[str, Any]) -> Reply:
     """``POST /_sim/face-groups`` {code}: create a face library, as the provider's console does."""
     code = str(payload.get("code", ""))
@@ -123,7 +130,9 @@ def _transaction(
     """``GET`` or ``DELETE /_sim/transactions/<id>``, ``POST /_sim/transactions/<id>/complete``."""
     if complete and method == "POST":
         try:
-            finished = hosted.complete(state, transaction_id, str(payload.get("outcome", "")), _person(payload))
+            finished = hosted.complete(
+                state, transaction_id, str(payload.get("outcome", "")), _person(payload), document=_label(payload)
+            )
             return Reply.json(200, finished)
         except HostedFlowError as err:
             return Reply.json(err.status, {"error": err.message})

@@ -48,7 +48,13 @@ def _submit(state: SimulatorState, request: Request) -> Reply:
     form = dict(parse_qsl(request.body.decode("utf-8", "replace")))
     transaction_id = state.transaction_id_for_page(form.get("clientcfg", ""))
     try:
-        finished = complete(state, transaction_id, form.get("outcome", ""), form.get("person", "").strip() or None)
+        finished = complete(
+            state,
+            transaction_id,
+            form.get("outcome", ""),
+            form.get("person", "").strip() or None,
+            document=form.get("document", "").strip() or None,
+        )
     except HostedFlowError as err:
         return _unavailable(err)
     return Reply(303, b"", content_type="text/plain", headers={"Location": str(finished["redirect_url"])})
@@ -112,16 +118,22 @@ def send_callback(tx: SimTransaction, outcome: data.Outcome) -> dict[str, Any] |
 
 
 def complete(
-    state: SimulatorState, transaction_id: str, outcome_name: str, person: str | None = None
+    state: SimulatorState,
+    transaction_id: str,
+    outcome_name: str,
+    person: str | None = None,
+    *,
+    document: str | None = None,
 ) -> dict[str, Any]:
     """End the flow with an outcome, as the hosted page or the app SDK does: record it (and who did it: the same
-    ``person`` label is the same face; a new person by default), compute the redirect (none for an app), call
-    back."""
+    ``person`` label is the same face, a new person by default; whose ``document`` was shown: the same label is
+    the same document, the person's own by default), compute the redirect (none for an app), call back."""
     outcome = data.OUTCOMES.get(outcome_name)
     if outcome is None:
         raise HostedFlowError(400, f"Unknown outcome {outcome_name!r}; choose one of {', '.join(data.OUTCOMES)}.")
-    if person is not None and not (0 < len(person) <= MAX_PERSON_LABEL):
-        raise HostedFlowError(400, f"A person label takes 1 to {MAX_PERSON_LABEL} characters.")
+    for label, value in (("person", person), ("document", document)):
+        if value is not None and not (0 < len(value) <= MAX_PERSON_LABEL):
+            raise HostedFlowError(400, f"A {label} label takes 1 to {MAX_PERSON_LABEL} characters.")
     person = person or new_person()
     known = state.get_transaction(transaction_id)
     if known is not None and outcome.name not in BEHAVIOURS[known.product_code].outcomes:
@@ -130,7 +142,7 @@ def complete(
     if known is not None:
         outcome = faces.settled_outcome(known, outcome, person)
     # A library search runs when the liveness check succeeded, as the flow ends.
-    tx, ended = state.finish(transaction_id, outcome.name, person, search=outcome.passed)
+    tx, ended = state.finish(transaction_id, outcome.name, person, search=outcome.passed, document=document)
     if tx is None:
         raise HostedFlowError(404, "Unknown TransactionId.")
     if not ended:

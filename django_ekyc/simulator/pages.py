@@ -64,6 +64,11 @@ def verification_page(tx: SimTransaction, outcomes: tuple[str, ...]) -> str:
         f"{' class=primary' if name == 'pass' else ''}>{escape(_LABELS[name])}</button>"
         for name in outcomes
     )
+    document_field = (
+        "<p><label for='document'>Whose document is shown?</label><br>"
+        "<input id='document' name='document' maxlength='64' placeholder='the same person' autocomplete='off'>"
+        "<br><small>The same name is the same document (name and number); empty: the person's own.</small></p>"
+    )
     body = (
         "<p class='note'>eKYC simulator: no camera, no real document. Choose how this verification ends.</p>"
         f"<dl><dt>Product</dt><dd>{escape(product.label if product else tx.product_code)} ({tx.product_code})</dd>"
@@ -73,7 +78,7 @@ def verification_page(tx: SimTransaction, outcomes: tuple[str, ...]) -> str:
         "<p><label for='person'>Who is in front of the camera?</label><br>"
         "<input id='person' name='person' maxlength='64' placeholder='a new person' autocomplete='off'>"
         "<br><small>The same name is the same face: use it again to be the same person.</small></p>"
-        f"{buttons}</form>"
+        f"{document_field if tx.doc_type else ''}{buttons}</form>"
     )
     return _page("Identity verification", body)
 

@@ -23,11 +23,11 @@ class Behaviour:
 
 
 def _greater_china(tx: SimTransaction, outcome: data.Outcome, with_images: bool) -> dict[str, str]:
-    return _document(tx, outcome, with_images, data.ext_id_info(tx.doc_type, tx.transaction_id, outcome, with_images))
+    return _document(tx, outcome, with_images, data.ext_id_info(tx.doc_type, tx.document_seed, outcome, with_images))
 
 
 def _global(tx: SimTransaction, outcome: data.Outcome, with_images: bool) -> dict[str, str]:
-    id_info = data.ext_id_info(tx.doc_type, tx.transaction_id, outcome, with_images, read=documents.ocr_fields)
+    id_info = data.ext_id_info(tx.doc_type, tx.document_seed, outcome, with_images, read=documents.ocr_fields)
     return _document(tx, outcome, with_images, id_info)
 
 

@@ -93,9 +93,18 @@ class SimTransaction:
     result_fetched: bool = False  # a CheckResult answered with the result
     images_deleted: bool = False  # DeleteVerifyResult with DeleteType=Img
     person: str | None = None  # who did the liveness check: the same label, the same face
+    document: str | None = None  # whose document was read: the same label, the same document (default: the person's)
     reference_person: str | None = None  # FACE_VERIFY: who the supplied picture shows (None: no face found)
     face_search: FaceSearch | None = None  # FACE_IDU: the library search its Initialize asked for
     search_outcome: FaceSearchOutcome | None = None  # FACE_IDU: what the search found when the flow ended
+
+    @property
+    def document_seed(self) -> str:
+        """What the document's fields are derived from: its own label, else the person's (the same person shows
+        the same document by default), else the transaction."""
+        if self.document:
+            return f"document:{self.document}"
+        return f"person:{self.person}" if self.person else self.transaction_id
 
     @property
     def finished(self) -> bool:
@@ -204,7 +213,7 @@ class SimulatorState:
             return tx, True
 
     def finish(
-        self, transaction_id: str, outcome: str, person: str, *, search: bool = False
+        self, transaction_id: str, outcome: str, person: str, *, search: bool = False, document: str | None = None
     ) -> tuple[SimTransaction | None, bool]:
         """End a transaction's flow with an outcome and the person who did it: the transaction (None: unknown),
         and whether this call ended it (False: it had already ended). With ``search``, the transaction's face
@@ -214,6 +223,7 @@ class SimulatorState:
             if tx is None or tx.finished:
                 return tx, False
             tx.outcome, tx.completed_at, tx.page_opened, tx.person = outcome, time.time(), True, person
+            tx.document = document
             if search and tx.face_search is not None:
                 tx.search_outcome = self._search_locked(tx.face_search, person)
             return tx, True

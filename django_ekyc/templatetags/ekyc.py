@@ -7,6 +7,7 @@
   a verification when the user presses it (never on page load), with a place for its error message;
   ``purpose="reverify"`` starts a re-verification.
 - ``{% if request.user|ekyc_verified %}``, ``{% if request.user|ekyc_verified:600 %}`` (within ten minutes),
+  ``{% if request.user|ekyc_verified_of:"eKYC_PRO,FACE_LIVENESS_PRO" %}`` (of these products, any age),
   ``{% if request.user|ekyc_reverified:300 %}``: the guards of :mod:`django_ekyc.decorators`, for templates.
 """
 
@@ -80,8 +81,17 @@ def ekyc_start_button(
 
 @register.filter
 def ekyc_verified(user: Any, max_age: Any = None) -> bool:
-    """Whether ``user`` passed identity verification (within ``max_age`` seconds, if given)."""
+    """Whether ``user`` passed a verification of a product that verifies a document (within ``max_age`` seconds,
+    if given)."""
     return services.is_verified(user, max_age=_seconds(max_age))
+
+
+@register.filter
+def ekyc_verified_of(user: Any, product: Any) -> bool:
+    """Whether ``user`` passed a verification of one of ``product``: ProductCodes separated by commas, or a list
+    from the context. An unknown code raises ``ValueError`` when the page renders: never a silent False."""
+    codes = [code.strip() for code in product.split(",") if code.strip()] if isinstance(product, str) else product
+    return services.is_verified(user, product=codes)
 
 
 @register.filter

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from django_ekyc.models import KycTransaction, Status
+from django_ekyc.models import FaceStatus, KycTransaction, Status
+from django_ekyc.services import settle_pending_faces
 
 from ..helpers import initialize_params
 
@@ -131,6 +132,7 @@ def finish_hosted_page(page, demo_site: str, outcome_button: str, shot: str, per
     page.click(outcome_button)
     page.wait_for_url(f"{demo_site}/verifications/*/")
     page.screenshot(path=str(SCREENSHOTS / f"{shot}-result.png"))
+    settle_pending_faces()  # the task worker's job after the request (the demo runs one)
 
 
 def test_a_user_verifies_and_staff_see_it_in_the_admin(page, demo_site, simulator):
@@ -233,6 +235,25 @@ def test_a_second_account_of_the_same_person_is_flagged_for_staff(page, demo_sit
     page.goto(f"{demo_site}/admin/django_ekyc/kyctransaction/{flagged.pk}/change/")
     page.screenshot(path=str(SCREENSHOTS / "admin-duplicate.png"), full_page=True)
     assert "demo (" in page.inner_text("body")  # the other account, linked
+
+
+def test_a_second_person_in_the_same_account_is_flagged_and_cannot_pass_the_payout(page, demo_site):
+    verify_in_browser(page, demo_site, "#outcome-pass", "01000000", "reference-owner", person="alice")
+    # Someone in alice's session verifies with their own document and face: it passes, and is flagged.
+    page.goto(f"{demo_site}/")
+    verify_in_browser(page, demo_site, "#outcome-pass", "01000000", "reference-other", person="mallory")
+    assert page.get_attribute("#result", "data-status") == "passed"
+    flagged = KycTransaction.objects.get(face_status=FaceStatus.REFERENCE_CONFLICT)
+    page.goto(f"{demo_site}/admin/django_ekyc/kyctransaction/?face_status__exact=reference_conflict")
+    assert str(flagged.public_id)[:8] in page.inner_text("#result_list")
+    page.goto(f"{demo_site}/admin/django_ekyc/kyctransaction/{flagged.pk}/change/")
+    page.screenshot(path=str(SCREENSHOTS / "admin-reference-conflict.png"), full_page=True)
+    assert "Not the person of the user's reference face" in page.inner_text("body")
+    # The reference is still alice's: mallory cannot pass the payout's check.
+    page.goto(f"{demo_site}/confirm-it-is-you/?next=/payout/")
+    page.click("#reverify")
+    finish_hosted_page(page, demo_site, "#outcome-pass", "reference-reverify", person="mallory")
+    assert "could not confirm" in page.inner_text("#result")
 
 
 def test_loading_a_page_starts_nothing_pressing_its_button_does(page, own_result_page):
