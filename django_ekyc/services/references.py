@@ -155,13 +155,14 @@ def first_reference_fields(kyc: KycTransaction) -> dict[str, Any]:
     no provider call (no face library, nothing to compare with); empty otherwise (the face work decides)."""
     if ekyc_settings.FACE_LIBRARY or not keeps_reference_face(kyc):
         return {}
-    if current_reference(kyc.user_id, other_than=kyc) is not None or _has_untrusted_reference(kyc):
+    if current_reference(kyc.user_id, other_than=kyc) is not None or has_untrusted_reference(kyc):
         return {}
     return {"face_status": FaceStatus.REFERENCE, "reference_at": timezone.now(), "next_check_at": None}
 
 
-def _has_untrusted_reference(kyc: KycTransaction) -> bool:
-    """A reference set by a check without a document, flagged for staff: later ones wait for their decision."""
+def has_untrusted_reference(kyc: KycTransaction) -> bool:
+    """Whether the user has a reference set by a check without a document, flagged for staff: later
+    verifications wait for their decision."""
     return (
         KycTransaction.objects.filter(user_id=kyc.user_id, face_status=FaceStatus.UNVERIFIED_REFERENCE)
         .exclude(pk=kyc.pk)
@@ -189,9 +190,3 @@ def same_document(kyc: KycTransaction, reference: KycTransaction) -> bool | None
     if mine is None or theirs is None:
         return None
     return hmac.compare_digest(mine, theirs)
-
-
-def has_untrusted_reference(kyc: KycTransaction) -> bool:
-    """Whether the user has a reference set by a check without a document, flagged for staff: later
-    verifications wait for their decision."""
-    return _has_untrusted_reference(kyc)
