@@ -11,15 +11,15 @@ such as ``ACCESS_KEY_SECERT`` must not silently fall back to a default.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from django_ekyc.doc_types import DEFAULT_DOC_TYPES
+from django_ekyc.catalogue.regions import DEFAULT_REGION, endpoint_for
 from django_ekyc.exceptions import EkycConfigurationError
-from django_ekyc.products import DEFAULT_REGION, endpoint_for
+from django_ekyc.setting import NUMBER, Setting, Timeout, clean_deadline, clean_number, clean_strings, clean_timeout
 
 __all__ = [
     "DEFAULTS",
@@ -27,7 +27,6 @@ __all__ = [
     "SIMULATOR_ACCESS_KEY_ID",
     "SIMULATOR_ACCESS_KEY_SECRET",
     "EkycSettings",
-    "Setting",
     "ekyc_settings",
 ]
 
@@ -37,88 +36,6 @@ SIMULATOR_ACCESS_KEY_ID = "simulator-access-key-id"
 SIMULATOR_ACCESS_KEY_SECRET = "simulator-access-key-secret"  # noqa: S105 - accepted only by a local simulator
 
 T = TypeVar("T")
-Timeout = float | tuple[float, float]
-NUMBER = (int, float)
-
-
-class Setting(Generic[T]):
-    """One setting: its default, the Python types it accepts, and what it is for (``doc``)."""
-
-    def __init__(
-        self,
-        default: T,
-        accepts: type | tuple[type, ...],
-        doc: str,
-        *,
-        optional: bool = False,
-        clean: Callable[[Any], T] | None = None,
-    ) -> None:
-        self.default = default
-        self.accepts = accepts if isinstance(accepts, tuple) else (accepts,)
-        self.doc = doc
-        self.optional = optional
-        self._clean = clean
-        self.name = ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, instance: None, owner: type) -> Setting[T]: ...
-
-    @overload
-    def __get__(self, instance: EkycSettings, owner: type) -> T: ...
-
-    def __get__(self, instance: EkycSettings | None, owner: type) -> Setting[T] | T:
-        if instance is None:
-            return self
-        return instance.value_of(self)
-
-    def problem(self, value: Any) -> str | None:
-        """Why ``value`` cannot be this setting, or None."""
-        if value is None and self.optional:
-            return None
-        numeric = any(kind in NUMBER for kind in self.accepts)
-        if isinstance(value, bool) and bool not in self.accepts and numeric:
-            return f"EKYC['{self.name}'] must be {self.describe()}, not a bool."
-        if not isinstance(value, self.accepts):
-            return f"EKYC['{self.name}'] must be {self.describe()}, not {type(value).__name__}."
-        return None
-
-    def describe(self) -> str:
-        names = " or ".join(kind.__name__ for kind in self.accepts)
-        return f"{names} or None" if self.optional else names
-
-    def clean(self, value: Any) -> T:
-        problem = self.problem(value)
-        if problem:
-            raise EkycConfigurationError(problem)
-        if self._clean is not None and value is not None:
-            return self._clean(value)
-        return value  # type: ignore[no-any-return]
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(str(item) for item in value)
-
-
-def _number(value: Any) -> float:
-    return float(value)
-
-
-def _deadline(value: Any) -> float:
-    if value <= 0:
-        raise EkycConfigurationError("EKYC['REQUEST_DEADLINE'] must be a positive number of seconds, or None.")
-    return float(value)
-
-
-def _timeout(value: Any) -> Timeout:
-    if isinstance(value, int | float):
-        return float(value)
-    pair = tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair):
-        raise EkycConfigurationError("EKYC['TIMEOUT'] must be a number or a (connect, read) pair of numbers.")
-    return float(pair[0]), float(pair[1])
 
 
 class EkycSettings:
@@ -162,14 +79,17 @@ class EkycSettings:
 
     # -- the HTTP client -------------------------------------------------------------------------------------
     TIMEOUT = Setting[Timeout](
-        (3.05, 10.0), (int, float, tuple, list), "Seconds: one number, or (connect, read).", clean=_timeout
+        (3.05, 10.0), (int, float, tuple, list), "Seconds: one number, or (connect, read).", clean=clean_timeout
     )
     MAX_RETRIES = Setting[int](2, int, "Extra attempts after a failure that is safe to retry (0: none).")
     RETRY_BACKOFF = Setting[float](
-        0.25, NUMBER, "First backoff in seconds; doubles per attempt, with jitter.", clean=_number
+        0.25, NUMBER, "First backoff in seconds; doubles per attempt, with jitter.", clean=clean_number
     )
     RETRY_MAX_WAIT = Setting[float](
-        5.0, NUMBER, "Longest single wait between attempts; a throttled call asking for longer fails.", clean=_number
+        5.0,
+        NUMBER,
+        "Longest single wait between attempts; a throttled call asking for longer fails.",
+        clean=clean_number,
     )
     POOL_MAXSIZE = Setting[int](32, int, "Connections kept per client; match the server's thread count.")
     REQUEST_DEADLINE = Setting[float | None](
@@ -179,40 +99,32 @@ class EkycSettings:
         "and rate-limit waits included; keep it well under the server's worker timeout. None: no deadline. "
         "Background work (sync, tasks, commands) has none.",
         optional=True,
-        clean=_deadline,
+        clean=clean_deadline,
     )
 
     # -- what a verification asks for ------------------------------------------------------------------------
-    PRODUCT_CODE = Setting[str]("eKYC", str, "The default product (ProductCode) of a start that names none.")
-    PRODUCTS = Setting[tuple[str, ...] | None](
-        None,
+    PRODUCTS = Setting[tuple[str, ...]](
+        ("eKYC",),
         (str, list, tuple),
-        "The products a site offers (ProductCode values); None: PRODUCT_CODE only.",
-        optional=True,
-        clean=_strings,
+        "The products a site offers (ProductCode values); the first is the default of a start that names none.",
+        clean=clean_strings,
     )
-    DOC_TYPES = Setting[Mapping[str, str]](DEFAULT_DOC_TYPES, Mapping, "eKYC's document types: code -> label.")
     PRODUCT_INITIALIZE_DEFAULTS = Setting[Mapping[str, Mapping[str, str]]](
         {}, Mapping, "Per product, Initialize parameters sent over INITIALIZE_DEFAULTS: {'eKYC_PRO': {...}}."
-    )
-    PROCEDURE_PRIORITY = Setting[str | None](
-        None,
-        str,
-        "ProcedurePriority for browser starts: 'keep' when the site runs inside an app's WebView (the provider "
-        "then ends the flow with an error instead of offering to copy the URL); None sends nothing ('url').",
-        optional=True,
     )
     INITIALIZE_DEFAULTS = Setting[Mapping[str, str]](
         {"SecurityLevel": "02"},
         Mapping,
-        "Initialize parameters sent with every start: the site's security decisions (SecurityLevel, IdSpoof, "
-        "Model, IdThreshold...). A frontend cannot override them.",
+        "Initialize parameters sent with every start, by their API names: the site's security decisions "
+        "(SecurityLevel, IdSpoof, Model, IdThreshold, TemplateConfig...) and ProcedurePriority ('keep' when the "
+        "site runs inside an app's WebView; browser starts only). Each is checked against the operation (E013). "
+        "A frontend cannot override them.",
     )
     FRONTEND_OPTIONS = Setting[tuple[str, ...]](
         ("language_config", "style_config", "show_guide_page"),
         (str, list, tuple),
         "Start options a frontend may set: presentation options only (check E008).",
-        clean=_strings,
+        clean=clean_strings,
     )
     MERCHANT_USER_ID_KEY = Setting[str | None](
         None, str, "Key of the keyed hash sent as MerchantUserId; None derives one from SECRET_KEY.", optional=True
@@ -267,16 +179,11 @@ class EkycSettings:
 
     # -- limits on what clients send -------------------------------------------------------------------------
     MAX_REQUEST_BYTES = Setting[int](64 * 1024, int, "Largest start request body (413 beyond).")
-    META_INFO_MAX_LENGTH = Setting[int](10_000, int, "Longest MetaInfo accepted, in characters.")
-    JSON_OPTION_MAX_LENGTH = Setting[int](20_000, int, "Longest LanguageConfig / StyleConfig, in characters.")
-    START_THROTTLE_RATE = Setting[str | None](
-        "10/hour", str, "DRF rate of starts per user (scope ekyc_start).", optional=True
-    )
-    REFRESH_THROTTLE_RATE = Setting[str | None](
-        "30/minute", str, "DRF rate of refreshes per user (scope ekyc_refresh).", optional=True
-    )
     REFRESH_MIN_INTERVAL = Setting[float](
-        5, NUMBER, "Seconds between two user-prompted provider checks of one transaction (0: no gate).", clean=_number
+        5,
+        NUMBER,
+        "Seconds between two user-prompted provider checks of one transaction (0: no gate).",
+        clean=clean_number,
     )
 
     # -- identity data ---------------------------------------------------------------------------------------
@@ -284,18 +191,12 @@ class EkycSettings:
         (),
         (str, list, tuple),
         "Fernet keys for identity data: the first encrypts, all decrypt. Empty: derived from SECRET_KEY (dev only).",
-        clean=_strings,
+        clean=clean_strings,
     )
     STORE_IMAGES = Setting[bool](False, bool, "Request and keep (encrypted) the document and face images.")
     RETENTION_DAYS = Setting[int](90, int, "Days after completion when ekyc_purge_identity_data strips identity data.")
-    PROVIDER_DELETE_TYPES = Setting[tuple[str, ...]](
-        ("Img", "Text"), (str, list, tuple), "DeleteVerifyResult's DeleteType values, one call each.", clean=_strings
-    )
 
     # -- the provider's quota and background work ------------------------------------------------------------
-    EXPIRE_AFTER = Setting[float](
-        24 * 60 * 60, NUMBER, "Seconds after which a waiting transaction expires.", clean=_number
-    )
     RATE_LIMIT = Setting[int | None](
         10,
         int,
@@ -307,17 +208,17 @@ class EkycSettings:
         0.5,
         NUMBER,
         "The share of RATE_LIMIT background work (sync, deletions) may use, when users leave it.",
-        clean=_number,
+        clean=clean_number,
     )
     RATE_LIMIT_BACKGROUND_MAX_WAIT = Setting[float](
-        30.0, NUMBER, "Seconds a background call may wait for a slot before its pass gives up.", clean=_number
+        30.0, NUMBER, "Seconds a background call may wait for a slot before its pass gives up.", clean=clean_number
     )
     RATE_LIMIT_MAX_WAIT = Setting[float](
         1.5,
         NUMBER,
         "Seconds a call may wait for a slot (0: fail at once); at least 1 + RATE_LIMIT_MARGIN lets a call that finds "
         "the window full take the next slot that frees.",
-        clean=_number,
+        clean=clean_number,
     )
     RATE_LIMIT_MARGIN = Setting[float](
         0.2,
@@ -325,27 +226,31 @@ class EkycSettings:
         "Seconds added to the limiter's one-second window: how much the delay between taking a slot and the call "
         "reaching the provider may vary with the limit still holding where the provider counts (the rate is then "
         "RATE_LIMIT per 1 + margin seconds). Raise it for hosts far from the provider.",
-        clean=_number,
+        clean=clean_number,
     )
     RATE_LIMIT_CACHE = Setting[str]("default", str, "The cache alias the limiter counts in (Redis in production).")
     SYNC_INTERVAL = Setting[float](
         420,
         NUMBER,
         "Seconds before sync first asks about a waiting transaction (a person needs minutes).",
-        clean=_number,
+        clean=clean_number,
     )
     SYNC_BACKOFF = Setting[float](
-        3, NUMBER, "Each sync check that finds no result multiplies the wait before the next by this.", clean=_number
+        3,
+        NUMBER,
+        "Each sync check that finds no result multiplies the wait before the next by this.",
+        clean=clean_number,
     )
     COMPLETION_WINDOW = Setting[float](
         30 * 60,
         NUMBER,
-        "Seconds after Initialize within which the provider lets a user finish (its pages: 30 minutes). Sync "
-        "checks once more after it, then expires the transaction.",
-        clean=_number,
+        "Seconds after Initialize within which the provider lets a user finish (its pages: 30 minutes): the one "
+        "notion of expiry. Sync checks once more after it, then expires the transaction; one no pass could check "
+        "is expired a day later.",
+        clean=clean_number,
     )
     SYNC_MAX_INTERVAL = Setting[float](
-        3600, NUMBER, "Longest wait between two sync checks of one transaction.", clean=_number
+        3600, NUMBER, "Longest wait between two sync checks of one transaction.", clean=clean_number
     )
 
     def __init__(self, defaults: Mapping[str, Any] | None = None) -> None:

@@ -58,10 +58,6 @@ def encrypt_json(value: Any) -> str:
     return fernet().encrypt(json.dumps(value, ensure_ascii=False).encode("utf-8")).decode("ascii")
 
 
-# The old name, kept for imports that use it.
-Unreadable = UnreadableIdentityData
-
-
 def decrypt_json(token: str) -> Any:
     try:
         return json.loads(fernet().decrypt(token.encode("ascii")))

@@ -29,8 +29,9 @@ from typing import Any
 
 import environ
 
-from django_ekyc.conf import EkycSettings, Setting
+from django_ekyc.conf import EkycSettings
 from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.setting import Setting
 
 __all__ = ["PREFIX", "ekyc_from_env"]
 

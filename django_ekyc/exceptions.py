@@ -38,6 +38,7 @@ __all__ = [
     "EkycError",
     "EkycMalformedResponse",
     "EkycNotCompleted",
+    "EkycPictureRejected",
     "EkycProviderError",
     "EkycRateLimitUnavailable",
     "EkycRateLimited",
@@ -119,6 +120,13 @@ class EkycBadRequest(EkycError):
     """The provider refused the parameters (``MissingParameter``, ``InvalidParameter``...)."""
 
 
+class EkycPictureRejected(EkycBadRequest):
+    """The provider refused a picture: unreadable or too small (``UnqualifiedPhoto``), no face in it
+    (``NoFaceDetected``), too large (``ToolargeImage``), given twice (``DataDuplication``) or not downloadable
+    from its URL (``DownloadTimeout``). It answers these with HTTP 401, which is not a credentials error here:
+    the ``code`` says which; another picture may pass."""
+
+
 class EkycAuthError(EkycError):
     """Credentials, signature or account permissions were refused.
 
@@ -198,6 +206,12 @@ ERROR_CLASSES: dict[str, type[EkycError]] = {
     "Forbidden.RAMUserAccessDenied": EkycAuthError,
     "Forbidden.AccountAccessDenied": EkycAuthError,
     "Forbidden.ExceptionRepeatedInvoke": EkycThrottled,
+    # The provider's HTTP 401 answers (the "HTTP status code returned by the server" page, 2026-09): pictures.
+    "UnqualifiedPhoto": EkycPictureRejected,
+    "NoFaceDetected": EkycPictureRejected,
+    "ToolargeImage": EkycPictureRejected,
+    "DataDuplication": EkycPictureRejected,
+    "DownloadTimeout": EkycPictureRejected,
     "Throttling.Api": EkycThrottled,
     "Throttling.User": EkycThrottled,
     "Throttling": EkycThrottled,
@@ -215,8 +229,9 @@ def error_class_for(code: str | None, status: int | None) -> type[EkycError]:
         return EkycThrottled
     if code and code.startswith(("Forbidden", "InvalidAccessKeyId", "Signature")):
         return EkycAuthError
-    if status in (401, 403):
+    if status == 403:
         return EkycAuthError
+    # The provider's own 401s are about pictures, never credentials (those come as 400, 403 or 404 with a code).
     if status is not None and 400 <= status < 500:
         return EkycBadRequest
     # 5xx, or a 200 whose Code is not Success: the provider did not do its part.

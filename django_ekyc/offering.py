@@ -1,27 +1,17 @@
 """What this site offers of the provider's catalogue, read from settings: products, regions, endpoints.
 
-:mod:`django_ekyc.products` is the provider's table; this module applies the site's choices to it (``PRODUCTS``,
-``PRODUCT_CODE``, ``REGION`` per account, ``DOC_TYPES`` for eKYC, per-product Initialize defaults).
+:mod:`django_ekyc.catalogue` is the provider's table; this module applies the site's choices to it (``PRODUCTS``,
+``REGION`` per account, per-product Initialize defaults).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django_ekyc.catalogue.products import CATALOGUE, Product
+from django_ekyc.catalogue.regions import REGIONS, endpoint_for
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycConfigurationError
-from django_ekyc.products import CATALOGUE, REGIONS, Product, endpoint_for
-
-__all__ = [
-    "account_endpoint",
-    "account_region",
-    "default_product",
-    "doc_types_for",
-    "get_product",
-    "offered_codes",
-    "offered_products",
-    "web_sdk_url",
-]
 
 
 def get_product(code: str) -> Product | None:
@@ -29,8 +19,8 @@ def get_product(code: str) -> Product | None:
 
 
 def offered_codes() -> tuple[str, ...]:
-    """The ProductCodes this site offers: ``PRODUCTS``, or else ``PRODUCT_CODE`` alone."""
-    return ekyc_settings.PRODUCTS or (ekyc_settings.PRODUCT_CODE,)
+    """The ProductCodes this site offers (``PRODUCTS``), the default first."""
+    return ekyc_settings.PRODUCTS
 
 
 def offered_products() -> list[Product]:
@@ -41,9 +31,11 @@ def offered_products() -> list[Product]:
 
 
 def default_product() -> Product:
-    product = get_product(ekyc_settings.PRODUCT_CODE)
+    """The product of a start that names none: the first of ``PRODUCTS``."""
+    codes = offered_codes()
+    product = get_product(codes[0]) if codes else None
     if product is None:
-        raise EkycConfigurationError(f"EKYC PRODUCT_CODE {ekyc_settings.PRODUCT_CODE!r} is not a known product.")
+        raise EkycConfigurationError("EKYC PRODUCTS must start with a product django-ekyc knows (check E012).")
     return product
 
 
@@ -78,10 +70,3 @@ def web_sdk_url() -> str:
     provider's (``WEB_SDK_URL``)."""
     simulator = ekyc_settings.SIMULATOR_URL
     return f"{simulator.rstrip('/')}/cdn/jsvm_all.js" if simulator else ekyc_settings.WEB_SDK_URL
-
-
-def doc_types_for(product: Product, region: str) -> dict[str, str]:
-    """The documents a product reads in a region; eKYC's table is the site's ``DOC_TYPES``."""
-    if product.code == "eKYC":
-        return dict(ekyc_settings.DOC_TYPES) if region in product.regions else {}
-    return product.doc_types_in(region)

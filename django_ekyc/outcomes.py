@@ -15,8 +15,6 @@ from django.utils.translation import gettext_lazy as _
 from django_ekyc.models import KycTransaction, Purpose, Status
 from django_ekyc.offering import get_product
 
-__all__ = ["CODE_MESSAGES", "Outcome", "describe", "reason"]
-
 # The provider's sub codes (its CheckResult pages) and this app's error codes, as a person should read them.
 CODE_MESSAGES: dict[str, Promise] = {
     "200": _("All checks passed."),

@@ -55,18 +55,9 @@ from typing import Any, Protocol
 
 from django.core.cache import caches
 
+from django_ekyc.catalogue.products import product_quota
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycRateLimited
-
-__all__ = [
-    "CacheRateLimiter",
-    "CacheSlots",
-    "EkycRateLimited",
-    "Priority",
-    "RedisSlidingLog",
-    "background_calls",
-    "current_priority",
-]
 
 KEY_PREFIX = "django_ekyc:ratelimit"
 WINDOW = 1.0  # seconds: the provider counts calls per second
@@ -206,20 +197,28 @@ class CacheRateLimiter:
     def background_capacity(self) -> int:
         return int(self.rate * self.background_share)
 
-    def __call__(self, action: str) -> None:
-        """Take a slot for one call of ``action`` at the caller's priority, waiting while the window is full."""
+    def capacity_for(self, product: str) -> int:
+        """Calls per window for one API of ``product``: the lower of the group's rate and the product's quota (the
+        provider counts each API of a product separately, per account)."""
+        quota = product_quota(product)
+        return min(self.rate, quota) if quota else self.rate
+
+    def __call__(self, action: str, product: str = "") -> None:
+        """Take a slot for one call of ``action`` of ``product`` at the caller's priority, waiting while the
+        window is full."""
         priority = current_priority()
         background = priority is Priority.BACKGROUND
-        capacity = self.background_capacity if background else self.rate
+        rate = self.capacity_for(product)
+        capacity = int(rate * self.background_share) if background else rate
         max_wait = self.background_max_wait if background else self.max_wait
         if self.log is None:  # once: redis-py clients and Django's shared cache backends are thread-safe
             self.log = log_for(self.cache_alias)
         log = self.log
-        key = f"{KEY_PREFIX}:{self.group}:{action}"
+        key = f"{KEY_PREFIX}:{self.group}:{product}:{action}"
         waited = 0.0
         while True:
             now = self.clock() if self.clock else None
-            wait, admitted_at = log.take(key, capacity, self.rate, self.window, now) if capacity else (1.0, 0.0)
+            wait, admitted_at = log.take(key, capacity, rate, self.window, now) if capacity else (1.0, 0.0)
             if wait == 0:
                 if self.on_admit is not None:
                     self.on_admit(action, admitted_at)

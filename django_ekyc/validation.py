@@ -7,6 +7,10 @@ reference; the size limits are ours, to keep abuse cheap to refuse.
 The security parameters of a verification (``SecurityLevel``, ``IdSpoof``, ``Model``...) are the site's
 decision, made in ``INITIALIZE_DEFAULTS``: a fraudster controls his own browser. A frontend may set only
 the options named in ``FRONTEND_OPTIONS``, and only presentation options can be named there.
+
+The options, their allowed values and who decides them are the catalogue's (the Initialize operation's declared
+parameters and their annotations): this module holds no table of its own. Validation runs once, here, for every
+caller (the API, a site's own views, the admin); DRF's serializers only shape types.
 """
 
 from __future__ import annotations
@@ -14,56 +18,35 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from django_ekyc.catalogue.annotations import JSON_OPTION_MAX_LENGTH, META_INFO_MAX_LENGTH, Role
+from django_ekyc.catalogue.operations import Parameter, operation
+from django_ekyc.catalogue.products import APP_DEVICE_TYPES, Channel, Product
+from django_ekyc.catalogue.regions import REGIONS
+from django_ekyc.catalogue.values import value_problem
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import InvalidInput
-from django_ekyc.offering import default_product, doc_types_for, get_product, offered_codes
-from django_ekyc.products import REGIONS, Channel, Product, channel_of
+from django_ekyc.offering import default_product, get_product, offered_codes
 
-__all__ = [
-    "CHOICE_OPTIONS",
-    "JSON_OPTIONS",
-    "OPTION_NAMES",
-    "PRESENTATION_OPTIONS",
-    "InvalidInput",
-    "has_unsafe_text",
-    "json_problem",
-    "loads_json",
-    "validate_channel",
-    "validate_doc_type",
-    "validate_meta_info",
-    "validate_options",
-    "validate_product",
-    "validate_region",
-    "validate_scene_code",
-]
-
-SCENE_CODE_RE = re.compile(r"[A-Za-z0-9_]{1,10}")
 # NUL and lone surrogates: no database column can hold them (PostgreSQL refuses both).
 UNSAFE_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
 # Deeper JSON than this is refused before anything recurses over it.
 MAX_JSON_DEPTH = 32
 
-# API option name -> (provider parameter, allowed values)
-CHOICE_OPTIONS: dict[str, tuple[str, frozenset[str]]] = {
-    "id_spoof": ("IdSpoof", frozenset({"Y", "N"})),
-    "security_level": ("SecurityLevel", frozenset({"01", "02"})),
-    "id_threshold": ("IdThreshold", frozenset({"0", "1", "2", "3"})),
-    "model": ("Model", frozenset({"LIVENESS", "PHOTINUS_LIVENESS"})),
-    "doc_video": ("DocVideo", frozenset({"Y", "N"})),
-    "show_album_icon": ("ShowAlbumIcon", frozenset({"0", "1"})),
-    "show_ocr_result": ("ShowOcrResult", frozenset({"0", "1"})),
-    "show_guide_page": ("ShowGuidePage", frozenset({"0", "1"})),
-    "edit_ocr_result": ("EditOcrResult", frozenset({"0", "1"})),
+START_OPERATIONS = ("Initialize", "InitializeV2")
+# Option name (the parameter's Python name) -> the Initialize parameter: every parameter that says how hard the
+# provider checks or how its pages look. Only the site may set the former; a frontend, presentation it allows.
+OPTIONS: dict[str, Parameter] = {
+    parameter.python_name: parameter
+    for parameter in operation("Initialize").parameters.values()
+    if parameter.role in (Role.SECURITY, Role.PRESENTATION)
 }
-JSON_OPTIONS: dict[str, str] = {"language_config": "LanguageConfig", "style_config": "StyleConfig"}
-OPTION_NAMES = frozenset(CHOICE_OPTIONS) | frozenset(JSON_OPTIONS)
-# Options that change only how the provider's pages look, never how hard they check. Every other option
-# (an album upload, an editable OCR result, a weaker liveness model or threshold...) is a security decision.
-PRESENTATION_OPTIONS = frozenset({"language_config", "style_config", "show_guide_page", "show_ocr_result"})
+OPTION_NAMES = frozenset(OPTIONS)
+PRESENTATION_OPTIONS = frozenset(name for name, parameter in OPTIONS.items() if parameter.role is Role.PRESENTATION)
 
 
 def has_unsafe_text(value: str) -> bool:
@@ -113,7 +96,7 @@ def _check_text(field: str, value: str) -> None:
 
 
 def validate_product(value: Any) -> Product:
-    """The product a start asks for: one the site offers (``PRODUCTS``); empty means ``PRODUCT_CODE``."""
+    """The product a start asks for: one the site offers (``PRODUCTS``); empty means the first of them."""
     if value in (None, ""):
         return default_product()
     offered = offered_codes()
@@ -137,7 +120,7 @@ def validate_region(product: Product, region: str) -> None:
             "product_code",
             "product_not_in_region",
             _("%(product)s is not available in %(region)s, the region this site uses.")
-            % {"product": product.code, "region": REGIONS.get(region, region)},
+            % {"product": product.code, "region": _region_label(region)},
         )
 
 
@@ -153,18 +136,13 @@ def validate_doc_type(value: Any, product: Product | None = None, region: str | 
         return ""
     if value in (None, ""):
         raise InvalidInput("doc_type", "required", _("Choose a document type."))
-    known = doc_types_for(product, region)
+    known = product.doc_types_in(region)
     if isinstance(value, str) and value in product.doc_types and value not in known:
         raise InvalidInput(
             "doc_type",
             "doc_type_not_in_region",
             _("%(product)s does not read %(doc_type)s in %(region)s; it reads: %(known)s.")
-            % {
-                "product": product.code,
-                "doc_type": value,
-                "region": REGIONS.get(region, region),
-                "known": ", ".join(known),
-            },
+            % {"product": product.code, "doc_type": value, "region": _region_label(region), "known": ", ".join(known)},
         )
     if not isinstance(value, str) or value not in known:
         raise InvalidInput(
@@ -175,10 +153,42 @@ def validate_doc_type(value: Any, product: Product | None = None, region: str | 
     return value
 
 
-def validate_channel(value: Any, meta_info: str) -> Channel:
+@dataclass(frozen=True)
+class MetaInfo:
+    """The JSON string ``getMetaInfo()`` produced on the user's device, parsed once: it is sent unchanged, and
+    its ``deviceType`` says the channel (the app SDK's ``ios``/``android``, the web SDK's ``h5``/``web``)."""
+
+    text: str
+    fields: Mapping[str, Any]
+
+    @property
+    def channel(self) -> Channel:
+        return Channel.APP if str(self.fields.get("deviceType")).lower() in APP_DEVICE_TYPES else Channel.WEB
+
+
+def validate_meta_info(value: Any) -> MetaInfo:
+    """MetaInfo is the JSON string ``getMetaInfo()`` produced in the user's browser or app, passed on unchanged."""
+    if value in (None, ""):
+        raise InvalidInput("meta_info", "required", _("meta_info is required: send JSON.stringify(getMetaInfo())."))
+    if not isinstance(value, str):
+        raise InvalidInput("meta_info", "meta_info_invalid", _("meta_info must be the JSON string from getMetaInfo()."))
+    if len(value) > META_INFO_MAX_LENGTH:
+        raise InvalidInput(
+            "meta_info",
+            "meta_info_too_long",
+            _("meta_info is longer than %(limit)s characters.") % {"limit": META_INFO_MAX_LENGTH},
+        )
+    _check_text("meta_info", value)
+    fields = _json_or_none(value)
+    if not isinstance(fields, dict):
+        raise InvalidInput("meta_info", "meta_info_invalid", _("meta_info must be the JSON string from getMetaInfo()."))
+    return MetaInfo(value, fields)
+
+
+def validate_channel(value: Any, meta_info: MetaInfo) -> Channel:
     """``web`` or ``app``; absent, the MetaInfo's ``deviceType`` says which. The two must agree: the provider
     picks its flow from the MetaInfo."""
-    inferred = channel_of(meta_info)
+    inferred = meta_info.channel
     if value in (None, ""):
         return inferred
     if value not in set(Channel):
@@ -196,27 +206,11 @@ def validate_channel(value: Any, meta_info: str) -> Channel:
     return Channel(value)
 
 
-def validate_meta_info(value: Any) -> str:
-    """MetaInfo is the JSON string ``getMetaInfo()`` produced in the user's browser, passed on unchanged."""
-    if value in (None, ""):
-        raise InvalidInput("meta_info", "required", _("meta_info is required: send JSON.stringify(getMetaInfo())."))
-    if not isinstance(value, str):
-        raise InvalidInput("meta_info", "meta_info_invalid", _("meta_info must be the JSON string from getMetaInfo()."))
-    limit = ekyc_settings.META_INFO_MAX_LENGTH
-    if len(value) > limit:
-        raise InvalidInput(
-            "meta_info", "meta_info_too_long", _("meta_info is longer than %(limit)s characters.") % {"limit": limit}
-        )
-    _check_text("meta_info", value)
-    if not isinstance(_json_or_none(value), dict):
-        raise InvalidInput("meta_info", "meta_info_invalid", _("meta_info must be the JSON string from getMetaInfo()."))
-    return value
-
-
 def validate_scene_code(value: Any) -> str:
+    scene = operation("Initialize").parameters["SceneCode"]
     if value in (None, ""):
         return ""
-    if not isinstance(value, str) or not SCENE_CODE_RE.fullmatch(value):
+    if not isinstance(value, str) or value_problem(scene, value):
         raise InvalidInput(
             "scene_code", "invalid_scene_code", _("scene_code has at most 10 letters, digits or underscores.")
         )
@@ -253,7 +247,7 @@ def validate_options(
             % {"options": ", ".join(refused)},
         )
     if product is not None:
-        misplaced = sorted(name for name in options if not product.accepts_parameter(_parameter_of(name)))
+        misplaced = sorted(name for name in options if not product.accepts_parameter(OPTIONS[name].name))
         if misplaced:
             raise InvalidInput(
                 "options",
@@ -261,25 +255,21 @@ def validate_options(
                 _("%(product)s does not take: %(options)s.")
                 % {"product": product.code, "options": ", ".join(misplaced)},
             )
-    params: dict[str, str] = {}
-    for name, value in options.items():
-        if name in CHOICE_OPTIONS:
-            param, choices = CHOICE_OPTIONS[name]
-            if not isinstance(value, str) or value not in choices:
-                listed = ", ".join(sorted(choices))
-                raise InvalidInput(
-                    "options",
-                    "invalid_option_value",
-                    _("options.%(name)s must be one of: %(choices)s.") % {"name": name, "choices": listed},
-                )
-            params[param] = value
-        else:
-            params[JSON_OPTIONS[name]] = _validate_json_option(name, value)
-    return params
+    return {OPTIONS[name].name: _option_value(name, value) for name, value in options.items()}
 
 
-def _parameter_of(option: str) -> str:
-    return CHOICE_OPTIONS[option][0] if option in CHOICE_OPTIONS else JSON_OPTIONS[option]
+def _option_value(name: str, value: Any) -> str:
+    parameter = OPTIONS[name]
+    if parameter.json_object:
+        return _validate_json_option(name, value)
+    if not isinstance(value, str) or value_problem(parameter, value):
+        allowed = ", ".join(sorted(parameter.choices)) if parameter.choices else (parameter.pattern or "")
+        raise InvalidInput(
+            "options",
+            "invalid_option_value",
+            _("options.%(name)s must be one of: %(choices)s.") % {"name": name, "choices": allowed},
+        )
+    return value
 
 
 def _validate_json_option(name: str, value: Any) -> str:
@@ -295,12 +285,12 @@ def _validate_json_option(name: str, value: Any) -> str:
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     else:
         text = value
-    limit = ekyc_settings.JSON_OPTION_MAX_LENGTH
-    if len(text) > limit:
+    if len(text) > JSON_OPTION_MAX_LENGTH:
         raise InvalidInput(
             "options",
             "option_too_long",
-            _("options.%(name)s is longer than %(limit)s characters.") % {"name": name, "limit": limit},
+            _("options.%(name)s is longer than %(limit)s characters.")
+            % {"name": name, "limit": JSON_OPTION_MAX_LENGTH},
         )
     if not isinstance(_json_or_none(text), dict):
         raise InvalidInput(
@@ -309,8 +299,31 @@ def _validate_json_option(name: str, value: Any) -> str:
     return text
 
 
+def initialize_problems(values: Mapping[str, Any]) -> list[str]:
+    """What is wrong with Initialize parameters a site set (``INITIALIZE_DEFAULTS``): each must be a parameter of
+    Initialize or InitializeV2, as a string the provider allows; ``Model`` ``TEMPLATE`` needs ``TemplateConfig``."""
+    declared = {name: p for action in START_OPERATIONS for name, p in operation(action).parameters.items()}
+    problems = []
+    for name, value in values.items():
+        parameter = declared.get(name)
+        if parameter is None:
+            problems.append(f"{name!r} is not an Initialize parameter")
+        elif not isinstance(value, str):
+            problems.append(f"{name} must be a string, not {type(value).__name__}")
+        elif problem := value_problem(parameter, value):
+            problems.append(problem)
+    if values.get("Model") == "TEMPLATE" and not values.get("TemplateConfig"):
+        problems.append("Model TEMPLATE needs TemplateConfig, the pool of liveness actions (01 to 07)")
+    return problems
+
+
 def _json_or_none(text: str) -> Any:
     try:
         return loads_json(text)
     except ValueError:
         return None
+
+
+def _region_label(code: str) -> str:
+    region = REGIONS.get(code)
+    return region.label if region is not None else code

@@ -88,6 +88,11 @@ REST_FRAMEWORK = {
     ],
     # The OpenAPI schema at /ekyc/api/schema/ (drf-spectacular, the "openapi" extra).
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # django-ekyc's throttles are DRF scopes (empty: no limit); unset, 10/hour and 30/minute per user.
+    "DEFAULT_THROTTLE_RATES": {
+        "ekyc_start": env.str("EKYC_START_THROTTLE_RATE", default="10/hour") or None,
+        "ekyc_refresh": env.str("EKYC_REFRESH_THROTTLE_RATE", default="30/minute") or None,
+    },
 }
 
 # Without a real AccessKey the demo runs against the local simulator.
@@ -103,7 +108,6 @@ EKYC = {
     # The demo offers greater-China documents, global documents and a liveness-only check.
     "PRODUCTS": env.list("EKYC_PRODUCTS", default=["eKYC", "eKYC_PRO", "FACE_LIVENESS_PRO"]),
     "REGION": env.str("EKYC_REGION", default="cn-hongkong"),
-    "START_THROTTLE_RATE": env.str("EKYC_START_THROTTLE_RATE", default="10/hour") or None,
     "RATE_LIMIT": env.int("EKYC_RATE_LIMIT", default=8) or None,
     "ENCRYPTION_KEYS": env.list("EKYC_ENCRYPTION_KEYS", default=[]),
     # After the provider's page, show the demo's own page for the transaction.

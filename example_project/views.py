@@ -15,7 +15,7 @@ from django_ekyc import services
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.decorators import reverification_required
 from django_ekyc.models import KycTransaction
-from django_ekyc.offering import account_region, doc_types_for, offered_products
+from django_ekyc.offering import account_region, offered_products
 
 
 def product_choices() -> list[dict[str, object]]:
@@ -25,7 +25,7 @@ def product_choices() -> list[dict[str, object]]:
         {
             "code": product.code,
             "label": gettext(product.label),
-            "doc_types": {code: gettext(label) for code, label in doc_types_for(product, region).items()},
+            "doc_types": {code: gettext(label) for code, label in product.doc_types_in(region).items()},
         }
         for product in offered_products()
         if region in product.regions

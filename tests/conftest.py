@@ -89,13 +89,12 @@ def ekyc_client(make_client) -> EkycClient:
 
 
 @pytest.fixture
-def initialize_kwargs() -> dict[str, str]:
+def initialize_kwargs() -> dict[str, Any]:
     return {
         "merchant_biz_id": "e0c34a77f5ac40a5aa5e6ed20c35abcd",
         "merchant_user_id": "9f86d081884c7d659a2feaa0c55ad015",
         "meta_info": META_INFO,
-        "doc_type": "01000000",
-        "return_url": "https://shop.example/ekyc/return/tok123/",
+        "parameters": {"DocType": "01000000", "ReturnUrl": "https://shop.example/ekyc/return/tok123/"},
     }
 
 

@@ -82,3 +82,12 @@ REDIS_DBS = {"ratelimit": REDIS_DB_BASE, "task_worker": REDIS_DB_BASE + 1, "depl
 def redis_url(module: str) -> str:
     """The URL of the Redis database of ``module`` (a key of :data:`REDIS_DBS`)."""
     return f"redis://127.0.0.1:6379/{REDIS_DBS[module]}"
+
+
+def throttle_rates(**rates: str | None) -> Any:
+    """DRF's ``DEFAULT_THROTTLE_RATES`` with the given scopes (``start``, ``refresh``: the ``ekyc_`` scopes)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    scoped = {f"ekyc_{scope}": rate for scope, rate in rates.items()}
+    return override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": scoped})

@@ -41,7 +41,6 @@ def two_accounts() -> Iterator[tuple[Simulator, SimulatorControl]]:
             },
             "ACCOUNT_RESOLVER": "tests.test_accounts.pick_account",
             "RATE_LIMIT": None,
-            "START_THROTTLE_RATE": None,
         }
         with override_settings(EKYC=ekyc):
             yield simulator, control

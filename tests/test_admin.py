@@ -146,7 +146,7 @@ class HandleUser:
     [(EmailOnlyUser, ("user__email",)), (HandleUser, ("user__handle",))],
 )
 def test_user_search_fields_follow_custom_user_models(monkeypatch, model, expected):
-    from django_ekyc import admin as ekyc_admin
+    from django_ekyc.admin import search as ekyc_admin
 
     monkeypatch.setattr(ekyc_admin, "get_user_model", lambda: model)
     assert ekyc_admin._user_search_fields() == expected

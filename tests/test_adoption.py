@@ -10,7 +10,7 @@ import pytest
 from django.template import Context, Template
 from django.test import override_settings
 
-from django_ekyc.client import account_config, client_options
+from django_ekyc.client.configured import account_config, client_options
 from django_ekyc.conf import SIMULATOR_ACCESS_KEY_ID, ekyc_settings
 from django_ekyc.env import ekyc_from_env
 from django_ekyc.exceptions import EkycConfigurationError

@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from django_ekyc.models import KycTransaction, Status
+from tests.helpers import throttle_rates
 
 from .helpers import LIST_URL, META_INFO, api_client, initialize_params
 
@@ -172,7 +173,7 @@ def test_refresh_with_the_provider_down(api, simulator, start_payload):
 
 
 def test_starts_are_throttled(api, simulator, start_payload):
-    with override_settings(EKYC=simulator.ekyc_settings(START_THROTTLE_RATE="2/hour")):
+    with throttle_rates(start="2/hour"):
         codes = [api.post(LIST_URL, start_payload, format="json").status_code for _ in range(3)]
         assert codes == [201, 201, 429]
         assert api.get(LIST_URL).status_code == 200  # reading is not throttled
@@ -247,7 +248,7 @@ def test_a_site_can_allow_more_presentation_options(api, simulator, start_payloa
 
 def test_hammering_refresh_asks_the_provider_once_per_interval(api, simulator, start_payload):
     created = api.post(LIST_URL, start_payload, format="json").json()
-    with override_settings(EKYC=simulator.ekyc_settings(REFRESH_MIN_INTERVAL=60, REFRESH_THROTTLE_RATE=None)):
+    with override_settings(EKYC=simulator.ekyc_settings(REFRESH_MIN_INTERVAL=60)), throttle_rates(refresh=None):
         answers = [api.post(detail_url(created["id"]) + "refresh/") for _ in range(30)]
     assert {(r.status_code, r.json()["status"]) for r in answers} == {(200, "initialized")}
     assert len(simulator.control.calls("CheckResult")) == 1
@@ -256,7 +257,7 @@ def test_hammering_refresh_asks_the_provider_once_per_interval(api, simulator, s
 
 def test_refresh_is_throttled_per_user(api, simulator, start_payload, other_user):
     created = api.post(LIST_URL, start_payload, format="json").json()
-    with override_settings(EKYC=simulator.ekyc_settings(REFRESH_THROTTLE_RATE="3/minute")):
+    with throttle_rates(refresh="3/minute"):
         codes = [api.post(detail_url(created["id"]) + "refresh/").status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         refused = api.post(detail_url(created["id"]) + "refresh/")

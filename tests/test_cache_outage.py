@@ -17,6 +17,7 @@ from django_ekyc.api.views import KycTransactionViewSet
 from django_ekyc.client.configured import rate_limiter
 from django_ekyc.models import KycTransaction, Status
 from django_ekyc.services import sync_waiting
+from tests.helpers import throttle_rates
 
 from .helpers import LIST_URL, callback_token, initialize_params, return_path, shop_url, start_body
 
@@ -96,7 +97,7 @@ def test_start_answers_503_before_saving_anything(api, simulator, cache_down):
 
 def test_a_start_past_the_throttles_keeps_its_attempt_and_sends_nothing(api, simulator, cache_down):
     """No start throttle: the attempt is saved, then the rate limit cannot be asked."""
-    with cache_down(START_THROTTLE_RATE=None):
+    with cache_down(), throttle_rates(start=None):
         response = api.post(LIST_URL, start_body(), format="json")
     body = response.json()
     assert (response.status_code, body["code"]) == (503, "cache_unavailable")
@@ -109,8 +110,8 @@ def test_a_start_past_the_throttles_keeps_its_attempt_and_sends_nothing(api, sim
 def test_refresh_answers_503_and_completes_once_the_cache_is_back(api, api_start, simulator, cache_down, throttled):
     kyc, _ = api_start()
     simulator.control.complete(kyc.transaction_id, "pass")
-    settings = {} if throttled else {"REFRESH_THROTTLE_RATE": None}
-    with cache_down(**settings):
+    rates = {} if throttled else {"refresh": None}
+    with cache_down(), throttle_rates(**rates):
         response = api.post(f"{LIST_URL}{kyc.public_id}/refresh/")
     assert (response.status_code, response.json()["code"]) == (503, "cache_unavailable")
     assert simulator.control.calls("CheckResult") == []

@@ -14,7 +14,8 @@ import requests
 from django.test import override_settings
 
 from django_ekyc import exceptions as exc
-from django_ekyc.client import EkycClient, get_client, normalize_timeout, split_endpoint
+from django_ekyc.client import EkycClient, get_client
+from django_ekyc.client.transport import normalize_timeout, split_endpoint
 from django_ekyc.exceptions import EkycConfigurationError
 from django_ekyc.results import InitializeResult, VerificationResult
 
@@ -22,22 +23,24 @@ from django_ekyc.results import InitializeResult, VerificationResult
 
 
 def test_initialize_returns_a_typed_result_and_sends_every_parameter(ekyc_client, simulator, initialize_kwargs):
+    chosen = {
+        "SceneCode": "shop_01",
+        "IdSpoof": "Y",
+        "Authorize": "F",
+        "SecurityLevel": "01",
+        "IdThreshold": "1",
+        "Model": "PHOTINUS_LIVENESS",
+        "DocVideo": "N",
+        "ShowAlbumIcon": "0",
+        "ShowOcrResult": "1",
+        "LanguageConfig": '{"languageContent":{"en":"Hi * there ~ +"}}',
+        "StyleConfig": '{"ocrPage":{}}',
+        "CallbackUrl": "https://shop.example/ekyc/callback/",
+        "CallbackToken": "cb-token-123",
+        "ShowGuidePage": "0",
+    }
     result = ekyc_client.initialize(
-        **initialize_kwargs,
-        scene_code="shop_01",
-        id_spoof="Y",
-        authorize="F",
-        security_level="01",
-        id_threshold="1",
-        model="PHOTINUS_LIVENESS",
-        doc_video="N",
-        show_album_icon="0",
-        show_ocr_result="1",
-        language_config={"languageContent": {"en": "Hi * there ~ +"}},
-        style_config='{"ocrPage":{}}',
-        callback_url="https://shop.example/ekyc/callback/",
-        callback_token="cb-token-123",
-        extra={"ShowGuidePage": "0"},
+        **{**initialize_kwargs, "parameters": {**initialize_kwargs["parameters"], **chosen}}
     )
     assert isinstance(result, InitializeResult)
     assert result.transaction_id.startswith("hks")
@@ -53,7 +56,7 @@ def test_initialize_returns_a_typed_result_and_sends_every_parameter(ekyc_client
         "MerchantUserId": initialize_kwargs["merchant_user_id"],
         "MetaInfo": initialize_kwargs["meta_info"],
         "DocType": "01000000",
-        "ReturnUrl": initialize_kwargs["return_url"],
+        "ReturnUrl": initialize_kwargs["parameters"]["ReturnUrl"],
         "SceneCode": "shop_01",
         "IdSpoof": "Y",
         "Authorize": "F",
@@ -74,7 +77,12 @@ def test_initialize_returns_a_typed_result_and_sends_every_parameter(ekyc_client
 def test_parameters_travel_in_the_signed_query_string_as_the_sdk_sends_them(ekyc_client, simulator, initialize_kwargs):
     """The official SDK's placement, the one proven against the gateway (tests/test_conformance_wire.py compares
     the two clients parameter by parameter); the query string is covered by the signature."""
-    ekyc_client.initialize(**initialize_kwargs, callback_token="secret-callback-token")
+    ekyc_client.initialize(
+        **{
+            **initialize_kwargs,
+            "parameters": {**initialize_kwargs["parameters"], "CallbackToken": "secret-callback-token"},
+        }
+    )
     [call] = simulator.control.calls("Initialize")
     assert "CallbackToken=secret-callback-token" in call["query"]
     assert call["form"] == {}  # Initialize always sends a (here empty) form body, like the SDK
@@ -83,9 +91,9 @@ def test_parameters_travel_in_the_signed_query_string_as_the_sdk_sends_them(ekyc
     assert call["headers"]["user-agent"].startswith("django-ekyc/")
 
 
-def test_initialize_defaults_apply_and_named_arguments_win(make_client, simulator, initialize_kwargs):
+def test_initialize_defaults_apply_and_given_parameters_win(make_client, simulator, initialize_kwargs):
     client = make_client(initialize_defaults={"SecurityLevel": "02", "IdSpoof": "Y"})
-    client.initialize(**initialize_kwargs, id_spoof="N")
+    client.initialize(**{**initialize_kwargs, "parameters": {**initialize_kwargs["parameters"], "IdSpoof": "N"}})
     [call] = simulator.control.calls("Initialize")
     assert call["params"]["SecurityLevel"] == "02"
     assert call["params"]["IdSpoof"] == "N"
@@ -136,8 +144,21 @@ def test_check_result_parses_each_outcome(ekyc_client, simulator, initialize_kwa
     assert isinstance(result.raw["Result"]["ExtIdInfo"], str)  # the raw answer is kept as sent
 
 
+def test_a_pending_verdict_is_not_final(ekyc_client, simulator, initialize_kwargs):
+    """Passed=P (an older eKYC page: "pending, later updated to Y or N") is read as not completed, not failed."""
+    started = ekyc_client.initialize(**initialize_kwargs)
+    simulator.control.complete(started.transaction_id, "pending")
+    with pytest.raises(exc.EkycNotCompleted) as caught:
+        ekyc_client.check_result(
+            merchant_biz_id=initialize_kwargs["merchant_biz_id"], transaction_id=started.transaction_id
+        )
+    assert caught.value.code == "Passed.P"
+
+
 def test_check_result_with_images(ekyc_client, simulator, initialize_kwargs):
-    started = ekyc_client.initialize(**{**initialize_kwargs, "doc_type": "00000001"})
+    started = ekyc_client.initialize(
+        **{**initialize_kwargs, "parameters": {**initialize_kwargs["parameters"], "DocType": "00000001"}}
+    )
     simulator.control.complete(started.transaction_id, "pass")
     result = ekyc_client.check_result(
         merchant_biz_id=initialize_kwargs["merchant_biz_id"],
@@ -183,6 +204,14 @@ def test_results_keep_identity_data_out_of_repr(ekyc_client, simulator, initiali
         ("InvalidTimeStamp.Expired", 400, exc.EkycAuthError),
         ("SomethingNew", 400, exc.EkycBadRequest),
         ("SomethingNew", 502, exc.EkycProviderError),
+        # The provider's 401s are about pictures, never the AccessKey.
+        ("UnqualifiedPhoto", 401, exc.EkycPictureRejected),
+        ("NoFaceDetected", 401, exc.EkycPictureRejected),
+        ("ToolargeImage", 401, exc.EkycPictureRejected),
+        ("DataDuplication", 401, exc.EkycPictureRejected),
+        ("DownloadTimeout", 401, exc.EkycPictureRejected),
+        ("SomethingNew", 401, exc.EkycBadRequest),
+        ("SomethingNew", 403, exc.EkycAuthError),
     ],
 )
 def test_each_provider_code_raises_its_exception(make_client, simulator, initialize_kwargs, code, status, expected):
@@ -196,11 +225,21 @@ def test_each_provider_code_raises_its_exception(make_client, simulator, initial
     assert err.request_id in str(err)
 
 
+def test_a_value_the_provider_does_not_allow_is_refused_before_sending(ekyc_client, simulator, initialize_kwargs):
+    with pytest.raises(ValueError, match="IdSpoof must be one of N, Y"):
+        ekyc_client.initialize(
+            **{**initialize_kwargs, "parameters": {**initialize_kwargs["parameters"], "IdSpoof": "maybe"}}
+        )
+    with pytest.raises(ValueError, match="NoSuchParameter is not a parameter of Initialize"):
+        ekyc_client.initialize(
+            **{**initialize_kwargs, "parameters": {**initialize_kwargs["parameters"], "NoSuchParameter": "1"}}
+        )
+    with pytest.raises(ValueError, match="MerchantBizId is longer than 32"):
+        ekyc_client.initialize(**{**initialize_kwargs, "merchant_biz_id": "a" * 33})
+    assert simulator.control.calls() == []
+
+
 def test_real_validation_errors_name_the_parameter(ekyc_client, simulator, initialize_kwargs):
-    with pytest.raises(exc.EkycBadRequest) as caught:
-        ekyc_client.initialize(**initialize_kwargs, id_spoof="maybe")
-    assert caught.value.code == "InvalidParameter"
-    assert "IdSpoof" in caught.value.message
     with pytest.raises(exc.EkycBadRequest) as caught:
         ekyc_client.check_result(merchant_biz_id="abc", transaction_id="hksdoesnotexist")
     assert caught.value.code == "TransactionIdInvalid"
@@ -537,7 +576,9 @@ def test_a_transport_error_carries_no_url(initialize_kwargs, sleeps):
     client = EkycClient(access_key_id="id", access_key_secret="s", endpoint=f"http://127.0.0.1:{port}", sleep=sleeps)
     token = "-".join(("secret", "token", "in", "the", "url"))  # not spelled out in a source line of the traceback
     with client, pytest.raises(exc.EkycTransportError) as caught:
-        client.initialize(**initialize_kwargs, callback_token=token)
+        client.initialize(
+            **{**initialize_kwargs, "parameters": {**initialize_kwargs["parameters"], "CallbackToken": token}}
+        )
     shown = "".join(traceback.format_exception(caught.value))
     assert token not in shown and "MetaInfo=" not in shown
     assert caught.value.__cause__ is None and "ConnectionError" in str(caught.value)

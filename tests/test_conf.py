@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
+from django_ekyc.catalogue.documents import DEFAULT_DOC_TYPES
 from django_ekyc.conf import DEFAULT_ENDPOINT, DEFAULTS, EkycSettings, ekyc_settings
-from django_ekyc.doc_types import DEFAULT_DOC_TYPES
 from django_ekyc.exceptions import EkycConfigurationError
 from django_ekyc.offering import account_endpoint
 
@@ -14,8 +14,7 @@ from django_ekyc.offering import account_endpoint
 def test_defaults_apply_where_the_site_sets_nothing():
     with override_settings(EKYC={}):
         assert ekyc_settings.ENDPOINT is None and account_endpoint() == DEFAULT_ENDPOINT  # from REGION
-        assert ekyc_settings.PRODUCT_CODE == "eKYC"
-        assert ekyc_settings.DOC_TYPES == DEFAULT_DOC_TYPES
+        assert ekyc_settings.PRODUCTS == ("eKYC",)
         assert ekyc_settings.INITIALIZE_DEFAULTS == {"SecurityLevel": "02"}
 
 
@@ -36,9 +35,9 @@ def test_the_doc_type_table_is_the_seeds():
 def test_site_values_win_and_changes_are_picked_up():
     with override_settings(EKYC={"ENDPOINT": "http://127.0.0.1:1"}):
         assert ekyc_settings.ENDPOINT == "http://127.0.0.1:1"
-        with override_settings(EKYC={"ENDPOINT": "http://127.0.0.1:2", "DOC_TYPES": {"01000000": "Passport"}}):
+        with override_settings(EKYC={"ENDPOINT": "http://127.0.0.1:2", "PRODUCTS": ["eKYC_PRO"]}):
             assert ekyc_settings.ENDPOINT == "http://127.0.0.1:2"
-            assert ekyc_settings.DOC_TYPES == {"01000000": "Passport"}
+            assert ekyc_settings.PRODUCTS == ("eKYC_PRO",)
         assert ekyc_settings.ENDPOINT == "http://127.0.0.1:1"
 
 

@@ -13,7 +13,7 @@ from django_ekyc import exceptions as exc
         ("Throttling.User", 403, exc.EkycThrottled),
         ("Forbidden.NewThing", 403, exc.EkycAuthError),
         ("InvalidAccessKeyId.Inactive", 403, exc.EkycAuthError),
-        (None, 401, exc.EkycAuthError),
+        (None, 401, exc.EkycBadRequest),
         (None, 429, exc.EkycBadRequest),
         (None, 502, exc.EkycProviderError),
         ("Weird", 200, exc.EkycProviderError),

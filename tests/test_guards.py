@@ -19,11 +19,11 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
 from django_ekyc import services
+from django_ekyc.catalogue.products import CATALOGUE
 from django_ekyc.decorators import reverification_required, verification_required
 from django_ekyc.models import KycTransaction, Purpose, Status
 from django_ekyc.outcomes import describe
 from django_ekyc.permissions import IsReverified, IsVerified
-from django_ekyc.products import CATALOGUE
 
 pytestmark = pytest.mark.django_db
 

@@ -47,7 +47,7 @@ def test_completed_signal_waits_for_the_commit_and_is_dropped_on_rollback(start,
 def test_overlong_provider_strings_are_cut_to_their_columns(start, simulator):
     code, request_id = "E" * 300, "R" * 200
     simulator.control.add_fault("error", action="Initialize", code=code, status=400, message="m" * 900)
-    with pytest.raises(services.ProviderFailure):
+    with pytest.raises(services.ProviderCallFailed):
         start()
     kyc = KycTransaction.objects.get()
     assert kyc.status == Status.ERROR and kyc.error_code == code[:64]
@@ -62,7 +62,7 @@ def test_overlong_provider_strings_are_cut_to_their_columns(start, simulator):
 def test_overlong_codes_on_refresh_keep_the_history(start, simulator):
     kyc = start().transaction
     simulator.control.add_fault("error", action="CheckResult", code="X" * 300, status=500)
-    with pytest.raises(services.ProviderFailure):
+    with pytest.raises(services.ProviderCallFailed):
         services.refresh(kyc)
     assert kyc.events.filter(action="CheckResult", code="X" * 64).count() == 1
 
@@ -71,7 +71,7 @@ def test_an_overlong_transaction_id_is_a_malformed_answer(start, simulator, monk
     from django_ekyc.simulator import state
 
     monkeypatch.setattr(state, "new_transaction_id", lambda: "hks" + "0" * 100)
-    with pytest.raises(services.ProviderFailure) as caught:
+    with pytest.raises(services.ProviderCallFailed) as caught:
         start()
     assert caught.value.error.code is not None or caught.value.error.status == 200
     kyc = KycTransaction.objects.get()

@@ -9,9 +9,11 @@ import pytest
 from django.test import override_settings
 
 from django_ekyc import services
+from django_ekyc.catalogue.documents import DEFAULT_DOC_TYPES
+from django_ekyc.catalogue.products import CATALOGUE, Channel, channel_of
+from django_ekyc.catalogue.regions import endpoint_for
 from django_ekyc.models import KycTransaction, Status
-from django_ekyc.offering import account_endpoint, doc_types_for
-from django_ekyc.products import CATALOGUE, Channel, channel_of, endpoint_for
+from django_ekyc.offering import account_endpoint
 from django_ekyc.testing import running_simulator
 
 from .helpers import META_INFO
@@ -146,7 +148,7 @@ def test_an_option_the_product_does_not_take_is_a_400(api, simulator):
 def test_a_document_the_region_does_not_read_is_a_400_and_nothing_is_sent(api):
     with (
         running_simulator(region="ap-southeast-5") as jakarta,
-        override_settings(EKYC=jakarta.ekyc_settings(PRODUCTS=["eKYC_PRO"], PRODUCT_CODE="eKYC_PRO")),
+        override_settings(EKYC=jakarta.ekyc_settings(PRODUCTS=["eKYC_PRO"])),
     ):
         refused = post_start(api, doc_type="MYS01001")  # a Malaysian ID in Jakarta
         assert field_code(refused, "doc_type") == "doc_type_not_in_region"
@@ -158,9 +160,7 @@ def test_a_document_the_region_does_not_read_is_a_400_and_nothing_is_sent(api):
 def test_a_product_the_region_does_not_run_is_a_400(api):
     with (
         running_simulator(region="ap-southeast-3") as kuala_lumpur,
-        override_settings(
-            EKYC=kuala_lumpur.ekyc_settings(PRODUCTS=["eKYC_PRO", "FACE_LIVENESS_PRO"], PRODUCT_CODE="eKYC_PRO")
-        ),
+        override_settings(EKYC=kuala_lumpur.ekyc_settings(PRODUCTS=["eKYC_PRO", "FACE_LIVENESS_PRO"])),
     ):
         response = post_start(api, product_code="FACE_LIVENESS_PRO")
         assert field_code(response, "product_code") == "product_not_in_region"
@@ -243,7 +243,7 @@ def test_an_app_channel_can_be_named_and_must_match(api, offering):
 
 
 def test_procedure_priority_keep_for_in_app_webviews_is_sent_to_browsers_only(api, simulator):
-    with override_settings(EKYC=simulator.ekyc_settings(PROCEDURE_PRIORITY="keep")):
+    with override_settings(EKYC=simulator.ekyc_settings(INITIALIZE_DEFAULTS={"ProcedurePriority": "keep"})):
         post_start(api, doc_type="01000000", meta_info=PHONE_META_INFO)
         post_start(api, doc_type="01000000", meta_info=APP_META_INFO)
     web, app = (call["params"] for call in simulator.control.calls("Initialize"))
@@ -270,11 +270,11 @@ def test_is_verified_can_ask_for_a_product(api, offering, user):
     assert services.latest_verification(user, product="FACE_LIVENESS_PRO") == kyc
 
 
-def test_the_site_doc_types_setting_is_ekycs_table():
-    with override_settings(EKYC={"DOC_TYPES": {"01000000": "Passport"}}):
-        assert doc_types_for(CATALOGUE["eKYC"], "cn-hongkong") == {"01000000": "Passport"}
-        assert doc_types_for(CATALOGUE["eKYC"], "ap-southeast-1") == {}
-        assert "GLB03002" in doc_types_for(CATALOGUE["eKYC_PRO"], "cn-hongkong")
+def test_a_product_reads_its_documents_only_where_it_runs():
+    assert CATALOGUE["eKYC"].doc_types_in("cn-hongkong") == DEFAULT_DOC_TYPES
+    assert CATALOGUE["eKYC"].doc_types_in("ap-southeast-1") == {}
+    assert "GLB03002" in CATALOGUE["eKYC_PRO"].doc_types_in("cn-hongkong")
+    assert set(CATALOGUE["eKYC_PRO"].doc_types_in("ap-southeast-5")) == {"IDN01001", "GLB03002"}
 
 
 def test_staff_filter_by_product_and_channel(client, api, offering, django_user_model):

@@ -27,6 +27,7 @@ from django_ekyc.ratelimit import (
     background_calls,
     current_priority,
 )
+from tests.helpers import throttle_rates
 
 from .helpers import LIST_URL, redis_url, start_body
 
@@ -164,6 +165,28 @@ def test_each_api_and_group_has_its_own_budget(redis_log):
 
 
 @needs_redis
+def test_each_product_has_its_own_budget_capped_at_its_quota(redis_log):
+    """The provider counts each API of a product per account, at the product's quota (eKYC_PRO: 5 a second)."""
+    clock = FakeClock(3000.5)
+    site = limiter(clock, redis_log, rate=10, max_wait=0)
+    for _ in range(5):
+        site("Initialize", "eKYC_PRO")
+    with pytest.raises(EkycRateLimited):
+        site("Initialize", "eKYC_PRO")  # the sixth in a window: eKYC_PRO's quota, not the site's 10
+    for _ in range(10):
+        site("Initialize", "eKYC")  # another product's budget is untouched, and eKYC's quota is 10
+    with pytest.raises(EkycRateLimited):
+        site("Initialize", "eKYC")
+    site("CheckResult", "eKYC_PRO")  # and each API of a product has its own
+
+
+def test_a_product_caps_the_site_rate_never_raises_it():
+    assert CacheRateLimiter(rate=10).capacity_for("eKYC_PRO") == 5
+    assert CacheRateLimiter(rate=3).capacity_for("FACE_LIVENESS") == 3  # the region's 3 stays below 50
+    assert CacheRateLimiter(rate=10).capacity_for("") == 10  # no product: the site's rate
+
+
+@needs_redis
 def test_fails_fast_when_waiting_is_not_allowed(redis_log):
     clock = FakeClock(3000.0)
     take = limiter(clock, redis_log, max_wait=0)
@@ -259,7 +282,10 @@ def test_the_fallback_holds_the_bound_with_slots(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_limited_start_answers_503_and_sends_nothing(api, simulator):
-    with override_settings(EKYC=simulator.ekyc_settings(RATE_LIMIT=1, RATE_LIMIT_MAX_WAIT=0, START_THROTTLE_RATE=None)):
+    with (
+        override_settings(EKYC=simulator.ekyc_settings(RATE_LIMIT=1, RATE_LIMIT_MAX_WAIT=0)),
+        throttle_rates(start=None),
+    ):
         answers = [api.post(LIST_URL, start_body(), format="json") for _ in range(3)]
     codes = [(a.status_code, a.json().get("code")) for a in answers]
     assert (201, None) in codes and (503, "provider_throttled") in codes

@@ -84,7 +84,7 @@ def test_invalid_input_is_refused_before_anything_is_saved_or_sent(start, simula
 
 def test_provider_refusal_keeps_the_row_in_error(start, simulator, started_signals):
     simulator.control.add_fault("error", action="Initialize", code="Forbidden.AccountAccessDenied", status=403)
-    with pytest.raises(services.ProviderFailure) as caught:
+    with pytest.raises(services.ProviderCallFailed) as caught:
         start()
     kyc = KycTransaction.objects.get()
     assert caught.value.transaction.pk == kyc.pk
@@ -100,7 +100,7 @@ def test_provider_refusal_keeps_the_row_in_error(start, simulator, started_signa
 
 def test_unreachable_provider_keeps_the_row_in_error(start, simulator):
     simulator.control.add_fault("drop", count=-1)
-    with pytest.raises(services.ProviderFailure):
+    with pytest.raises(services.ProviderCallFailed):
         start()
     kyc = KycTransaction.objects.get()
     assert (kyc.status, kyc.error_code) == (Status.ERROR, "EkycTransportError")
@@ -143,12 +143,21 @@ def test_forgotten_by_the_provider_means_expired(start, simulator):
 def test_provider_fault_on_refresh_leaves_the_state_and_records_the_call(start, simulator):
     kyc = start().transaction
     simulator.control.add_fault("internal_error", action="CheckResult")
-    with pytest.raises(services.ProviderFailure) as caught:
+    with pytest.raises(services.ProviderCallFailed) as caught:
         services.refresh(kyc)
     assert caught.value.error.code == "InternalError"
     kyc.refresh_from_db()
     assert kyc.status == Status.INITIALIZED
     assert kyc.events.filter(action="CheckResult", code="InternalError", http_status=500).exists()
+
+
+def test_a_pending_verdict_keeps_the_transaction_waiting_and_checked_again(start, simulator):
+    kyc = start().transaction
+    simulator.control.complete(kyc.transaction_id, "pending")
+    kyc = services.refresh(kyc)
+    assert (kyc.status, kyc.passed) == (Status.INITIALIZED, None)  # not a failure: the provider has not decided
+    assert kyc.next_check_at is not None
+    assert kyc.events.filter(action="CheckResult").exists()
 
 
 def test_return_trusts_the_provider_not_the_url(start, simulator):
@@ -157,7 +166,7 @@ def test_return_trusts_the_provider_not_the_url(start, simulator):
     simulator.control.complete(kyc.transaction_id, "liveness_attack")
     kyc = services.handle_return(token)
     assert (kyc.status, kyc.sub_code) == (Status.FAILED, "205")
-    with pytest.raises(services.UnknownTransaction):
+    with pytest.raises(services.TransactionNotFound):
         services.handle_return("not-a-token")
 
 
@@ -174,12 +183,12 @@ def test_callback_checks_the_token(start, simulator):
     params = initialize_params(simulator)
     assert params["CallbackUrl"] == "https://shop.example/ekyc/callback/"
     simulator.control.complete(kyc.transaction_id, "pass")
-    with pytest.raises(services.CallbackRejected):
+    with pytest.raises(services.CallbackTokenMismatch):
         services.handle_callback(kyc.transaction_id, "forged")
     kyc.refresh_from_db()
     assert kyc.status == Status.INITIALIZED and simulator.control.calls("CheckResult") == []
     assert services.handle_callback(kyc.transaction_id, callback_token(params)).status == Status.PASSED
-    with pytest.raises(services.UnknownTransaction):
+    with pytest.raises(services.TransactionNotFound):
         services.handle_callback("hksunknown", callback_token(params))
 
 

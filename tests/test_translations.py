@@ -105,7 +105,12 @@ def test_an_api_error_is_in_the_language_the_client_asks_for(api, simulator):
 
     # LocaleMiddleware activates the language for the rest of the thread: the override puts the test's back.
     with override_settings(MIDDLEWARE=[*settings.MIDDLEWARE, *middleware]), translation.override(None):
-        answer = api.post("/ekyc/api/transactions/", {"meta_info": ""}, format="json", HTTP_ACCEPT_LANGUAGE="th")
+        answer = api.post(
+            "/ekyc/api/transactions/",
+            {"meta_info": "", "doc_type": "01000000"},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE="th",
+        )
     assert answer.status_code == 400
     body = answer.json()
     assert body["fields"]["meta_info"][0]["code"] == "required"  # the code stays stable

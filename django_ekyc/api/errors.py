@@ -31,6 +31,8 @@ from django_ekyc.exceptions import (
 )
 
 __all__ = [
+    "ERROR_CODES",
+    "FIELD_ERROR_CODES",
     "CacheUnavailable",
     "DatabaseUnavailable",
     "NoVerificationToCompare",
@@ -44,6 +46,72 @@ __all__ = [
 ]
 
 logger = logging.getLogger("django_ekyc.api")
+
+# Every ``code`` an error body of the API can carry, for the OpenAPI schema (the ``Error`` component's enum).
+# tests/test_schema.py checks it against what the code raises, both ways: add a new code here, and to
+# docs/reference/api.md.
+ERROR_CODES: tuple[str, ...] = (
+    # 400: a field is wrong (the refusals are under ``fields``), or the body cannot be read
+    "invalid_request",
+    "parse_error",
+    "json_too_deep",
+    "invalid_characters",
+    # DRF's own: authentication, permission, routing, content negotiation, throttles
+    "not_authenticated",
+    "authentication_failed",
+    "permission_denied",
+    "not_found",
+    "method_not_allowed",
+    "not_acceptable",
+    "unsupported_media_type",
+    "throttled",
+    # this API's
+    "no_verification_to_compare",
+    "request_too_large",
+    "provider_rejected",
+    "provider_auth_failed",
+    "provider_error",
+    "provider_throttled",
+    "provider_unavailable",
+    "provider_unreachable",
+    "database_unavailable",
+    "not_configured",
+    "cache_unavailable",
+)
+
+# Every ``code`` of a refusal under ``fields`` of an ``invalid_request`` (the ``FieldError`` component's enum).
+FIELD_ERROR_CODES: tuple[str, ...] = (
+    # DRF's, from the start serializer's fields (and ``invalid`` for a body that is not an object)
+    "required",
+    "null",
+    "invalid",
+    "invalid_choice",
+    "max_length",
+    "null_characters_not_allowed",
+    "surrogate_characters_not_allowed",
+    # the start serializer's own
+    "invalid_options",
+    "not_for_reverify",
+    # the flow's checks (django_ekyc.validation, django_ekyc.services): its InvalidInput codes
+    "invalid_characters",
+    "product_not_offered",
+    "product_not_in_region",
+    "doc_type_not_applicable",
+    "doc_type_not_in_region",
+    "unknown_doc_type",
+    "meta_info_invalid",
+    "meta_info_too_long",
+    "invalid_channel",
+    "channel_mismatch",
+    "invalid_scene_code",
+    "unknown_option",
+    "option_not_allowed",
+    "option_not_applicable",
+    "invalid_option_value",
+    "invalid_json_option",
+    "option_too_long",
+    "reverify_not_enabled",
+)
 
 
 class UpstreamUnavailable(exceptions.APIException):

@@ -1,26 +1,30 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from django_ekyc import validation
+from django_ekyc.api.errors import ERROR_CODES, FIELD_ERROR_CODES
 from django_ekyc.models import KycTransaction, Purpose
 from django_ekyc.outcomes import describe
 
+try:
+    from drf_spectacular.utils import extend_schema_field
+except ImportError:  # the schema is optional (pip install django-ekyc[openapi])
+    extend_schema_field = None  # type: ignore[assignment]
 
-def _field_validator(check: Any) -> Any:
-    """Turn a :mod:`django_ekyc.validation` check into a DRF validator keeping its stable code."""
+_Field = TypeVar("_Field", bound=Callable[..., Any])
 
-    def validate(value: Any) -> Any:
-        try:
-            return check(value)
-        except validation.InvalidInput as err:
-            raise serializers.ValidationError(err.message, code=err.code) from err
 
-    return validate
+def schema_type(schema: dict[str, Any]) -> Callable[[_Field], _Field]:
+    """``@extend_schema_field`` when drf-spectacular is installed; nothing otherwise."""
+    if extend_schema_field is None:
+        return lambda field: field
+    return extend_schema_field(schema)
 
 
 class OptionsField(serializers.JSONField):
@@ -44,10 +48,12 @@ class OptionsField(serializers.JSONField):
 REVERIFY_DECIDED_BY_THE_SITE = ("product_code", "doc_type", "scene_code", "options")
 
 
+# It only shapes types: what the values may be (meta_info, scene_code, options, and product_code, doc_type and
+# channel together, against the product's table and the account's region) is checked once, by the flow
+# (django_ekyc.validation), whose InvalidInput the view answers exactly like a field error of this serializer.
 class StartVerificationSerializer(serializers.Serializer[Any]):
     """What a frontend (a browser or an app) sends to start: never a ReturnUrl, CallbackUrl or token, and no
-    security parameter (the server decides those). ``product_code``, ``doc_type`` and ``channel`` are checked
-    together by the flow, against the product's table and the account's region."""
+    security parameter (the server decides those)."""
 
     # "reverify": a face check of the signed-in user against their own latest passed verification.
     purpose = serializers.ChoiceField(choices=Purpose.choices, required=False, default=Purpose.VERIFY)
@@ -57,16 +63,6 @@ class StartVerificationSerializer(serializers.Serializer[Any]):
     meta_info = serializers.CharField(allow_blank=True, trim_whitespace=False)
     scene_code = serializers.CharField(required=False, allow_blank=True, default="")
     options = OptionsField(required=False, default=dict)
-
-    def validate_meta_info(self, value: str) -> str:
-        return _field_validator(validation.validate_meta_info)(value)  # type: ignore[no-any-return]
-
-    def validate_scene_code(self, value: str) -> str:
-        return _field_validator(validation.validate_scene_code)(value)  # type: ignore[no-any-return]
-
-    def validate_options(self, value: Any) -> Any:
-        _field_validator(validation.validate_options)(value)
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """A re-verification's product, reference and parameters are the site's: the request only says where the
@@ -103,6 +99,7 @@ class FieldsBuiltOnce:
         return answer
 
 
+@schema_type({"type": "string", "description": "The state in words for the person, in the request's language."})
 class OutcomeMessageField(serializers.Field[Any, Any, str, Any]):
     """The transaction's state in words for the person (translated): what a frontend shows."""
 
@@ -144,29 +141,50 @@ class KycTransactionSerializer(FieldsBuiltOnce, serializers.ModelSerializer[KycT
         read_only_fields: tuple[str, ...] = fields
 
 
-class StartedSerializer(KycTransactionSerializer):
-    """The answer to a start: the transaction, plus what the device needs to go on. A browser gets the
-    single-use ``transaction_url`` of the provider's page; an app gets the provider's ``transaction_id``,
-    ``protocol`` and ``client_cfg`` for the app SDK's ``verify``."""
+# A start's two answers, for the schema (api/schema.py): the view renders them itself (views.started_answer).
+class BrowserStartedSerializer(KycTransactionSerializer):
+    """The answer to a browser's start (channel web): the transaction, and the provider's page to go to."""
 
-    transaction_url = serializers.URLField(read_only=True, required=False)
-    transaction_id = serializers.CharField(read_only=True, required=False)
-    protocol = serializers.CharField(read_only=True, required=False, allow_null=True)
-    client_cfg = serializers.CharField(read_only=True, required=False, allow_null=True)
+    transaction_url = serializers.URLField(read_only=True, help_text="The provider's page, single-use: go there once.")
 
     class Meta(KycTransactionSerializer.Meta):
-        fields = (*KycTransactionSerializer.Meta.fields, "transaction_url", "transaction_id", "protocol", "client_cfg")
+        fields = (*KycTransactionSerializer.Meta.fields, "transaction_url")
         read_only_fields = fields
+
+
+class AppStartedSerializer(KycTransactionSerializer):
+    """The answer to an app's start (channel app): the transaction, and what the app SDK's verify takes."""
+
+    transaction_id = serializers.CharField(read_only=True, help_text="The provider's TransactionId.")
+    protocol = serializers.CharField(read_only=True, allow_null=True, help_text="For the app SDK's verify.")
+    client_cfg = serializers.CharField(read_only=True, allow_null=True, help_text="For the app SDK, where given.")
+
+    class Meta(KycTransactionSerializer.Meta):
+        fields = (*KycTransactionSerializer.Meta.fields, "transaction_id", "protocol", "client_cfg")
+        read_only_fields = fields
+
+
+class FieldErrorSerializer(serializers.Serializer[Any]):
+    """One refusal of one field of a request: a stable code, a message for people."""
+
+    code = serializers.ChoiceField(choices=FIELD_ERROR_CODES)
+    message = serializers.CharField()
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
     """Every error body: a stable code, a message, and what applies of the rest."""
 
-    code = serializers.CharField()
+    code = serializers.ChoiceField(choices=ERROR_CODES)
     detail = serializers.CharField()
     # Declared fields are collected by DRF's metaclass, so this does not replace Serializer.fields.
     fields = serializers.DictField(  # type: ignore[assignment]
-        required=False, help_text="Per field: a list of {code, message}."
+        child=serializers.ListField(child=FieldErrorSerializer()),
+        required=False,
+        help_text="With invalid_request: per field (non_field_errors for the body as a whole), its refusals.",
     )
-    provider_code = serializers.CharField(required=False, allow_null=True)
-    transaction = KycTransactionSerializer(required=False)
+    provider_code = serializers.CharField(
+        required=False, allow_null=True, help_text="With a provider failure: the provider's Code."
+    )
+    transaction = KycTransactionSerializer(
+        required=False, help_text="With a provider failure: the attempt as stored (status error for a start)."
+    )

@@ -11,7 +11,6 @@ from rest_framework.views import APIView
 
 from django_ekyc.api.errors import CacheUnavailable
 from django_ekyc.client.slots import cache_errors
-from django_ekyc.conf import ekyc_settings
 
 logger = logging.getLogger("django_ekyc.api")
 
@@ -28,30 +27,27 @@ class CacheCheckedThrottles(APIView):
             raise CacheUnavailable() from err
 
 
-class EkycSettingThrottle(UserRateThrottle):
-    """A per-user throttle whose rate is DRF's ``DEFAULT_THROTTLE_RATES[scope]`` when a site sets it, else the
-    ``EKYC`` setting named by ``setting``; ``None`` disables it."""
+class ScopedDefaultThrottle(UserRateThrottle):
+    """A per-user throttle whose rate is DRF's ``DEFAULT_THROTTLE_RATES[scope]`` (``None`` disables it), and
+    ``default_rate`` where the site names no rate for the scope: DRF's own setting, with a safe default."""
 
-    setting = ""
+    default_rate = ""
 
     def get_rate(self) -> str | None:
         rates: dict[str, str | None] = api_settings.DEFAULT_THROTTLE_RATES or {}  # type: ignore[assignment]
-        if self.scope in rates:
-            return rates[self.scope]
-        rate = getattr(ekyc_settings, self.setting)
-        return None if rate is None else str(rate)
+        return rates.get(str(self.scope), self.default_rate)
 
 
-class StartVerificationThrottle(EkycSettingThrottle):
+class StartVerificationThrottle(ScopedDefaultThrottle):
     """Limits how often one user may start verifications (each one may be billed)."""
 
     scope = "ekyc_start"
-    setting = "START_THROTTLE_RATE"
+    default_rate = "10/hour"
 
 
-class RefreshThrottle(EkycSettingThrottle):
+class RefreshThrottle(ScopedDefaultThrottle):
     """Limits how often one user may ask the provider about their transactions (the provider's quota is
     the whole site's)."""
 
     scope = "ekyc_refresh"
-    setting = "REFRESH_THROTTLE_RATE"
+    default_rate = "30/minute"

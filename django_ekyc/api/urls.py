@@ -11,19 +11,15 @@ urlpatterns: list[Any] = list(router.urls)
 
 try:
     from drf_spectacular.views import SpectacularAPIView
+
+    from django_ekyc.api.schema import SCHEMA_SETTINGS
 except ImportError:  # the schema is optional: pip install django-ekyc[openapi]
     pass
 else:
     urlpatterns.append(
         path(
             "schema/",
-            SpectacularAPIView.as_view(
-                custom_settings={
-                    "TITLE": "django-ekyc API",
-                    "DESCRIPTION": "Start identity verifications and read their outcome.",
-                    "PREPROCESSING_HOOKS": ["django_ekyc.api.schema.only_ekyc_endpoints"],
-                }
-            ),
+            SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS),
             name="schema",
         )
     )

@@ -25,11 +25,11 @@ from django_ekyc.api.parsers import SafeJSONParser
 from django_ekyc.api.schema import list_schema, read_schema, refresh_schema, start_schema
 from django_ekyc.api.serializers import KycTransactionSerializer, StartVerificationSerializer
 from django_ekyc.api.throttling import CacheCheckedThrottles, RefreshThrottle, StartVerificationThrottle
+from django_ekyc.catalogue.products import Channel
 from django_ekyc.client.deadline import request_deadline
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import InvalidInput, NothingToCompare, ProviderCallFailed
 from django_ekyc.models import EventSource, KycTransaction, Purpose
-from django_ekyc.products import Channel
 
 
 def started_answer(started: services.Started) -> dict[str, Any]:

@@ -42,8 +42,6 @@ from django_ekyc.checks import accounts, faces, identity, limits, products, prov
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycConfigurationError
 
-__all__ = ["check_settings"]
-
 GROUPS = (provider, identity, limits, accounts, products, faces, site)
 
 

@@ -10,9 +10,7 @@ from django.utils.module_loading import import_string
 
 from django_ekyc.conf import EkycSettings
 
-ACCOUNT_KEYS = frozenset(
-    {"ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "REGION", "ENDPOINT", "PRODUCT_CODE", "RATE_LIMIT_GROUP", "RATE_LIMIT"}
-)
+ACCOUNT_KEYS = frozenset({"ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "REGION", "ENDPOINT", "RATE_LIMIT_GROUP", "RATE_LIMIT"})
 REQUIRED_KEYS = ("ACCESS_KEY_ID", "ACCESS_KEY_SECRET")
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from django.core.checks import CheckMessage, Error
 
+from django_ekyc.catalogue.products import CATALOGUE, FACE_LIBRARY_REGIONS
+from django_ekyc.catalogue.regions import REGIONS
 from django_ekyc.conf import EkycSettings
-from django_ekyc.products import CATALOGUE, FACE_LIBRARY_REGIONS, REGIONS
 
-REVERIFY_PRODUCTS = ("FACE_IDU", "FACE_VERIFY")
+# The products a re-verification can use: a face check against the user's own face (kept, or in the library).
+REVERIFY_PRODUCTS = tuple(
+    code for code, product in CATALOGUE.items() if product.compares_supplied_face or product.searches_library
+)
 
 
 def check(ekyc: EkycSettings) -> list[CheckMessage]:
@@ -37,6 +41,6 @@ def _reverify(ekyc: EkycSettings) -> list[str]:
     problems = []
     if ekyc.REGION in REGIONS and ekyc.REGION not in CATALOGUE[code].regions:
         problems.append(f"REVERIFY_PRODUCT {code} does not run in {ekyc.REGION}")
-    if code == "FACE_IDU" and not ekyc.FACE_LIBRARY:
-        problems.append("REVERIFY_PRODUCT FACE_IDU searches the face library: set FACE_LIBRARY")
+    if CATALOGUE[code].searches_library and not ekyc.FACE_LIBRARY:
+        problems.append(f"REVERIFY_PRODUCT {code} searches the face library: set FACE_LIBRARY")
     return problems

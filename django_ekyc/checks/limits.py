@@ -29,7 +29,9 @@ def _shared_counters(ekyc_settings: EkycSettings) -> list[CheckMessage]:
     counters = []
     if ekyc_settings.RATE_LIMIT and _per_process(ekyc_settings.RATE_LIMIT_CACHE):
         counters.append(f"the provider rate limit (cache {ekyc_settings.RATE_LIMIT_CACHE!r})")
-    if (ekyc_settings.START_THROTTLE_RATE or ekyc_settings.REFRESH_THROTTLE_RATE) and _per_process("default"):
+    rates = (getattr(settings, "REST_FRAMEWORK", {}) or {}).get("DEFAULT_THROTTLE_RATES") or {}
+    throttled = any(rates.get(scope, "on") for scope in ("ekyc_start", "ekyc_refresh"))
+    if throttled and _per_process("default"):
         counters.append("the start and refresh throttles (cache 'default')")
     if not counters:
         return []

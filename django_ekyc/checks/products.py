@@ -1,4 +1,4 @@
-"""Checks of what the site offers: E012 (products, regions, documents), E013 (ProcedurePriority)."""
+"""Checks of what the site offers: E012 (products, regions, documents), E013 (the Initialize defaults)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from difflib import get_close_matches
 
 from django.core.checks import CheckMessage, Error
 
+from django_ekyc.catalogue.products import CATALOGUE
+from django_ekyc.catalogue.regions import REGIONS
 from django_ekyc.conf import EkycSettings
-from django_ekyc.products import CATALOGUE, REGIONS
+from django_ekyc.validation import initialize_problems
 
 
 def check(ekyc: EkycSettings) -> list[CheckMessage]:
-    return [*_offer(ekyc), *_procedure_priority(ekyc.PROCEDURE_PRIORITY)]
+    return [*_offer(ekyc), *_initialize_defaults(ekyc)]
 
 
 def _regions(ekyc: EkycSettings) -> dict[str, str]:
@@ -27,12 +29,12 @@ def _regions(ekyc: EkycSettings) -> dict[str, str]:
 def _offer(ekyc: EkycSettings) -> list[CheckMessage]:
     regions = _regions(ekyc)
     problems = [_unknown_region(region) for region in sorted(set(regions.values())) if region not in REGIONS]
-    offered = ekyc.PRODUCTS or (ekyc.PRODUCT_CODE,)
+    offered = ekyc.PRODUCTS
     unknown = [code for code in offered if code not in CATALOGUE]
+    if not offered:
+        problems.append("PRODUCTS is empty: offer at least one product (the first is the default)")
     if unknown:
         problems.append(f"PRODUCTS names unknown products: {', '.join(unknown)} (known: {', '.join(CATALOGUE)})")
-    if ekyc.PRODUCT_CODE not in offered:
-        problems.append(f"PRODUCT_CODE {ekyc.PRODUCT_CODE!r}, the default, is not among PRODUCTS")
     for account, region in regions.items():
         for code in offered:
             product = CATALOGUE.get(code)
@@ -53,7 +55,14 @@ def _unknown_region(region: str) -> str:
     return f"REGION {region!r} is not one of {', '.join(REGIONS)}" + (f" (did you mean {close[0]!r}?)" if close else "")
 
 
-def _procedure_priority(value: str | None) -> list[CheckMessage]:
-    if value in (None, "url", "keep"):
-        return []
-    return [Error(f"EKYC PROCEDURE_PRIORITY must be 'url', 'keep' or None, not {value!r}.", id="django_ekyc.E013")]
+def _initialize_defaults(ekyc: EkycSettings) -> list[CheckMessage]:
+    """Every Initialize default names a parameter the operation declares, with a value the provider allows."""
+    tables = {"INITIALIZE_DEFAULTS": ekyc.INITIALIZE_DEFAULTS}
+    tables.update(
+        {f"PRODUCT_INITIALIZE_DEFAULTS[{code!r}]": values for code, values in ekyc.PRODUCT_INITIALIZE_DEFAULTS.items()}
+    )
+    return [
+        Error(f"EKYC {where}: {problem}.", hint="See 'Initialize parameters' in the docs.", id="django_ekyc.E013")
+        for where, values in tables.items()
+        for problem in initialize_problems(values)
+    ]

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 
-from django_ekyc.client import account_config
+from django_ekyc.client.configured import account_config
 from django_ekyc.conf import EkycSettings
 from django_ekyc.exceptions import EkycConfigurationError
 from django_ekyc.offering import account_endpoint

@@ -1,22 +1,20 @@
 """The one place the client reads ``settings.EKYC``: the options of a client for an account.
 
 Accounts: ``""`` is the top-level credentials; other names come from ``ACCOUNTS``, each with its own
-credentials and optionally its own ``REGION`` or ``ENDPOINT``, ``PRODUCT_CODE`` and ``RATE_LIMIT_GROUP``
+credentials and optionally its own ``REGION`` or ``ENDPOINT``, ``RATE_LIMIT`` and ``RATE_LIMIT_GROUP``
 (accounts that are RAM users of one Alibaba account share the provider's quota, so they share a rate limit group).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from django_ekyc.catalogue.regions import REGIONS
+from django_ekyc.client.slots import Limiter
 from django_ekyc.conf import SIMULATOR_ACCESS_KEY_ID, SIMULATOR_ACCESS_KEY_SECRET, ekyc_settings
 from django_ekyc.exceptions import EkycConfigurationError
-from django_ekyc.offering import account_endpoint, account_region
-from django_ekyc.products import REGION_QUOTAS
+from django_ekyc.offering import account_endpoint, account_region, default_product
 from django_ekyc.ratelimit import CacheRateLimiter
-
-__all__ = ["account_config", "client_options"]
 
 
 def account_config(account: str = "") -> dict[str, Any]:
@@ -51,7 +49,7 @@ def client_options(account: str = "") -> dict[str, Any]:
         "retry_backoff": ekyc_settings.RETRY_BACKOFF,
         "retry_max_wait": ekyc_settings.RETRY_MAX_WAIT,
         "pool_maxsize": ekyc_settings.POOL_MAXSIZE,
-        "product_code": config.get("PRODUCT_CODE", ekyc_settings.PRODUCT_CODE),
+        "product_code": default_product().code,
         "initialize_defaults": ekyc_settings.INITIALIZE_DEFAULTS,
         "product_defaults": ekyc_settings.PRODUCT_INITIALIZE_DEFAULTS,
         "rate_limiter": rate_limiter(str(config.get("RATE_LIMIT_GROUP") or account or "default"), config, account),
@@ -60,14 +58,16 @@ def client_options(account: str = "") -> dict[str, Any]:
 
 
 def rate_limit(config: dict[str, Any], account: str = "") -> int | None:
-    """An account's own ``RATE_LIMIT`` (a quota Alibaba raised), else the site's, capped at its region's quota."""
+    """An account's own ``RATE_LIMIT`` (a quota Alibaba raised), else the site's, capped at its region's quota. The
+    limiter caps it again per product (:meth:`~django_ekyc.ratelimit.CacheRateLimiter.capacity_for`)."""
     if config.get("RATE_LIMIT"):
         return int(config["RATE_LIMIT"])
     rate = ekyc_settings.RATE_LIMIT
-    return None if not rate else min(rate, REGION_QUOTAS.get(account_region(account), rate))
+    quota = REGIONS[account_region(account)].quota
+    return None if not rate else min(rate, quota or rate)
 
 
-def rate_limiter(group: str, config: dict[str, Any] | None = None, account: str = "") -> Callable[[str], None] | None:
+def rate_limiter(group: str, config: dict[str, Any] | None = None, account: str = "") -> Limiter | None:
     """The site-wide limiter of a rate limit group, or None when ``RATE_LIMIT`` is off."""
     rate = rate_limit(config or {}, account)
     if not rate:

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 
 from django_ekyc.exceptions import EkycDeadlineExceeded
 
-__all__ = ["MIN_ATTEMPT", "Deadline", "leaves_time_after", "remaining", "request_deadline", "time_for_attempt"]
-
 # Seconds: with less than this left, an attempt is not started (no answer could arrive in time).
 MIN_ATTEMPT = 0.1
 

@@ -8,7 +8,6 @@ handshake for every verification.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -16,29 +15,24 @@ from typing import Any
 
 import requests
 
+from django_ekyc.catalogue.operations import Operation, operation
+from django_ekyc.catalogue.products import CATALOGUE, WEB_PARAMETERS, Channel, channel_of
+from django_ekyc.catalogue.values import operation_problems
 from django_ekyc.client import deadline
 from django_ekyc.client.configured import client_options
-from django_ekyc.client.faces import FACE_BODY_PARAMETERS, FaceLibraryOperations
+from django_ekyc.client.faces import FaceLibraryOperations
 from django_ekyc.client.retry import RetryPolicy
-from django_ekyc.client.slots import take_slot
+from django_ekyc.client.slots import Limiter, take_slot
 from django_ekyc.client.transport import Timeout, Transport
 from django_ekyc.conf import DEFAULT_ENDPOINT
-from django_ekyc.exceptions import EkycDeadlineExceeded, EkycError
-from django_ekyc.products import CATALOGUE, Channel, channel_of
+from django_ekyc.exceptions import EkycDeadlineExceeded, EkycError, EkycNotCompleted
 from django_ekyc.results import DeletionResult, InitializeResult, VerificationResult
-
-__all__ = ["BODY_PARAMETERS", "EkycClient", "JsonConfig", "json_config", "place_parameters"]
 
 logger = logging.getLogger("django_ekyc.client")
 
-JsonConfig = str | Mapping[str, Any] | None
-
-
-def json_config(value: JsonConfig) -> str | None:
-    """``LanguageConfig`` and ``StyleConfig`` are JSON strings; accept a dict too."""
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+# An older eKYC CheckResult page (2024-01) documents Passed=P, "pending, later updated to Y or N"; the SDK 3.23.1
+# lists only Y and N. Should it come, the verdict is not final: the transaction waits and is checked again.
+PENDING = "P"
 
 
 class EkycClient(FaceLibraryOperations):
@@ -62,7 +56,7 @@ class EkycClient(FaceLibraryOperations):
         security_token: str | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        rate_limiter: Callable[[str], None] | None = None,
+        rate_limiter: Limiter | None = None,
         account: str = "",
     ) -> None:
         self.retry = RetryPolicy(max_retries, retry_backoff, retry_max_wait)
@@ -115,62 +109,25 @@ class EkycClient(FaceLibraryOperations):
         merchant_biz_id: str,
         merchant_user_id: str,
         meta_info: str,
-        doc_type: str | None = None,
-        return_url: str | None = None,
         product_code: str | None = None,
-        scene_code: str | None = None,
-        id_spoof: str | None = None,
-        authorize: str | None = None,
-        security_level: str | None = None,
-        id_threshold: str | None = None,
-        model: str | None = None,
-        doc_video: str | None = None,
-        show_album_icon: str | None = None,
-        show_ocr_result: str | None = None,
-        language_config: JsonConfig = None,
-        style_config: JsonConfig = None,
-        callback_url: str | None = None,
-        callback_token: str | None = None,
-        extra: Mapping[str, str] | None = None,
+        channel: Channel | None = None,
+        parameters: Mapping[str, str] | None = None,
         operation: str = "Initialize",
     ) -> InitializeResult:
         """Open a verification and get its ``TransactionId``, and for a browser its single-use ``TransactionUrl``
         (for an app, the ``Protocol`` the app SDK's ``verify`` takes).
 
-        Named arguments cover the documented parameters; ``extra`` passes any other provider parameter
-        (``ShowGuidePage``, ``Pages``, ``FaceGroupCodes``...) unchanged. ``doc_type`` is for the products that
-        read a document, ``return_url`` for browsers (an app gets no redirect). The client's
-        ``initialize_defaults`` and the product's ``product_defaults`` apply first (only the parameters the
-        product takes, when it is in :data:`~django_ekyc.products.CATALOGUE`), then ``extra``, then the named
-        arguments. ``operation="InitializeV2"`` sends the same through InitializeV2, which carries a reference
-        face picture (``TargetFacePicture``) in the body instead of the URL. Never sent twice once it may have
-        reached the provider: it may already have opened (and billed) the transaction.
+        ``parameters`` are any of the operation's declared parameters, by their API names (``DocType``,
+        ``ReturnUrl``, ``CallbackUrl``...). The client's ``initialize_defaults`` and the product's
+        ``product_defaults`` apply first (only those the product takes on ``channel``; by default the channel the
+        MetaInfo says), then ``parameters``. ``operation="InitializeV2"`` sends the same through InitializeV2,
+        which carries a reference face picture (``TargetFacePicture``) in the body. Never sent twice once it may
+        have reached the provider: it may already have opened (and billed) the transaction.
         """
-        required = {"MerchantBizId": merchant_biz_id, "MerchantUserId": merchant_user_id, "MetaInfo": meta_info}
-        _require(required)
         code = product_code or self.product_code
-        named = {
-            **required,
-            "ProductCode": code,
-            "DocType": doc_type,
-            "ReturnUrl": return_url,
-            "SceneCode": scene_code,
-            "IdSpoof": id_spoof,
-            "Authorize": authorize,
-            "SecurityLevel": security_level,
-            "IdThreshold": id_threshold,
-            "Model": model,
-            "DocVideo": doc_video,
-            # The seed spells it "ShowBlbumIcon"; the API and SDK use ShowAlbumIcon.
-            "ShowAlbumIcon": show_album_icon,
-            "ShowOcrResult": show_ocr_result,
-            "LanguageConfig": json_config(language_config),
-            "StyleConfig": json_config(style_config),
-            "CallbackUrl": callback_url,
-            "CallbackToken": callback_token,
-        }
-        params = {**self.defaults_for(code, channel_of(meta_info)), **(extra or {})}
-        params.update({name: value for name, value in named.items() if value is not None})
+        device = channel or channel_of(meta_info)
+        required = {"MerchantBizId": merchant_biz_id, "MerchantUserId": merchant_user_id, "MetaInfo": meta_info}
+        params = {**self.defaults_for(code, device), **(parameters or {}), **required, "ProductCode": code}
         body = self.call(operation, params, idempotent=False)
         try:
             return InitializeResult.from_response(body)
@@ -187,7 +144,9 @@ class EkycClient(FaceLibraryOperations):
         defaults = {**self.initialize_defaults, **self.product_defaults.get(product_code, {})}
         product = CATALOGUE.get(product_code)
         if product is None:
-            return defaults
+            return {
+                name: value for name, value in defaults.items() if channel is Channel.WEB or name not in WEB_PARAMETERS
+            }
         return {name: value for name, value in defaults.items() if product.accepts_parameter(name, channel)}
 
     def check_result(
@@ -196,23 +155,33 @@ class EkycClient(FaceLibraryOperations):
         merchant_biz_id: str,
         transaction_id: str,
         is_return_image: bool = False,
+        product_code: str = "",
         extra: Mapping[str, str] | None = None,
     ) -> VerificationResult:
         """Fetch a verification's outcome.
 
-        Raises :class:`~django_ekyc.exceptions.EkycNotCompleted` while the user
-        has not finished. Read-only, so every transport failure is retried.
+        ``product_code`` is the transaction's product: the provider counts a CheckResult against that product's
+        quota, and so does the site's limiter. ``extra`` takes CheckResult's other declared parameters
+        (``ExtraImageControlList``, ``ReturnFiveCategorySpoofResult``; the provider documents no values for
+        them). Raises :class:`~django_ekyc.exceptions.EkycNotCompleted` while the user has not finished.
+        Read-only, so every transport failure is retried.
         """
-        _require({"MerchantBizId": merchant_biz_id, "TransactionId": transaction_id})
         params = {
             **(extra or {}),
             "MerchantBizId": merchant_biz_id,
             "TransactionId": transaction_id,
             "IsReturnImage": "Y" if is_return_image else "N",
         }
-        body = self.call("CheckResult", params, idempotent=True)
+        body = self.call("CheckResult", params, idempotent=True, product_code=product_code)
         if not isinstance(body.get("Result"), Mapping):
             raise self.transport.malformed("CheckResult", body, "no Result")
+        if str(body["Result"].get("Passed", "")).upper() == PENDING:
+            raise EkycNotCompleted(
+                "The provider's verdict is pending (Passed=P); it is updated to Y or N later.",
+                action="CheckResult",
+                code="Passed.P",
+                request_id=str(body.get("RequestId") or ""),
+            )
         return VerificationResult.from_response(body)
 
     def delete_verify_result(
@@ -221,6 +190,7 @@ class EkycClient(FaceLibraryOperations):
         transaction_id: str,
         delete_type: str,
         delete_after_query: str = "Y",
+        product_code: str = "",
         extra: Mapping[str, str] | None = None,
     ) -> DeletionResult:
         """Ask the provider to delete its copy of a verification now, not after its 30 days.
@@ -231,27 +201,37 @@ class EkycClient(FaceLibraryOperations):
         before it was read; ``N`` deletes regardless. Check :attr:`DeletionResult.deleted`: the provider
         answers ``Success`` with ``DeleteResult=N`` when it did not delete. Safe to retry.
         """
-        _require({"TransactionId": transaction_id, "DeleteType": delete_type, "DeleteAfterQuery": delete_after_query})
         params = {
             **(extra or {}),
             "TransactionId": transaction_id,
             "DeleteType": delete_type,
             "DeleteAfterQuery": delete_after_query,
         }
-        body = self.call("DeleteVerifyResult", params, idempotent=True)
+        body = self.call("DeleteVerifyResult", params, idempotent=True, product_code=product_code)
         if not isinstance(body.get("Result"), Mapping):
             raise self.transport.malformed("DeleteVerifyResult", body, "no Result")
         return DeletionResult.from_response(body)
 
     # -- one operation, with the site's rate limit, the retry policy and the request's deadline -------------
 
-    def call(self, action: str, params: Mapping[str, str], *, idempotent: bool) -> dict[str, Any]:
-        """Send one operation, retrying only failures that are safe to retry, all within the request's deadline
-        when there is one (:func:`~django_ekyc.client.deadline.request_deadline`)."""
+    def call(
+        self, action: str, params: Mapping[str, str], *, idempotent: bool, product_code: str = ""
+    ) -> dict[str, Any]:
+        """Send one declared operation, retrying only failures that are safe to retry, all within the request's
+        deadline when there is one (:func:`~django_ekyc.client.deadline.request_deadline`).
+
+        Before anything is sent, the parameters are checked against the operation's declaration (names,
+        required ones, allowed values): a ``ValueError`` says what is wrong. ``product_code`` is the product whose
+        quota the call counts against (by default the ``ProductCode`` it sends)."""
+        declared = operation(action)
+        problems = operation_problems(declared, params)
+        if problems:
+            raise ValueError(f"{action}: {'; '.join(problems)}.")
+        product = product_code or params.get("ProductCode", "")
         attempt = 0
         while True:
             try:
-                return self._attempt(action, params)
+                return self._attempt(declared, params, product)
             except EkycError as err:
                 delay = self._retry_delay(err, attempt, idempotent=idempotent)
                 if delay is None:
@@ -266,14 +246,16 @@ class EkycClient(FaceLibraryOperations):
                 self._sleep(delay)
                 attempt += 1
 
-    def _attempt(self, action: str, params: Mapping[str, str]) -> dict[str, Any]:
-        """One attempt: a slot of the site's rate limit (every attempt counts against the account's limit), then
-        the signed request, each cut to what remains of the deadline."""
+    def _attempt(self, declared: Operation, params: Mapping[str, str], product: str) -> dict[str, Any]:
+        """One attempt: a slot of the site's rate limit (every attempt counts against the account's limit, per
+        product and operation, as the provider counts), then the signed request, each cut to what remains of
+        the deadline."""
+        action = declared.action
         within = deadline.time_for_attempt(action)
         if self.rate_limiter is not None:
-            take_slot(self.rate_limiter, action, within)
+            take_slot(self.rate_limiter, action, product, within)
             within = deadline.time_for_attempt(action)
-        query, form = place_parameters(action, params)
+        query, form = declared.place(params)
         return self.transport.send(action, query, form, within=within)
 
     def _retry_delay(self, err: EkycError, attempt: int, *, idempotent: bool) -> float | None:
@@ -291,26 +273,6 @@ class EkycClient(FaceLibraryOperations):
         return delay
 
 
-# Where the official SDK (3.23.x, the form proven against the gateway) puts each parameter: in the query string,
-# except these, which travel in an application/x-www-form-urlencoded body. The operations listed here always
-# send a form body, empty or not, as the SDK does; the others send no body at all.
-BODY_PARAMETERS: dict[str, frozenset[str]] = {
-    "Initialize": frozenset({"FacePictureBase64"}),
-    "InitializeV2": frozenset({"FacePictureBase64", "TargetFacePicture"}),
-    **FACE_BODY_PARAMETERS,
-}
-
-
 def place_parameters(action: str, params: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str] | None]:
     """Split an operation's parameters into (query, form body or None) as the official SDK does."""
-    in_body = BODY_PARAMETERS.get(action)
-    if in_body is None:
-        return dict(params), None
-    query = {name: value for name, value in params.items() if name not in in_body}
-    return query, {name: value for name, value in params.items() if name in in_body}
-
-
-def _require(params: Mapping[str, str | None]) -> None:
-    missing = [name for name, value in params.items() if value is None or str(value).strip() == ""]
-    if missing:
-        raise ValueError(f"Required parameter(s) missing: {', '.join(missing)}")
+    return operation(action).place(params)

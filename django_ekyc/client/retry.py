@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 
 from django_ekyc.exceptions import EkycConfigurationError, EkycError, EkycThrottled, EkycTransportError
 
-__all__ = ["RetryPolicy"]
-
 
 @dataclass(frozen=True)
 class RetryPolicy:

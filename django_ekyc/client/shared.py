@@ -10,8 +10,6 @@ from django.dispatch import receiver
 
 from django_ekyc.client.operations import EkycClient
 
-__all__ = ["get_client", "reset_client"]
-
 _clients: dict[str, EkycClient] = {}
 _clients_lock = threading.Lock()
 

@@ -18,7 +18,9 @@ from django_ekyc.client.deadline import MIN_ATTEMPT
 from django_ekyc.exceptions import EkycRateLimitUnavailable
 from django_ekyc.ratelimit import CacheRateLimiter
 
-__all__ = ["bounded", "cache_errors", "take_slot"]
+# A rate limiter: called with (operation, product) before each attempt; returns when the call may go, raises
+# EkycRateLimited when it may not.
+Limiter = Callable[[str, str], None]
 
 # The errors of the cache clients a site may use, when installed: Redis (redis-py, django-redis) and memcached.
 CACHE_CLIENT_ERRORS = (
@@ -41,10 +43,11 @@ def cache_errors() -> tuple[type[Exception], ...]:
     return tuple(found)
 
 
-def take_slot(limiter: Callable[[str], None], action: str, within: float | None) -> None:
-    """Take the limiter's slot for one attempt of ``action``, leaving the attempt time within ``within`` seconds."""
+def take_slot(limiter: Limiter, action: str, product: str, within: float | None) -> None:
+    """Take the limiter's slot for one attempt of ``action`` of ``product``, leaving the attempt time within
+    ``within`` seconds."""
     try:
-        bounded(limiter, within)(action)
+        bounded(limiter, within)(action, product)
     except cache_errors() as err:
         raise EkycRateLimitUnavailable(
             f"the site's rate limit could not be asked ({type(err).__name__}); not sent",
@@ -53,7 +56,7 @@ def take_slot(limiter: Callable[[str], None], action: str, within: float | None)
         ) from err
 
 
-def bounded(limiter: Callable[[str], None], within: float | None) -> Callable[[str], None]:
+def bounded(limiter: Limiter, within: float | None) -> Limiter:
     """The limiter with its waits cut so that an attempt still fits in ``within`` seconds after them.
 
     The site's :class:`~django_ekyc.ratelimit.CacheRateLimiter` takes its longest wait from its fields, so a copy

@@ -36,8 +36,6 @@ from django_ekyc.exceptions import (
 )
 from django_ekyc.signing import canonical_query_string, sign_request
 
-__all__ = ["API_VERSION", "USER_AGENT", "Transport", "normalize_timeout", "split_endpoint"]
-
 logger = logging.getLogger("django_ekyc.client")
 
 API_VERSION = "2022-08-09"

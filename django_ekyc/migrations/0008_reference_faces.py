@@ -9,7 +9,7 @@ from django.db.models import F
 
 
 def flag_references_without_a_document(apps: Any, schema_editor: Any) -> None:
-    from django_ekyc.products import CATALOGUE
+    from django_ekyc.catalogue.products import CATALOGUE
 
     documents = [code for code, product in CATALOGUE.items() if product.sets_reference_face]
     transactions = apps.get_model("django_ekyc", "KycTransaction")

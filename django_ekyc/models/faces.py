@@ -8,8 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from django_ekyc.models.transaction import KycTransaction
 
-__all__ = ["DuplicateMatch", "FaceRecord", "FaceRecordQuerySet"]
-
 
 class FaceRecordQuerySet(models.QuerySet["FaceRecord"]):
     def present(self) -> FaceRecordQuerySet:

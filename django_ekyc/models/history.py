@@ -7,8 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from django_ekyc.models.transaction import KycTransaction
 
-__all__ = ["EventKind", "EventSource", "KycTransactionEvent"]
-
 
 class EventSource(models.TextChoices):
     """What caused a provider call or a state change."""

@@ -19,26 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from django_ekyc.conf import ekyc_settings
+from django_ekyc.catalogue.document_fields import DocumentFacts, document_facts
+from django_ekyc.catalogue.products import CATALOGUE, DOCUMENT_PRODUCTS, Channel
 from django_ekyc.fields import Ciphertext, EncryptedJSONField
 from django_ekyc.offering import get_product
-from django_ekyc.products import CATALOGUE, DOCUMENT_PRODUCTS, Channel
-
-__all__ = [
-    "ALLOWED_TRANSITIONS",
-    "FLAGGED_STATUSES",
-    "IMAGE_FIELDS",
-    "REFERENCE_STATUSES",
-    "TERMINAL_STATUSES",
-    "FaceStatus",
-    "KycTransaction",
-    "KycTransactionQuerySet",
-    "ProductCodes",
-    "Purpose",
-    "Status",
-    "User",
-    "as_product_codes",
-]
 
 # Fields of the Ext* results that carry images (base64); kept only with STORE_IMAGES, never shown.
 IMAGE_FIELDS = frozenset({"idImage", "idBackImage", "faceImg", "faceImage", "docVideo", "video"})
@@ -107,9 +91,9 @@ ProductCodes = str | Iterable[str] | None
 
 def as_product_codes(product: ProductCodes) -> frozenset[str]:
     """``product`` as the guards take it: one ProductCode or an iterable of them; None means the products that
-    verify a document (:data:`~django_ekyc.products.DOCUMENT_PRODUCTS`). A code the catalogue does not know, or
-    none at all, raises ``ValueError`` and a wrong type ``TypeError``: a misspelt code would match nothing and lock
-    every user out without a word."""
+    verify a document (:data:`~django_ekyc.catalogue.products.DOCUMENT_PRODUCTS`). A code the catalogue does not
+    know, or none at all, raises ``ValueError`` and a wrong type ``TypeError``: a misspelt code would match nothing
+    and lock every user out without a word."""
     if product is None:
         return DOCUMENT_PRODUCTS
     codes: tuple[object, ...] = (
@@ -247,8 +231,7 @@ class KycTransaction(models.Model):
         if not self.doc_type:
             return ""
         product = get_product(self.product_code)
-        table = ekyc_settings.DOC_TYPES if self.product_code == "eKYC" or product is None else product.doc_types
-        label = table.get(self.doc_type)
+        label = product.doc_types.get(self.doc_type) if product is not None else None
         return gettext(str(label)) if label else self.doc_type
 
     @property
@@ -269,6 +252,12 @@ class KycTransaction(models.Model):
             return {}
         part = self.result.get(name) or {}
         return part if isinstance(part, Mapping) else {}
+
+    @property
+    def document(self) -> DocumentFacts:
+        """What the document says, normalised across the provider's per-document field names (number, names,
+        dates as YYYY-MM-DD where the provider's format allows): personal data, read from :attr:`ocr_fields`."""
+        return document_facts(self.ocr_fields)
 
     @property
     def ocr_fields(self) -> dict[str, Any]:

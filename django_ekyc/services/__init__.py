@@ -29,22 +29,12 @@ from django_ekyc.exceptions import (
     TransactionNotFound,
     VerificationError,
 )
-from django_ekyc.models import KycTransaction, User
+from django_ekyc.models import IMAGE_FIELDS, KycTransaction, User
 from django_ekyc.models.transaction import ProductCodes
 from django_ekyc.services.face_deletion import FaceReport, delete_pending_faces
 from django_ekyc.services.faces import face_key_for, settle_face, settle_pending_faces
-from django_ekyc.services.flow import (
-    Started,
-    absolute_url_builder,
-    handle_callback,
-    handle_return,
-    hash_token,
-    merchant_user_id_for,
-    refresh,
-    resolve_account,
-    start_verification,
-)
-from django_ekyc.services.identity import IMAGE_FIELDS, stored_result
+from django_ekyc.services.flow import Started, handle_callback, handle_return, refresh, start_verification
+from django_ekyc.services.identity import stored_result
 from django_ekyc.services.ledger import fit_columns
 from django_ekyc.services.reference_review import accept_reference_face
 from django_ekyc.services.retention import provider_deletion_pending, purge_candidates, purge_identity_data
@@ -55,30 +45,21 @@ from django_ekyc.services.reverify import (
     latest_reverification,
     start_reverification,
 )
+from django_ekyc.services.site import absolute_url_builder, hash_token, merchant_user_id_for, resolve_account
 from django_ekyc.services.sync import CLAIM_LEASE, SyncReport, expire_stale, sync_waiting
-
-# Names of the errors before they moved to django_ekyc.exceptions.
-FlowError = VerificationError
-ProviderFailure = ProviderCallFailed
-UnknownTransaction = TransactionNotFound
-CallbackRejected = CallbackTokenMismatch
 
 __all__ = [
     "CLAIM_LEASE",
     "IMAGE_FIELDS",
-    "CallbackRejected",
     "CallbackTokenMismatch",
     "FaceReport",
-    "FlowError",
     "InvalidInput",
     "MaxAge",
     "NothingToCompare",
     "ProviderCallFailed",
-    "ProviderFailure",
     "Started",
     "SyncReport",
     "TransactionNotFound",
-    "UnknownTransaction",
     "VerificationError",
     "absolute_url_builder",
     "accept_reference_face",

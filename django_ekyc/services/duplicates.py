@@ -13,8 +13,6 @@ from django_ekyc.models import DuplicateMatch, FaceRecord, KycTransaction
 from django_ekyc.results import FaceMatch, FaceSearchResult
 from django_ekyc.services.references import face_key_for
 
-__all__ = ["flag_duplicates", "keep_face_record", "move_face_record"]
-
 
 def keep_face_record(kyc: KycTransaction, face_id: str) -> None:
     """The face the provider registered (or found registered under the user's key) stands for this verification."""

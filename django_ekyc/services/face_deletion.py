@@ -21,8 +21,6 @@ from django_ekyc.models import EventKind, EventSource, FaceRecord
 from django_ekyc.ratelimit import background_calls
 from django_ekyc.services import ledger
 
-__all__ = ["FaceReport", "delete_pending_faces", "forget_faces", "forget_user_faces"]
-
 logger = logging.getLogger("django_ekyc.services")
 
 

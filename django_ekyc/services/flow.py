@@ -3,8 +3,6 @@ return page, the callback). Every write goes through :mod:`~django_ekyc.services
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
 import uuid
@@ -12,17 +10,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from django.utils.module_loading import import_string
 
 from django_ekyc import signals
+from django_ekyc.catalogue.products import Channel
 from django_ekyc.client import EkycClient, get_client
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import (
@@ -34,10 +29,10 @@ from django_ekyc.exceptions import (
 )
 from django_ekyc.models import EventSource, KycTransaction, KycTransactionEvent, Purpose, Status
 from django_ekyc.offering import account_region, get_product
-from django_ekyc.products import Channel
 from django_ekyc.results import VerificationResult
 from django_ekyc.services import faces, ledger
 from django_ekyc.services.identity import stored_result
+from django_ekyc.services.site import callback_url_for, hash_token, merchant_user_id_for
 from django_ekyc.validation import (
     validate_channel,
     validate_doc_type,
@@ -48,28 +43,11 @@ from django_ekyc.validation import (
     validate_scene_code,
 )
 
-__all__ = [
-    "GATED_SOURCES",
-    "Attempt",
-    "Started",
-    "absolute_url_builder",
-    "handle_callback",
-    "handle_return",
-    "hash_token",
-    "merchant_user_id_for",
-    "open_and_initialize",
-    "refresh",
-    "resolve_account",
-    "same_person",
-    "start_verification",
-]
-
 logger = logging.getLogger("django_ekyc.services")
 
 # Checks a person prompts (the refresh endpoint, the return page) are gated per transaction; the provider's
 # callback, sync and staff are not: they are rare, and each one may be the one that completes it.
 GATED_SOURCES = frozenset({EventSource.API, EventSource.RETURN})
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
@@ -85,43 +63,6 @@ class Started:
     transaction_url: str
     protocol: str | None = None
     client_cfg: str | None = None
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def merchant_user_id_for(user: AbstractBaseUser) -> str:
-    """A keyed hash of the user's id: stable per user, meaningless to the provider."""
-    key = ekyc_settings.MERCHANT_USER_ID_KEY or f"django_ekyc.merchant_user_id:{settings.SECRET_KEY}"
-    return hmac.new(key.encode(), f"{user._meta.label_lower}:{user.pk}".encode(), hashlib.sha256).hexdigest()
-
-
-def absolute_url_builder(request: HttpRequest) -> Callable[[str], str]:
-    """Build absolute URLs from ``PUBLIC_BASE_URL`` or else from the (ALLOWED_HOSTS-checked) request."""
-    base = ekyc_settings.PUBLIC_BASE_URL
-    if base:
-        return lambda path: base.rstrip("/") + path
-    return lambda path: str(request.build_absolute_uri(path))
-
-
-def resolve_account(request: HttpRequest, user: AbstractBaseUser) -> str:
-    """The account a new verification uses: ``ACCOUNT_RESOLVER(request, user)``, or "" (the default)."""
-    resolver = ekyc_settings.ACCOUNT_RESOLVER
-    if not resolver:
-        return ""
-    function = import_string(resolver) if isinstance(resolver, str) else resolver
-    return str(function(request, user) or "")
-
-
-def _callback_url(build_url: Callable[[str], str]) -> str | None:
-    """The provider only calls https URLs; loopback http is kept for the simulator."""
-    if not ekyc_settings.CALLBACK_ENABLED:
-        return None
-    url = build_url(reverse("django_ekyc:callback"))
-    if url.startswith("https://") or (urlsplit(url).hostname or "") in LOOPBACK_HOSTS:
-        return url
-    return None
 
 
 def start_verification(
@@ -140,7 +81,7 @@ def start_verification(
 ) -> Started:
     """Validate, save the attempt, call Initialize, and record the outcome.
 
-    ``product_code`` is one of the site's ``PRODUCTS`` (empty: ``PRODUCT_CODE``); ``doc_type`` is required
+    ``product_code`` is one of the site's ``PRODUCTS`` (empty: the first); ``doc_type`` is required
     where that product reads a document, in the account's region; ``channel`` (``web`` or ``app``) defaults to
     what the MetaInfo says. Raises :class:`~django_ekyc.exceptions.InvalidInput` before anything is saved or
     sent, and :class:`~django_ekyc.exceptions.ProviderCallFailed` (with the transaction, now in ``error``) when
@@ -150,13 +91,13 @@ def start_verification(
     region = account_region(account)  # an unknown account fails here, before anything is saved
     validate_region(product, region)
     doc_type = validate_doc_type(doc_type, product, region)
-    meta_info = validate_meta_info(meta_info)
-    device = validate_channel(channel, meta_info)
+    meta = validate_meta_info(meta_info)
+    device = validate_channel(channel, meta)
     scene_code = validate_scene_code(scene_code)
     params = validate_options(options, product=product)
     return open_and_initialize(
         Attempt(user=user, account=account, product_code=product.code, channel=device, doc_type=doc_type),
-        meta_info=meta_info,
+        meta_info=meta.text,
         build_url=build_url,
         scene_code=scene_code,
         options=params,
@@ -212,10 +153,18 @@ def open_and_initialize(
         return_token_hash=hash_token(return_token),
         callback_token_hash=hash_token(callback_token),
     )
-    callback_url = _callback_url(build_url)
+    callback_url = callback_url_for(build_url)
     web = attempt.channel is Channel.WEB
-    priority = ekyc_settings.PROCEDURE_PRIORITY
-    extra = {**({"ProcedurePriority": priority} if web and priority else {}), **params, **(provider_parameters or {})}
+    sent = {
+        **params,
+        **(provider_parameters or {}),
+        "DocType": attempt.doc_type,
+        # An app gets no redirect: the app SDK hands the result to the app, which asks us (refresh).
+        "ReturnUrl": build_url(reverse("django_ekyc:return", args=[return_token])) if web else "",
+        "SceneCode": scene_code,
+        "CallbackUrl": callback_url or "",
+        "CallbackToken": callback_token if callback_url else "",
+    }
     try:
         started, record = ledger.recorded_call(
             kyc,
@@ -226,13 +175,8 @@ def open_and_initialize(
                 merchant_biz_id=kyc.merchant_biz_id,
                 merchant_user_id=kyc.merchant_user_id,
                 meta_info=meta_info,
-                doc_type=attempt.doc_type or None,
-                # An app gets no redirect: the app SDK hands the result to the app, which asks us (refresh).
-                return_url=build_url(reverse("django_ekyc:return", args=[return_token])) if web else None,
-                scene_code=scene_code or None,
-                callback_url=callback_url,
-                callback_token=callback_token if callback_url else None,
-                extra=extra,
+                channel=attempt.channel,
+                parameters={name: value for name, value in sent.items() if value},
             ),
         )
     except EkycError as err:

@@ -9,8 +9,6 @@ from django_ekyc.conf import ekyc_settings
 from django_ekyc.models import IMAGE_FIELDS
 from django_ekyc.results import VerificationResult
 
-__all__ = ["IMAGE_FIELDS", "is_image_field", "stored_result"]
-
 IMAGE_SUFFIXES = ("image", "img", "picture", "video", "base64", "imageurl", "videourl")
 
 

@@ -33,23 +33,6 @@ from django_ekyc.models import (
 )
 from django_ekyc.results import VerificationResult
 
-__all__ = [
-    "claim_due",
-    "code_of",
-    "fit_columns",
-    "mark_deleted_at_provider",
-    "open_attempt",
-    "purge_result",
-    "record_event",
-    "recorded_call",
-    "recorded_check_result",
-    "release",
-    "schedule_check",
-    "send_on_commit",
-    "take_check_slot",
-    "transition",
-]
-
 logger = logging.getLogger("django_ekyc.services")
 
 T = TypeVar("T")
@@ -110,7 +93,10 @@ def recorded_check_result(
         "CheckResult",
         source,
         lambda: client.check_result(
-            merchant_biz_id=kyc.merchant_biz_id, transaction_id=str(kyc.transaction_id), is_return_image=with_images
+            merchant_biz_id=kyc.merchant_biz_id,
+            transaction_id=str(kyc.transaction_id),
+            is_return_image=with_images,
+            product_code=kyc.product_code,
         ),
     )
 

@@ -29,8 +29,6 @@ from django_ekyc.models import (
 )
 from django_ekyc.services import duplicates, ledger, references
 
-__all__ = ["accept_reference_face"]
-
 
 def accept_reference_face(kyc: KycTransaction, *, staff: Any, client: EkycClient | None = None) -> KycTransaction:
     """Make a flagged verification's face the user's reference, on a staff member's decision.

@@ -4,7 +4,7 @@ Re-verification exists to stop a session holder who is not the person, so what i
 something a session holder can set:
 
 - only a passed check that verified a document sets the reference (the product's entry says so:
-  :attr:`~django_ekyc.products.Product.sets_reference_face`); a liveness-only check never touches it, nor the
+  :attr:`~django_ekyc.catalogue.products.Product.sets_reference_face`); a liveness-only check never touches it, nor the
   face library;
 - a later document verification replaces it only when the provider says its face is the same person as the
   reference (the library search finds the user's own key, or ``FaceVerifyIntl`` compares the two pictures) and,
@@ -25,6 +25,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from django_ekyc.catalogue.document_fields import document_facts
+from django_ekyc.catalogue.products import Product
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.models import (
     REFERENCE_STATUSES,
@@ -35,26 +37,6 @@ from django_ekyc.models import (
     Status,
 )
 from django_ekyc.offering import get_product
-from django_ekyc.products import Product
-
-__all__ = [
-    "Reference",
-    "current_reference",
-    "document_fingerprint",
-    "face_key_for",
-    "face_work_enabled",
-    "face_work_needed",
-    "first_reference_fields",
-    "has_untrusted_reference",
-    "keeps_reference_face",
-    "kept_picture",
-    "library_reverification",
-    "reverify_product",
-    "same_document",
-]
-
-# Where the provider's ocrIdInfo carries the document's number, by kind of document (ID cards, passports...).
-DOCUMENT_NUMBER_FIELDS = ("idNumber", "passportNo", "documentNumber", "docNo", "idNo", "licenseNo")
 
 
 def face_key_for(merchant_user_id: str) -> str:
@@ -172,8 +154,7 @@ def has_untrusted_reference(kyc: KycTransaction) -> bool:
 
 def document_fingerprint(kyc: KycTransaction) -> str | None:
     """A keyed hash of the document number read (None when none was read): compared, never shown."""
-    fields = kyc.ocr_fields
-    number = next((str(fields[name]) for name in DOCUMENT_NUMBER_FIELDS if fields.get(name)), "")
+    number = document_facts(kyc.ocr_fields).number or ""  # by the provider's documented keys
     normalised = "".join(char for char in number.upper() if char.isalnum())
     if not normalised:
         return None

@@ -14,7 +14,8 @@ from django_ekyc.models import EventSource, FaceRecord, KycTransaction, KycTrans
 from django_ekyc.ratelimit import background_calls
 from django_ekyc.services import face_deletion, ledger
 
-__all__ = ["provider_deletion_pending", "purge_candidates", "purge_identity_data"]
+# What DeleteVerifyResult deletes, one call each (its DeleteType values): the images, then everything else.
+DELETE_TYPES = ("Img", "Text")
 
 
 def purge_candidates(*, older_than_days: int | None = None, now: datetime | None = None) -> KycTransactionQuerySet:
@@ -63,11 +64,12 @@ def _forget_face(kyc: KycTransaction) -> None:
 
 
 def _delete_at_provider(kyc: KycTransaction, source: EventSource | str, client: EkycClient) -> None:
-    """Delete every kind of data the provider keeps (``PROVIDER_DELETE_TYPES``); record the deletion only
+    """Delete both kinds of data the provider keeps (DeleteVerifyResult's ``DeleteType``: the images, then the
+    text); record the deletion only
     when the provider confirmed each one (``DeleteResult=Y``), so that a refusal stays pending for a retry."""
     # "Y" protects results nobody has read; a transaction that never produced one has nothing to protect.
     after_query = "Y" if kyc.passed is not None else "N"
-    for delete_type in ekyc_settings.PROVIDER_DELETE_TYPES:
+    for delete_type in DELETE_TYPES:
         try:
             deletion, record = ledger.recorded_call(
                 kyc,
@@ -78,6 +80,7 @@ def _delete_at_provider(kyc: KycTransaction, source: EventSource | str, client: 
                     transaction_id=str(kyc.transaction_id),
                     delete_type=delete_type,
                     delete_after_query=after_query,
+                    product_code=kyc.product_code,
                 ),
             )
         except EkycError as err:

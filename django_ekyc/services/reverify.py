@@ -14,18 +14,16 @@ from datetime import timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 
+from django_ekyc.catalogue.products import Product
 from django_ekyc.client import EkycClient
 from django_ekyc.client.faces import MAX_RETURN_FACES
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import InvalidInput, NothingToCompare
 from django_ekyc.models import EventSource, KycTransaction, Purpose, User
 from django_ekyc.offering import account_region, get_product
-from django_ekyc.products import Product
 from django_ekyc.services import references
 from django_ekyc.services.flow import Attempt, Started, open_and_initialize
 from django_ekyc.validation import validate_channel, validate_meta_info, validate_region
-
-__all__ = ["as_max_age", "is_reverified", "latest_reverification", "reference_for", "start_reverification"]
 
 MaxAge = timedelta | int | float | None
 
@@ -73,8 +71,8 @@ def start_reverification(
     product = get_product(product_code or "")
     if product is None:
         raise InvalidInput("purpose", "reverify_not_enabled", _("Re-verification is not enabled on this site."))
-    meta_info = validate_meta_info(meta_info)
-    device = validate_channel(channel, meta_info)
+    meta = validate_meta_info(meta_info)
+    device = validate_channel(channel, meta)
     reference = reference_for(user)
     validate_region(product, account_region(reference.account))
     return open_and_initialize(
@@ -86,7 +84,7 @@ def start_reverification(
             purpose=Purpose.REVERIFY,
             reverify_of=reference,
         ),
-        meta_info=meta_info,
+        meta_info=meta.text,
         build_url=build_url,
         provider_parameters=_reference_parameters(product, reference),
         source=source,

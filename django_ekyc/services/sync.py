@@ -14,12 +14,12 @@ from django_ekyc.ratelimit import background_calls
 from django_ekyc.services import face_deletion, faces, ledger, references
 from django_ekyc.services.flow import refresh
 
-__all__ = ["CLAIM_LEASE", "SyncReport", "completion_deadline", "expire_stale", "sync_waiting"]
-
 # A claimed transaction is skipped by other hosts for this long, even if its host dies mid-pass.
 CLAIM_LEASE = timedelta(minutes=5)
 # After the provider's completion window, a last result may still be settling.
-COMPLETION_MARGIN = 60
+COMPLETION_MARGIN = timedelta(seconds=60)
+# A waiting transaction no pass could check this long after the provider's deadline is expired unchecked.
+STALE_AFTER_DEADLINE = timedelta(days=1)
 
 
 @dataclass
@@ -43,12 +43,14 @@ class SyncReport:
 
 
 def expire_stale(*, older_than: timedelta | None = None, now: datetime | None = None) -> int:
-    """Close attempts left open past ``EXPIRE_AFTER``; safe to run from several hosts at once.
+    """Close attempts left open a day past the provider's deadline (``COMPLETION_WINDOW``) that no sync pass
+    could check; safe to run from several hosts at once.
 
     Waiting transactions become ``expired``; rows still ``created`` (the process died between saving
     the attempt and recording the provider's answer) become ``error`` with code ``abandoned``.
     """
-    cutoff = (now or timezone.now()) - (older_than or timedelta(seconds=ekyc_settings.EXPIRE_AFTER))
+    window = timedelta(seconds=ekyc_settings.COMPLETION_WINDOW) + COMPLETION_MARGIN + STALE_AFTER_DEADLINE
+    cutoff = (now or timezone.now()) - (older_than or window)
     stale = KycTransaction.objects.filter(status__in=[Status.INITIALIZED, Status.CREATED], created_at__lt=cutoff)
     closed = 0
     for pk, status in stale.values_list("pk", "status"):
@@ -121,7 +123,7 @@ def _after_check(kyc: KycTransaction, now: datetime, report: SyncReport) -> None
 def completion_deadline(kyc: KycTransaction) -> datetime:
     """When the provider can no longer complete a transaction (its flow must end within COMPLETION_WINDOW of
     Initialize), plus a margin for the provider to settle the last result."""
-    return kyc.created_at + timedelta(seconds=ekyc_settings.COMPLETION_WINDOW + COMPLETION_MARGIN)
+    return kyc.created_at + timedelta(seconds=ekyc_settings.COMPLETION_WINDOW) + COMPLETION_MARGIN
 
 
 def _schedule_next_check(kyc: KycTransaction, now: datetime) -> None:

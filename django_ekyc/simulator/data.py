@@ -1,9 +1,20 @@
 """Realistic, fictitious verification results.
 
 Each transaction gets its own invented person, derived from its TransactionId
-so that repeated CheckResult calls agree. The shapes follow what the provider
-documents for ``ExtIdInfo`` (``ocrIdInfo`` fields by document type,
-``spoofInfo``) and ``ExtFaceInfo``; every name and number is made up.
+so that repeated CheckResult calls agree; every name and number is made up.
+
+``ocrIdInfo`` of eKYC's greater-China documents uses the names of the provider's
+"return field" page (https://www.alibabacloud.com/help/en/ekyc/latest/return-field):
+camelCase, per eight-digit document code (eKYC_PRO's global documents are
+:mod:`django_ekyc.simulator.documents`). The copy of the page consulted shows the
+Hong Kong identity card, the three travel permits and the start of the e-passport's
+list (``surname``, ``givenname``, ``sex``, ``birthDate`` in yyyy-mm-dd, ``passportNo``)
+and stops there: the fields of :data:`UNVERIFIED_OCR_FIELDS` could not be checked.
+Where the page gives no format, dates are yyyy-mm-dd.
+
+The contents of ``ExtBasicInfo``, ``ExtRiskInfo``, ``ExtInfo`` and ``EkycResult`` are
+the simulator's invention (the SDK's CheckResult model documents each only as a JSON
+string): :data:`INVENTED_FIELDS` lists them. Do not build on them.
 """
 
 from __future__ import annotations
@@ -18,7 +29,34 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django_ekyc.doc_types import MAINLAND_ID_CARD, PASSPORT
+from django_ekyc.catalogue.documents import MAINLAND_ID_CARD, PASSPORT
+
+# Fields the simulator answers that the provider does not document, by part of the CheckResult ``Result``. The SDK's
+# model (alibabacloud_cloudauth_intl20220809, CheckResultResponseBodyResult) documents ExtBasicInfo, ExtRiskInfo,
+# ExtInfo and EkycResult only as JSON strings ("The extended basic information", "The risk information"...), and
+# names no key inside them; it documents ExtSourceInfo's keys (govId, fullName, dob, selfiePhoto...), which are real.
+INVENTED_FIELDS: dict[str, frozenset[str]] = {
+    "ExtBasicInfo": frozenset({"certifyId", "productCode", "docType"}),
+    "ExtRiskInfo": frozenset({"riskLevel", "riskTags"}),
+    "ExtInfo": frozenset({"certifyId", "clientResultCode"}),
+    "EkycResult": frozenset({"passed", "subCode"}),
+    "ExtFaceInfo": frozenset({"faceAttackType"}),  # of a liveness-only check
+}
+# ocrIdInfo fields of eKYC's documents the consulted copy of the "return field" page does not show (it is cut
+# after the e-passport's passportNo): kept from earlier versions of the simulator, unchecked.
+UNVERIFIED_OCR_FIELDS: dict[str, frozenset[str]] = {
+    PASSPORT: frozenset({"nationality", "countryCode", "expiryDate"}),
+    MAINLAND_ID_CARD: frozenset({"name", "sex", "ethnicity", "birthDate", "address", "idNumber"}),
+    "000000011": frozenset({"name", "englishName", "sex", "birthDate", "idNumber", "firstIssueDate"}),  # Macao card
+}
+HONG_KONG_ID_CARDS = ("00000006", "00000008")
+# The travel permits, each with its documented fields beyond name, englishName, sex, birthDate and idNumber.
+PERMITS: dict[str, tuple[str, ...]] = {
+    "00000007": ("issueDate", "expiryDate", "placeOfIssue", "originOfIssue"),
+    "00000009": ("issueDate", "expiryDate", "originOfIssue"),
+    "000000012": ("issueDate", "expiryDate", "originOfIssue", "placeOfIssue"),
+}
+PERMIT_NUMBER_PREFIXES = {"00000007": "C", "00000009": "H", "000000012": ""}
 
 
 @dataclass(frozen=True)
@@ -29,6 +67,9 @@ class Outcome:
     passed: bool
     sub_code: str | None  # None: the flow ended without a result
     client_code: str  # the ``resultCode`` the hosted page hands to ReturnUrl
+    # CheckResult's Passed when it is neither Y nor N: "P", pending, which only an older eKYC CheckResult page
+    # (2024-01) documents ("later updated to Y or N"); the SDK lists Y and N.
+    verdict: str | None = None
 
 
 OUTCOMES: dict[str, Outcome] = {
@@ -37,6 +78,7 @@ OUTCOMES: dict[str, Outcome] = {
     "liveness_attack": Outcome("liveness_attack", False, "205", "1001"),
     "document_spoof": Outcome("document_spoof", False, "212", "1001"),
     "quit": Outcome("quit", False, None, "1006"),
+    "pending": Outcome("pending", False, "200", "1000", verdict="P"),
 }
 
 SURNAMES = ("CHAN", "WONG", "LEUNG", "NG", "HO", "LAU", "CHEUNG", "LI")
@@ -90,7 +132,7 @@ def _years_later(day: date, years: int) -> date:
     return date(day.year + years, day.month, min(day.day, 28) if day.month == 2 else day.day)
 
 
-def _mainland_id_number(rng: random.Random, birth: date) -> str:
+def mainland_id_number(rng: random.Random, birth: date) -> str:
     body = "110101" + birth.strftime("%Y%m%d") + f"{rng.randint(0, 999):03d}"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
@@ -102,7 +144,7 @@ def _ocr_fields(doc_type: str, rng: random.Random) -> dict[str, str]:
     birth = date(1970, 1, 1) + timedelta(days=rng.randint(0, 365 * 35))
     issued = date(2018, 1, 1) + timedelta(days=rng.randint(0, 365 * 5))
     sex = rng.choice(("M", "F"))
-    if doc_type == PASSPORT:
+    if doc_type == PASSPORT:  # read from the machine-readable zone, which carries no issue date
         return {
             "surname": surname,
             "givenname": given,
@@ -110,27 +152,33 @@ def _ocr_fields(doc_type: str, rng: random.Random) -> dict[str, str]:
             "nationality": "CHN",
             "countryCode": "CHN",
             "passportNo": f"K{rng.randint(10**7, 10**8 - 1)}",
-            "birthDate": birth.strftime("%Y%m%d"),
-            "issueDate": issued.strftime("%Y%m%d"),
-            "expiryDate": _years_later(issued, 10).strftime("%Y%m%d"),
+            "birthDate": birth.isoformat(),  # documented: yyyy-mm-dd
+            "expiryDate": _years_later(issued, 10).isoformat(),
         }
     if doc_type == MAINLAND_ID_CARD:
         return {
             "name": rng.choice(CHINESE_NAMES),
             "sex": "男" if sex == "M" else "女",
             "ethnicity": "汉",
-            "birthDate": birth.strftime("%Y%m%d"),
+            "birthDate": birth.isoformat(),
             "address": "北京市东城区示例路1号",
-            "idNumber": _mainland_id_number(rng, birth),
+            "idNumber": mainland_id_number(rng, birth),
         }
-    return {
-        "name": rng.choice(CHINESE_NAMES),
-        "englishName": f"{surname}, {given.title()}",
-        "sex": sex,
-        "birthDate": birth.strftime("%d-%m-%Y"),
-        "issueDate": issued.strftime("%m-%y"),
-        "idNumber": f"{rng.choice('ACEGKPRZ')}{rng.randint(100000, 999999)}({rng.randint(0, 9)})",
-    }
+    person = {"name": rng.choice(CHINESE_NAMES), "englishName": f"{surname}, {given.title()}", "sex": sex}
+    person["birthDate"] = birth.isoformat()
+    if doc_type in PERMITS:
+        person["idNumber"] = f"{PERMIT_NUMBER_PREFIXES[doc_type]}{rng.randint(10**7, 10**8 - 1)}"
+        more = {
+            "issueDate": issued.isoformat(),
+            "expiryDate": _years_later(issued, 10).isoformat(),
+            "placeOfIssue": "广东",
+            "originOfIssue": "公安部出入境管理局",
+        }
+        return {**person, **{name: more[name] for name in PERMITS[doc_type]}}
+    # The Hong Kong identity card (and, unchecked, the Macao one): firstIssueDate is a month and a year.
+    person["idNumber"] = f"{rng.choice('ACEGKPRZ')}{rng.randint(100000, 999999)}({rng.randint(0, 9)})"
+    person["firstIssueDate"] = issued.strftime("%Y-%m")
+    return person
 
 
 def ext_id_info(
@@ -177,7 +225,7 @@ def _json(value: Any) -> str:
 
 
 def ext_risk_info(transaction_id: str, outcome: Outcome) -> dict[str, Any]:
-    """Device and behaviour risk: invented, in the spirit of what the provider labels ``ExtRiskInfo``."""
+    """Device and behaviour risk: invented (``INVENTED_FIELDS["ExtRiskInfo"]``); the provider names no key of it."""
     attack = outcome.sub_code in ("205", "212")
     return {"riskLevel": "HIGH" if attack else "LOW", "riskTags": ["SUSPICIOUS_DEVICE"] if attack else []}
 
@@ -201,6 +249,7 @@ def ext_liveness_info(
     attack = outcome.sub_code == "205"
     info: dict[str, Any] = {
         "faceAttack": "Y" if attack else "N",
+        # invented (INVENTED_FIELDS["ExtFaceInfo"])
         "faceAttackType": [rng.choice(("DEEPFAKE", "SCREEN_REPLAY", "MASK"))] if attack else [],
         "facePassed": "N" if attack else "Y",
         "faceQualityScore": round(rng.uniform(70, 95), 2),
@@ -229,9 +278,10 @@ def check_result_payload(
     """
     if id_info is None:
         id_info = ext_id_info(doc_type, transaction_id, outcome, with_images)
+    # ExtBasicInfo, ExtRiskInfo, ExtInfo and EkycResult: invented contents, see INVENTED_FIELDS.
     basic = {"certifyId": transaction_id, "productCode": product_code, **({"docType": doc_type} if doc_type else {})}
     payload = {
-        "Passed": "Y" if outcome.passed else "N",
+        "Passed": outcome.verdict or ("Y" if outcome.passed else "N"),
         "SubCode": str(outcome.sub_code),
         "ExtFaceInfo": _json(
             face_info if face_info is not None else ext_face_info(transaction_id, outcome, with_images, person)

@@ -1,9 +1,18 @@
-"""Fictitious fields read from eKYC_PRO's global documents, one shape per kind of document.
+"""Fictitious fields read from eKYC_PRO's global documents, under the names the provider documents.
 
-The provider documents ``ocrIdInfo`` per certificate code; the shapes here follow each document as printed
-(the machine-readable zone of a passport, with real check digits; the fields of an Indonesian KTP or a
-Malaysian MyKad...). Every name and number is invented, derived from the TransactionId so that repeated
-CheckResult calls agree.
+The keys are those of Alibaba Cloud ID Verification's "Certificate OCR fields" page,
+https://www.alibabacloud.com/help/en/ekyc/latest/certificate-ocr-field-list (last updated 2026-03-28; the
+2026-02-27 revision has the same names): snake_case, one list per certificate code. Where the page gives a format
+(GLB03002: dates ``yyyy-mm-dd``, sex ``F`` or ``M``, three-letter ISO 3166-1 country codes) the values follow it;
+where it gives none, dates are ``yyyy-mm-dd`` too.
+
+The copy of the page consulted shows the global passports (GLB03002, GLB03001) and the Chinese documents (resident
+identity card, passport, driving licence), then stops: the lists of the other documents (the Indonesian KTP, the
+MyKad, the NRIC, the Thai card, the national passports...) could not be read. Those answer a stand-in made of
+documented names (:data:`GENERIC_CARD`, :data:`GENERIC_PASSPORT`) and are the codes of
+:data:`UNVERIFIED_DOC_TYPES`: do not build on their field names. Every name and number is invented, derived from
+the document's seed so that repeated CheckResult calls agree; numbers keep their document's shape (an Indonesian
+NIK carries the birth date, an NRIC its check letter, a MyKad its holder's sex).
 """
 
 from __future__ import annotations
@@ -12,168 +21,193 @@ import random
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from django_ekyc.catalogue.documents import GLOBAL_DOC_TYPES
+from django_ekyc.simulator.data import mainland_id_number
+
 Fields = dict[str, str]
+Number = Callable[[random.Random, date, str], str]  # (rng, birth date, sex "M"/"F") -> the document's number
 
 LATIN_SURNAMES = ("TAN", "LIM", "SANTOS", "NGUYEN", "WIJAYA", "RAHMAN", "SILVA", "KIM")
 LATIN_GIVEN = ("WEI LING", "MARIA", "ANH", "BUDI", "NUR AISYAH", "JOSE", "MIN JUN", "SITI")
-MRZ_WEIGHTS = (7, 3, 1)
+CHINESE_NAMES = (("ZHANG WEI", "张伟"), ("WANG FANG", "王芳"), ("LI NA", "李娜"), ("LIU YANG", "刘洋"))
+
+# The field lists, in the page's order. GENERIC_CARD is what the page documents for both of the identity cards it
+# shows (the Chinese resident identity card and driving licence); GENERIC_PASSPORT is GLB03001's list (a passport
+# read from its visual zone), which the Chinese passport repeats.
+MRZ_PASSPORT = (
+    "surname",
+    "given_names",
+    "sex",
+    "date_of_birth",
+    "passport_number",
+    "nationality",
+    "date_of_expiry",
+    "country_code",
+)
+GENERIC_PASSPORT = (
+    "name",
+    "passport_number",
+    "nationality",
+    "date_of_birth",
+    "place_of_birth",
+    "date_of_issue",
+    "date_of_expiry",
+    "place_of_issue",
+    "sex",
+    "type",
+)
+CHINESE_PASSPORT = ("name", "name_cn", *GENERIC_PASSPORT[1:])
+CHINESE_ID_CARD = (
+    "name",
+    "id_number",
+    "date_of_birth",
+    "sex",
+    "address",
+    "ethnicity",
+    "origin_of_issue",
+    "date_of_issue",
+    "date_of_expiry",
+)
+CHINESE_DRIVING_LICENCE = (
+    "name",
+    "id_number",
+    "nationality",
+    "sex",
+    "address",
+    "date_of_birth",
+    "date_of_first_issue",
+    "class",
+    "date_of_issue",
+    "date_of_expiry",
+)
+GENERIC_CARD = ("name", "id_number", "sex", "date_of_birth", "date_of_expiry")
 
 
 def _birth(rng: random.Random) -> date:
     return date(1965, 1, 1) + timedelta(days=rng.randint(0, 365 * 40))
 
 
-def _expiry(rng: random.Random) -> date:
-    return date(2027, 1, 1) + timedelta(days=rng.randint(0, 365 * 8))
+def _issue(rng: random.Random) -> date:
+    return date(2017, 1, 1) + timedelta(days=rng.randint(0, 365 * 8))
+
+
+def _years_later(day: date, years: int) -> date:
+    return date(day.year + years, day.month, min(day.day, 28) if day.month == 2 else day.day)
 
 
 def _digits(rng: random.Random, count: int) -> str:
     return "".join(str(rng.randint(0, 9)) for _ in range(count))
 
 
-def mrz_check_digit(text: str) -> str:
-    """ICAO 9303: digits as themselves, letters A=10..Z=35, filler 0; weights 7, 3, 1."""
-
-    def value(char: str) -> int:
-        if char.isdigit():
-            return int(char)
-        return ord(char) - 55 if char.isalpha() else 0
-
-    return str(sum(value(char) * MRZ_WEIGHTS[index % 3] for index, char in enumerate(text)) % 10)
+# -- numbers, by document: values, not names, so they keep each document's real shape -----------------------
 
 
-def _mrz(surname: str, given: str, number: str, country: str, birth: date, sex: str, expiry: date) -> str:
-    """The two 44-character lines of a passport's machine-readable zone (TD3)."""
-    name = f"{surname}<<{given}".replace(" ", "<")
-    line1 = f"P<{country}{name}".ljust(44, "<")[:44]
-    document = number.ljust(9, "<")
-    born, expires, personal = birth.strftime("%y%m%d"), expiry.strftime("%y%m%d"), "<" * 14
-    parts = [
-        document + mrz_check_digit(document),
-        born + mrz_check_digit(born),
-        expires + mrz_check_digit(expires),
-        personal + mrz_check_digit(personal),
-    ]
-    composite = mrz_check_digit("".join(parts))
-    line2 = f"{parts[0]}{country}{parts[1]}{sex}{parts[2]}{parts[3]}{composite}"
-    return f"{line1}\n{line2}"
+def _nik(rng: random.Random, birth: date, sex: str) -> str:
+    """IDN01001: the NIK is a region, the birth date (day + 40 for women) and a serial."""
+    day = birth.day + (40 if sex == "F" else 0)
+    return f"3171{_digits(rng, 2)}{day:02d}{birth:%m%y}{_digits(rng, 4)}"
 
 
-def passport(rng: random.Random) -> Fields:
-    """GLB03002: read from the MRZ, so fields come in the passport's fixed format."""
-    surname, given = rng.choice(LATIN_SURNAMES), rng.choice(LATIN_GIVEN)
-    country = rng.choice(("SGP", "MYS", "IDN", "PHL", "THA", "VNM"))
-    birth, expiry, sex = _birth(rng), _expiry(rng), rng.choice("MF")
-    number = f"{rng.choice('KEAP')}{_digits(rng, 7)}{rng.choice('ABCDEFGH')}"
-    return {
-        "surname": surname,
-        "givenname": given,
-        "passportNo": number,
-        "nationality": country,
-        "countryCode": country,
-        "sex": sex,
-        "birthDate": birth.isoformat(),
-        "expiryDate": expiry.isoformat(),
-        "mrz": _mrz(surname, given, number, country, birth, sex, expiry),
-    }
+def _mykad(rng: random.Random, birth: date, sex: str) -> str:
+    """MYS01001: the birth date, a place-of-birth code and a serial, odd for men."""
+    serial = f"{_digits(rng, 3)}{rng.choice('13579' if sex == 'M' else '02468')}"
+    return f"{birth:%y%m%d}-{rng.choice(('10', '14', '08'))}-{serial}"
 
 
-def indonesia_ktp(rng: random.Random) -> Fields:
-    """IDN01001: the Kartu Tanda Penduduk; the NIK encodes the region and the birth date (+40 for women)."""
-    birth, female = _birth(rng), rng.random() < 0.5
-    day = birth.day + (40 if female else 0)
-    nik = f"3171{_digits(rng, 2)}{day:02d}{birth:%m%y}{_digits(rng, 4)}"
-    return {
-        "nik": nik,
-        "name": f"{rng.choice(('BUDI', 'SITI', 'AGUS', 'DEWI'))} {rng.choice(('SANTOSO', 'RAHAYU', 'WIJAYA'))}",
-        "placeOfBirth": rng.choice(("JAKARTA", "BANDUNG", "SURABAYA")),
-        "birthDate": birth.strftime("%d-%m-%Y"),
-        "sex": "PEREMPUAN" if female else "LAKI-LAKI",
-        "bloodType": rng.choice(("A", "B", "AB", "O", "-")),
-        "address": f"JL. CONTOH NO. {rng.randint(1, 99)}",
-        "rtRw": f"{rng.randint(1, 12):03d}/{rng.randint(1, 9):03d}",
-        "village": "GAMBIR",
-        "district": "GAMBIR",
-        "city": "JAKARTA PUSAT",
-        "province": "DKI JAKARTA",
-        "religion": rng.choice(("ISLAM", "KRISTEN", "BUDDHA", "HINDU")),
-        "maritalStatus": rng.choice(("BELUM KAWIN", "KAWIN")),
-        "occupation": "KARYAWAN SWASTA",
-        "nationality": "WNI",
-        "validUntil": "SEUMUR HIDUP",
-    }
-
-
-def malaysia_mykad(rng: random.Random) -> Fields:
-    """MYS01001: the MyKad number is the birth date, a place-of-birth code and a serial (odd for men)."""
-    birth, male = _birth(rng), rng.random() < 0.5
-    serial = f"{_digits(rng, 3)}{rng.choice('13579' if male else '02468')}"
-    return {
-        "idNumber": f"{birth:%y%m%d}-{rng.choice(('10', '14', '08'))}-{serial}",
-        "name": f"{rng.choice(('AHMAD', 'NUR AISYAH', 'TAN WEI', 'SITI'))} BIN ABDULLAH",
-        "address": f"NO {rng.randint(1, 99)} JALAN CONTOH, 50450 KUALA LUMPUR",
-        "sex": "LELAKI" if male else "PEREMPUAN",
-        "religion": rng.choice(("ISLAM", "BUDDHA", "KRISTIAN", "")),
-        "citizenship": "WARGANEGARA",
-    }
-
-
-def singapore_nric(rng: random.Random) -> Fields:
-    """SGP01001: an NRIC number with its check letter."""
+def _nric(rng: random.Random, birth: date, sex: str) -> str:
+    """SGP01001: seven digits and their check letter."""
     body = _digits(rng, 7)
     weights = (2, 7, 6, 5, 4, 3, 2)
-    check = "JZIHGFEDCBA"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
-    return {
-        "idNumber": f"S{body}{check}",
-        "name": f"{rng.choice(LATIN_SURNAMES)} {rng.choice(LATIN_GIVEN)}",
-        "sex": rng.choice("MF"),
-        "birthDate": _birth(rng).strftime("%d-%m-%Y"),
-        "race": rng.choice(("CHINESE", "MALAY", "INDIAN")),
-        "countryOfBirth": "SINGAPORE",
-    }
+    return f"S{body}" + "JZIHGFEDCBA"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
-def thailand_id(rng: random.Random) -> Fields:
-    """THA01001: a 13-digit number with its mod-11 check digit."""
+def _thai_id(rng: random.Random, birth: date, sex: str) -> str:
+    """THA01001: twelve digits and their mod-11 check digit."""
     body = _digits(rng, 12)
-    check = (11 - sum(int(d) * (13 - i) for i, d in enumerate(body)) % 11) % 10
-    birth = _birth(rng)
-    return {
-        "idNumber": f"{body}{check}",
-        "nameEn": f"{rng.choice(('Somchai', 'Malee', 'Niran'))} {rng.choice(('Jaidee', 'Sukhum'))}",
-        "birthDate": birth.isoformat(),
-        "religion": "Buddhism",
-        "address": f"{rng.randint(1, 199)} Moo 3, Bangkok",
-        "expiryDate": _expiry(rng).isoformat(),
-    }
+    return body + str((11 - sum(int(d) * (13 - i) for i, d in enumerate(body)) % 11) % 10)
 
 
-def generic_id(rng: random.Random) -> Fields:
-    """Any other document of the table: the fields every identity document carries."""
-    return {
-        "name": f"{rng.choice(LATIN_SURNAMES)} {rng.choice(LATIN_GIVEN)}",
-        "idNumber": f"{rng.choice('ABCDEFGH')}{_digits(rng, 9)}",
-        "sex": rng.choice("MF"),
-        "birthDate": _birth(rng).isoformat(),
-        "expiryDate": _expiry(rng).isoformat(),
-    }
+def _mainland(rng: random.Random, birth: date, sex: str) -> str:
+    return mainland_id_number(rng, birth)
 
 
-SHAPES: dict[str, Callable[[random.Random], Fields]] = {
-    "GLB03002": passport,
-    "GLB03001": passport,
-    "CHN03001": passport,
-    "VNM03001": passport,
-    "SGP03001": passport,
-    "THA03001": passport,
-    "PHL03001": passport,
-    "KOR03001": passport,
-    "IDN01001": indonesia_ktp,
-    "MYS01001": malaysia_mykad,
-    "SGP01001": singapore_nric,
-    "THA01001": thailand_id,
+def _card_number(rng: random.Random, birth: date, sex: str) -> str:
+    return f"{rng.choice('ABCDEFGH')}{_digits(rng, 9)}"
+
+
+def _passport_number(rng: random.Random, birth: date, sex: str) -> str:
+    return f"{rng.choice('KEAP')}{_digits(rng, 7)}{rng.choice('ABCDEFGH')}"
+
+
+NUMBERS: dict[str, Number] = {
+    "IDN01001": _nik,
+    "MYS01001": _mykad,
+    "SGP01001": _nric,
+    "THA01001": _thai_id,
+    "CHN01001": _mainland,
+    "CHN02001": _mainland,  # a Chinese driving licence's number is its holder's identity card number
 }
+# The country a document is issued by (three-letter ISO 3166-1): its first three letters, but for global passports.
+PASSPORT_COUNTRIES = ("SGP", "MYS", "IDN", "PHL", "THA", "VNM")
+
+
+def _country(doc_type: str, rng: random.Random) -> str:
+    return rng.choice(PASSPORT_COUNTRIES) if doc_type.startswith("GLB") else doc_type[:3]
+
+
+def _values(doc_type: str, rng: random.Random) -> Fields:
+    """Every value a document of ``doc_type`` could carry; the document's list picks the ones it has."""
+    surname, given = rng.choice(LATIN_SURNAMES), rng.choice(LATIN_GIVEN)
+    english, chinese = rng.choice(CHINESE_NAMES)
+    birth, sex, issued = _birth(rng), rng.choice("MF"), _issue(rng)
+    country = _country(doc_type, rng)
+    passport = doc_type.startswith("GLB") or doc_type[3:5] == "03"
+    number = (_passport_number if passport else NUMBERS.get(doc_type, _card_number))(rng, birth, sex)
+    chinese_card = doc_type in ("CHN01001", "CHN02001")
+    return {
+        "surname": surname,
+        "given_names": given,
+        "name": chinese if chinese_card else (english if doc_type == "CHN03001" else f"{surname} {given}"),
+        "name_cn": chinese,
+        "sex": ("男" if sex == "M" else "女") if chinese_card else sex,
+        "date_of_birth": birth.isoformat(),
+        "passport_number": number,
+        "id_number": number,
+        "nationality": country,
+        "country_code": country,
+        "place_of_birth": rng.choice(("SINGAPORE", "KUALA LUMPUR", "JAKARTA", "MANILA", "BEIJING")),
+        "place_of_issue": rng.choice(("SINGAPORE", "KUALA LUMPUR", "JAKARTA", "MANILA", "BEIJING")),
+        "date_of_issue": issued.isoformat(),
+        "date_of_first_issue": issued.isoformat(),
+        "date_of_expiry": _years_later(issued, 10).isoformat(),
+        "type": "P",
+        "address": "北京市东城区示例路1号" if chinese_card else f"NO {rng.randint(1, 99)} JALAN CONTOH",
+        "ethnicity": "汉",
+        "origin_of_issue": "北京市公安局东城分局",
+        "class": "C1",
+    }
+
+
+SHAPES: dict[str, tuple[str, ...]] = {
+    "GLB03002": MRZ_PASSPORT,
+    "GLB03001": GENERIC_PASSPORT,
+    "CHN01001": CHINESE_ID_CARD,
+    "CHN03001": CHINESE_PASSPORT,
+    "CHN02001": CHINESE_DRIVING_LICENCE,
+}
+# Documents whose own field list the consulted copy of the page does not show: they answer a stand-in of
+# documented names (a passport GLB03001's list, a card GENERIC_CARD).
+UNVERIFIED_DOC_TYPES = frozenset(GLOBAL_DOC_TYPES) - frozenset(SHAPES)
+
+
+def fields_of(doc_type: str) -> tuple[str, ...]:
+    """The names a document of ``doc_type`` answers: its documented list, else the stand-in of its kind."""
+    if doc_type in SHAPES:
+        return SHAPES[doc_type]
+    return GENERIC_PASSPORT if doc_type[3:5] == "03" else GENERIC_CARD
 
 
 def ocr_fields(doc_type: str, rng: random.Random) -> Fields:
-    return {"docType": doc_type, **SHAPES.get(doc_type, generic_id)(rng)}
+    """The ``ocrIdInfo`` of a document of ``doc_type``: exactly the names of :func:`fields_of`."""
+    values = _values(doc_type, rng)
+    return {name: values[name] for name in fields_of(doc_type)}

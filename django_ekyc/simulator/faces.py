@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from django_ekyc.products import FACE_LIBRARY_REGIONS
+from django_ekyc.catalogue.products import FACE_LIBRARY_REGIONS
 from django_ekyc.simulator import data
 from django_ekyc.simulator.errors import SimulatedApiError
 from django_ekyc.simulator.state import (

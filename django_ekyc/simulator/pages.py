@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from django_ekyc.doc_types import DEFAULT_DOC_TYPES
-from django_ekyc.products import CATALOGUE
+from django_ekyc.catalogue.documents import DEFAULT_DOC_TYPES
+from django_ekyc.catalogue.products import CATALOGUE
 from django_ekyc.simulator.state import SimTransaction
 
 # Stands in for https://hkwebcdn.yuncloudauth.com/cdn/jsvm_all.js: it defines
@@ -34,6 +34,7 @@ _LABELS = {
     "liveness_attack": "Liveness check fails: photo, screen or deep-fake attack (205)",
     "document_spoof": "Document fails anti-counterfeiting (212)",
     "quit": "Quit without finishing",
+    "pending": "Verdict pending (Passed=P, documented by an older eKYC page only)",
 }
 
 _STYLE = """

@@ -1,6 +1,6 @@
 """How each product behaves in the simulator: the outcomes a user can reach, and what CheckResult answers.
 
-The provider's table (documents, regions, parameters) is :mod:`django_ekyc.products`; this module adds what only
+The provider's table (documents, regions, parameters) is :mod:`django_ekyc.catalogue`; this module adds what only
 a stand-in needs. A new product is one entry in :data:`BEHAVIOURS` (and its row in the table).
 """
 
@@ -55,7 +55,8 @@ DOCUMENT_OUTCOMES = ("pass", "face_mismatch", "liveness_attack", "document_spoof
 LIVENESS_OUTCOMES = ("pass", "liveness_attack", "quit")
 
 BEHAVIOURS: dict[str, Behaviour] = {
-    "eKYC": Behaviour(DOCUMENT_OUTCOMES, _greater_china),
+    # eKYC's older CheckResult page documents Passed=P (pending): the simulator offers it there only.
+    "eKYC": Behaviour((*DOCUMENT_OUTCOMES, "pending"), _greater_china),
     "eKYC_PRO": Behaviour(DOCUMENT_OUTCOMES, _global),
     "FACE_LIVENESS_PRO": Behaviour(LIVENESS_OUTCOMES, _liveness),
     "FACE_LIVENESS": Behaviour(LIVENESS_OUTCOMES, _liveness),

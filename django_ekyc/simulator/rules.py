@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from django_ekyc.products import CATALOGUE
+from django_ekyc.catalogue.products import CATALOGUE
 from django_ekyc.simulator.products import BEHAVIOURS
 
 INITIALIZE_REQUIRED = ("ProductCode", "MerchantBizId", "MetaInfo", "MerchantUserId")

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from django_ekyc.products import DEFAULT_REGION, REGIONS
+from django_ekyc.catalogue.regions import DEFAULT_REGION, REGIONS
 from django_ekyc.simulator import control, hosted, pages
 from django_ekyc.simulator.api import ProviderApi
 from django_ekyc.simulator.messages import Reply, Request, api_error, new_request_id

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_ekyc.catalogue.regions import REGIONS
 from django_ekyc.client.configured import account_config
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.products import REGIONS
 from django_ekyc.simulator import Simulator
 
 

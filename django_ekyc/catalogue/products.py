@@ -16,46 +16,20 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from django_ekyc.doc_types import DEFAULT_DOC_TYPES, GLOBAL_DOC_TYPES, gettext_noop
+from django_ekyc.catalogue.documents import DEFAULT_DOC_TYPES, GLOBAL_DOC_TYPES, gettext_noop
+from django_ekyc.catalogue.regions import REGIONS
 
 __all__ = [
-    "APP_PARAMETERS",
     "CATALOGUE",
-    "COMMON_PARAMETERS",
-    "DEFAULT_REGION",
-    "DOCUMENT_PARAMETERS",
     "DOCUMENT_PRODUCTS",
-    "FACE_LIBRARY_PARAMETERS",
     "FACE_LIBRARY_REGIONS",
-    "REGIONS",
-    "REGION_QUOTAS",
-    "SUPPLIED_FACE_PARAMETERS",
+    "SERVER_PRODUCTS",
     "Channel",
     "Product",
     "ResultKind",
     "channel_of",
-    "endpoint_for",
+    "product_quota",
 ]
-
-REGIONS: Mapping[str, str] = MappingProxyType(
-    {
-        "cn-hongkong": "China (Hong Kong)",
-        "ap-southeast-1": "Singapore",
-        "ap-southeast-5": "Indonesia (Jakarta)",
-        "ap-southeast-3": "Malaysia (Kuala Lumpur)",
-    }
-)
-DEFAULT_REGION = "cn-hongkong"
-# Calls per second per API and account the provider allows in each region (its API overview, 2026-10); beyond
-# that it answers Throttling.Api. Jakarta and Kuala Lumpur run local deployments with a lower quota.
-REGION_QUOTAS: Mapping[str, int] = MappingProxyType(
-    {"cn-hongkong": 10, "ap-southeast-1": 10, "ap-southeast-5": 3, "ap-southeast-3": 3}
-)
-
-
-def endpoint_for(region: str, *, vpc: bool = False) -> str:
-    """The API's base URL in ``region``; ``vpc`` for the internal endpoint of a same-region VPC."""
-    return f"https://cloudauth-intl{'-vpc' if vpc else ''}.{region}.aliyuncs.com"
 
 
 class Channel(StrEnum):
@@ -74,25 +48,30 @@ class ResultKind(StrEnum):
     FACE_SEARCH = "face_search"  # ExtFaceInfo: liveness and the faces of a library that match (duplicateFace)
 
 
+# Custom liveness actions (Model=TEMPLATE; the SDK: TemplateConfig is required then).
+TEMPLATE_PARAMETERS = frozenset({"TemplateConfig", "TemplateType", "TemplateRanCount"})
 # Initialize parameters every hosted product takes.
-COMMON_PARAMETERS = frozenset(
-    {
-        "ProductCode",
-        "MerchantBizId",
-        "MerchantUserId",
-        "MetaInfo",
-        "ReturnUrl",
-        "SceneCode",
-        "CallbackUrl",
-        "CallbackToken",
-        "LanguageConfig",
-        "StyleConfig",
-        "SecurityLevel",
-        "Model",
-        "ShowGuidePage",
-        "ProcedurePriority",
-        "ExperienceCode",
-    }
+COMMON_PARAMETERS = (
+    frozenset(
+        {
+            "ProductCode",
+            "MerchantBizId",
+            "MerchantUserId",
+            "MetaInfo",
+            "ReturnUrl",
+            "SceneCode",
+            "CallbackUrl",
+            "CallbackToken",
+            "LanguageConfig",
+            "StyleConfig",
+            "SecurityLevel",
+            "Model",
+            "ShowGuidePage",
+            "ProcedurePriority",
+            "ExperienceCode",
+        }
+    )
+    | TEMPLATE_PARAMETERS
 )
 # Parameters of the document step.
 DOCUMENT_PARAMETERS = frozenset(
@@ -126,6 +105,9 @@ DOCUMENT_PARAMETERS = frozenset(
 )
 # Parameters only the app SDK honours (the provider: "not supported by the Web SDK").
 APP_PARAMETERS = frozenset({"AppQualityCheck"})
+# Parameters only a browser start takes: where the provider sends the user back, and what it does inside an app's
+# WebView (ProcedurePriority "keep": end the flow with an error instead of offering to copy the URL).
+WEB_PARAMETERS = frozenset({"ReturnUrl", "ProcedurePriority"})
 # A face the site supplies to compare with (FACE_VERIFY); the picture travels in the body.
 SUPPLIED_FACE_PARAMETERS = frozenset({"FacePictureBase64", "FacePictureUrl", "FaceVerifyThreshold"})
 # The face library: search it, register into it (FACE_IDU).
@@ -144,7 +126,7 @@ FACE_LIBRARY_PARAMETERS = frozenset(
     }
 )
 # Where the provider keeps face libraries and searches them (FACE_IDU, FACE_IDU_MIN).
-FACE_LIBRARY_REGIONS = frozenset({"cn-hongkong", "ap-southeast-1", "ap-southeast-5"})
+FACE_LIBRARY_REGIONS = frozenset(code for code, region in REGIONS.items() if region.face_libraries)
 
 
 @dataclass(frozen=True)
@@ -164,6 +146,13 @@ class Product:
     # re-verification trusts (the reference face, the face library entry); a liveness check proves only that
     # somebody was alive.
     verifies_document: bool = False
+    # Calls per second each API of the product allows per Alibaba account (the QPS-limits page, 2025-12: "the QPS
+    # limit for each product applies to every API within that product"); None where the page gives none.
+    qps: int | None = None
+    # The operation that opens it: Initialize for a hosted flow; a server-side product's one call.
+    operation: str = "Initialize"
+    # The largest picture the product takes, in bytes, where its page gives one (checked before sending).
+    max_picture_bytes: int | None = None
 
     @property
     def reads_document(self) -> bool:
@@ -185,13 +174,25 @@ class Product:
         document, and its result carries the live face (``ExtFaceInfo.faceImg``)."""
         return self.verifies_document and self.result is ResultKind.DOCUMENT
 
+    @property
+    def hosted(self) -> bool:
+        """Whether the user verifies on the provider's page or app SDK (a start); else one server-side call."""
+        return self.operation in HOSTED_OPERATIONS
+
     def doc_types_in(self, region: str) -> dict[str, str]:
-        """The documents this product reads in ``region``."""
+        """The documents this product reads in ``region`` (none where it does not run)."""
+        if region not in self.regions:
+            return {}
         allowed = self.region_doc_types.get(region)
         return {code: label for code, label in self.doc_types.items() if allowed is None or code in allowed}
 
     def accepts_parameter(self, name: str, channel: Channel = Channel.WEB) -> bool:
+        if name in WEB_PARAMETERS:
+            return channel is Channel.WEB
         return name in self.parameters or (channel is Channel.APP and name in APP_PARAMETERS)
+
+
+HOSTED_OPERATIONS = frozenset({"Initialize", "InitializeV2"})
 
 
 CATALOGUE: Mapping[str, Product] = MappingProxyType(
@@ -204,12 +205,14 @@ CATALOGUE: Mapping[str, Product] = MappingProxyType(
             doc_types=DEFAULT_DOC_TYPES,
             parameters=COMMON_PARAMETERS | DOCUMENT_PARAMETERS,
             verifies_document=True,
+            qps=10,
         ),
         "eKYC_PRO": Product(
             code="eKYC_PRO",
             label=gettext_noop("Identity verification (global documents)"),
             result=ResultKind.DOCUMENT,
-            regions=frozenset(REGIONS),
+            # The product directory (2026-03): Hong Kong, Singapore, Jakarta and Kuala Lumpur.
+            regions=frozenset({"cn-hongkong", "ap-southeast-1", "ap-southeast-5", "ap-southeast-3"}),
             doc_types=GLOBAL_DOC_TYPES,
             # The provider's region models: Jakarta and Kuala Lumpur read their national ID and passports only.
             region_doc_types={
@@ -218,18 +221,21 @@ CATALOGUE: Mapping[str, Product] = MappingProxyType(
             },
             parameters=COMMON_PARAMETERS | DOCUMENT_PARAMETERS,
             verifies_document=True,
+            qps=5,
         ),
         "FACE_LIVENESS_PRO": Product(
             code="FACE_LIVENESS_PRO",
             label=gettext_noop("Liveness check with deep-fake detection"),
             result=ResultKind.LIVENESS,
             regions=frozenset({"cn-hongkong", "ap-southeast-1", "ap-southeast-5"}),
+            qps=10,
         ),
         "FACE_LIVENESS": Product(
             code="FACE_LIVENESS",
             label=gettext_noop("Liveness check"),
             result=ResultKind.LIVENESS,
             regions=frozenset({"cn-hongkong"}),
+            qps=50,
         ),
         "FACE_VERIFY": Product(
             code="FACE_VERIFY",
@@ -237,6 +243,7 @@ CATALOGUE: Mapping[str, Product] = MappingProxyType(
             result=ResultKind.FACE_COMPARE,
             regions=frozenset({"cn-hongkong"}),
             parameters=COMMON_PARAMETERS | SUPPLIED_FACE_PARAMETERS,
+            qps=50,
         ),
         "FACE_IDU": Product(
             code="FACE_IDU",
@@ -244,9 +251,49 @@ CATALOGUE: Mapping[str, Product] = MappingProxyType(
             result=ResultKind.FACE_SEARCH,
             regions=FACE_LIBRARY_REGIONS,
             parameters=COMMON_PARAMETERS | FACE_LIBRARY_PARAMETERS,
+            qps=50,
         ),
     }
 )
+
+# Server-side face products: one call with a picture the site holds, no page. FACE_IDU_MIN's pages disagree on its
+# operation: en (2026-02), zh and ja name FaceDuplicationCheckIntl, the newest (es, 2026-09) and the SDK's
+# FaceVerifyIntl model name FaceVerifyIntl, which this entry follows; the client speaks both (``operation``).
+SERVER_PRODUCTS: Mapping[str, Product] = MappingProxyType(
+    {
+        "FACE_IDU_MIN": Product(
+            code="FACE_IDU_MIN",
+            label=gettext_noop("Search of a face library with a picture"),
+            result=ResultKind.FACE_SEARCH,
+            regions=FACE_LIBRARY_REGIONS,
+            qps=10,
+            operation="FaceVerifyIntl",
+            max_picture_bytes=1024 * 1024,  # the FACE_IDU_MIN pages: 1 MB
+        ),
+        "FACE_VERIFY_MIN": Product(
+            code="FACE_VERIFY_MIN",
+            label=gettext_noop("Comparison of two face pictures"),
+            result=ResultKind.FACE_COMPARE,
+            regions=FACE_LIBRARY_REGIONS,
+            operation="FaceVerifyIntl",
+            max_picture_bytes=1024 * 1024,
+        ),
+        "FACE_ENROLL": Product(
+            code="FACE_ENROLL",
+            label=gettext_noop("Registration of a face in a face library"),
+            result=ResultKind.FACE_SEARCH,
+            regions=FACE_LIBRARY_REGIONS,
+            operation="AddFaceRecord",
+        ),
+    }
+)
+
+
+def product_quota(code: str) -> int | None:
+    """The calls per second each API of product ``code`` allows (None: no product limit known)."""
+    product = CATALOGUE.get(code) or SERVER_PRODUCTS.get(code)
+    return product.qps if product is not None else None
+
 
 # The products whose passed check counts as a verified identity (the guards' default).
 DOCUMENT_PRODUCTS = frozenset(code for code, product in CATALOGUE.items() if product.verifies_document)
