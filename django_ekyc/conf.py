@@ -21,14 +21,7 @@ from django_ekyc.catalogue.regions import DEFAULT_REGION, endpoint_for
 from django_ekyc.exceptions import EkycConfigurationError
 from django_ekyc.setting import NUMBER, Setting, Timeout, clean_deadline, clean_number, clean_strings, clean_timeout
 
-__all__ = [
-    "DEFAULTS",
-    "DEFAULT_ENDPOINT",
-    "SIMULATOR_ACCESS_KEY_ID",
-    "SIMULATOR_ACCESS_KEY_SECRET",
-    "EkycSettings",
-    "ekyc_settings",
-]
+__all__ = ["ekyc_settings"]
 
 DEFAULT_ENDPOINT = endpoint_for(DEFAULT_REGION)
 # The AccessKey a development-mode site and its simulator share when none is configured: good for nothing else.
@@ -47,8 +40,9 @@ class EkycSettings:
     REGION = Setting[str](
         DEFAULT_REGION,
         str,
-        "The provider's region: cn-hongkong, ap-southeast-1 (Singapore), ap-southeast-5 (Jakarta) or "
-        "ap-southeast-3 (Kuala Lumpur). Picks the endpoint; data stays in its region.",
+        "The provider's region: cn-hongkong, ap-southeast-1 (Singapore), ap-southeast-5 (Jakarta), "
+        "ap-southeast-3 (Kuala Lumpur), eu-central-1 (Frankfurt) or us-west-1 (Silicon Valley; no product is "
+        "documented to run in these two). Picks the endpoint; data stays in its region.",
     )
     VPC_ENDPOINT = Setting[bool](False, bool, "Use the region's internal endpoint (cloudauth-intl-vpc...).")
     ENDPOINT = Setting[str | None](None, str, "Base URL of the API; wins over REGION and SIMULATOR_URL.", optional=True)
@@ -67,8 +61,8 @@ class EkycSettings:
     ACCOUNTS = Setting[Mapping[str, Mapping[str, Any]]](
         {},
         Mapping,
-        "Other provider accounts: name -> {ACCESS_KEY_ID, ACCESS_KEY_SECRET, and optionally ENDPOINT, "
-        "PRODUCT_CODE, RATE_LIMIT_GROUP}. The top-level keys are account ''.",
+        "Other provider accounts: name -> {ACCESS_KEY_ID, ACCESS_KEY_SECRET, and optionally REGION, ENDPOINT, "
+        "RATE_LIMIT, RATE_LIMIT_GROUP}. The top-level keys are account ''.",
     )
     ACCOUNT_RESOLVER = Setting[str | Callable[..., Any] | None](
         None,

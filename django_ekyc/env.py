@@ -33,7 +33,7 @@ from django_ekyc.conf import EkycSettings
 from django_ekyc.exceptions import EkycConfigurationError
 from django_ekyc.setting import Setting
 
-__all__ = ["PREFIX", "ekyc_from_env"]
+__all__ = ["ekyc_from_env"]
 
 PREFIX = "EKYC_"
 FLAGS = {

@@ -12,8 +12,7 @@ Three families, kept apart on purpose:
   so that no ``except EkycError`` can swallow it; :class:`InvalidInput` (a start request's field) derives from
   ``ValueError``; :class:`UnreadableIdentityData` marks data encrypted under a key that is gone.
 
-``MalformedAuthorization`` stays defined in :mod:`django_ekyc.signing` (pure standard library) and is
-re-exported here. The DRF answer classes (``django_ekyc.api.errors``) are HTTP responses, not errors of the app.
+The DRF answer classes (``django_ekyc.api.errors``) are HTTP responses, not errors of the app.
 """
 
 from __future__ import annotations
@@ -22,13 +21,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ImproperlyConfigured
 
-from django_ekyc.signing import MalformedAuthorization
-
 if TYPE_CHECKING:
     from django_ekyc.models import KycTransaction
 
 __all__ = [
-    "ERROR_CLASSES",
     "CallbackTokenMismatch",
     "EkycAuthError",
     "EkycBadRequest",
@@ -46,13 +42,11 @@ __all__ = [
     "EkycTimeout",
     "EkycTransportError",
     "InvalidInput",
-    "MalformedAuthorization",
     "NothingToCompare",
     "ProviderCallFailed",
     "TransactionNotFound",
     "UnreadableIdentityData",
     "VerificationError",
-    "error_class_for",
 ]
 
 

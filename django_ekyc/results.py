@@ -208,6 +208,13 @@ class FaceSearchResult:
     registered: bool = False
     registration_id: str = ""
     attacked: bool = False
+    # The provider's transaction, the comparison score (0-100, when a reference was compared), the probability
+    # of an attack (0-100, when passive liveness ran) and the pictures' quality scores (ExtFaceInfo: FaceQualityScore,
+    # SharpnessScore... and their Target* twins), as FaceVerifyIntl and FaceDuplicationCheckIntl answer them.
+    transaction_id: str = ""
+    comparison_score: float | None = None
+    attack_score: float | None = None
+    quality_scores: Mapping[str, float] = field(default_factory=_empty)
     raw: Mapping[str, Any] = field(default_factory=_empty, repr=False, compare=False)
 
     @classmethod
@@ -222,8 +229,18 @@ class FaceSearchResult:
             registered=str(result.get("FaceRegistrationResult", "")) == "1",
             registration_id=str(result.get("FaceRegistrationId") or ""),
             attacked=str(result.get("FaceAttack", "")).upper() == "Y",
+            transaction_id=str(result.get("TransactionId") or ""),
+            comparison_score=_float_or_none(result.get("FaceComparisonScore")),
+            attack_score=_float_or_none(result.get("FaceAttackScore")),
+            quality_scores=_quality_scores(result.get("ExtFaceInfo")),
             raw=freeze(body),
         )
+
+
+def _quality_scores(value: Any) -> Mapping[str, float]:
+    info = value if isinstance(value, Mapping) else parse_json_object(value)
+    scores = {str(name): _float_or_none(score) for name, score in info.items() if str(name).endswith("Score")}
+    return MappingProxyType({name: score for name, score in scores.items() if score is not None})
 
 
 @dataclass(frozen=True)
@@ -259,6 +276,8 @@ class FaceRecordPage:
     total: int
     records: tuple[FaceRecord, ...]
     raw: Mapping[str, Any] = field(default_factory=_empty, repr=False, compare=False)
+    total_pages: int = 1
+    next_token: str = ""  # ask for the next page with it; empty on the last page
 
     @classmethod
     def from_response(cls, body: Mapping[str, Any]) -> FaceRecordPage:
@@ -274,7 +293,14 @@ class FaceRecordPage:
             for item in items
             if isinstance(item, Mapping)
         )
-        return cls(str(body.get("RequestId") or ""), int(body.get("TotalCount") or len(records)), records, freeze(body))
+        return cls(
+            request_id=str(body.get("RequestId") or ""),
+            total=int(body.get("TotalCount") or len(records)),
+            records=records,
+            raw=freeze(body),
+            total_pages=int(body.get("TotalPage") or 1),
+            next_token=str(body.get("NextToken") or ""),
+        )
 
 
 @dataclass(frozen=True)

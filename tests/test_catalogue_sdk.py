@@ -29,7 +29,7 @@ SAMPLES: dict[str, object] = {"str": "x", "int": 1, "bool": True, "float": 1.5}
 class Sent(Exception):
     """Raised in place of the HTTP call: the request the SDK built is attached."""
 
-    def __init__(self, action: str, query: dict, body: object) -> None:
+    def __init__(self, action: str, query: dict[str, object], body: object) -> None:
         super().__init__(action)
         self.action, self.query, self.body = action, query, body
 
@@ -40,7 +40,7 @@ def sdk_client() -> SdkClient:
     def caught(params, request, runtime):
         raise Sent(params.action, dict(request.query or {}), request.body)
 
-    client.call_api = caught  # type: ignore[method-assign]
+    client.call_api = caught
     return client
 
 

@@ -118,3 +118,50 @@ def test_our_client_and_the_sdk_interoperate(simulator, ekyc_client, initialize_
     assert sdk_answer.body.result.passed == "Y"
     assert ours.sub_code == sdk_answer.body.result.sub_code
     assert dict(ours.ext_face_info) == json.loads(sdk_answer.body.result.ext_face_info)
+
+
+def test_sdk_face_duplication_check_and_record_paging(simulator):
+    """The SDK as a client of the simulator's FaceDuplicationCheckIntl (the FACE_IDU_MIN search as the en, zh and
+    ja pages name it) and of QueryFaceRecord paged by NextToken."""
+    from django_ekyc.simulator.data import face_picture
+
+    simulator.control.create_face_group("sdkfaces")
+    sdk = sdk_client(simulator)
+    for index in range(3):
+        sdk.add_face_record_with_options(
+            sdk_models.AddFaceRecordRequest(
+                product_code="FACE_ENROLL",
+                face_group_code="sdkfaces",
+                merchant_user_id=f"sdk-user-{index}",
+                face_picture=face_picture(f"sdk-person-{index}"),
+            ),
+            NO_RETRIES,
+        )
+    found = sdk.face_duplication_check_intl_with_options(
+        sdk_models.FaceDuplicationCheckIntlRequest(
+            product_code="FACE_IDU_MIN",
+            merchant_biz_id="sdkdup0001",
+            merchant_user_id="sdk-user-new",
+            verify_model="0",
+            face_group_codes="sdkfaces",
+            face_register_group_code="sdkfaces",
+            auto_registration="1",
+            return_faces="1",
+            liveness="1",
+            source_face_picture=face_picture("sdk-person-1"),
+        ),
+        NO_RETRIES,
+    ).body
+    assert found.code == "Success" and found.result.transaction_id
+    assert "sdk-user-1" in found.result.duplicate_face
+    first = sdk.query_face_record_with_options(
+        sdk_models.QueryFaceRecordRequest(face_group_code="sdkfaces", current_page=1, page_size=2), NO_RETRIES
+    ).body
+    assert (first.total_count, first.total_page, len(first.items)) == (3, 2, 2) and first.next_token
+    second = sdk.query_face_record_with_options(
+        sdk_models.QueryFaceRecordRequest(
+            face_group_code="sdkfaces", current_page=1, page_size=2, next_token=first.next_token
+        ),
+        NO_RETRIES,
+    ).body
+    assert len(second.items) == 1 and not second.next_token

@@ -58,7 +58,9 @@ EXTRA = {"Pages": "01", "ShowGuidePage": "0", "ProcedurePriority": "keep", "Lang
 IDS = ("product_code", "merchant_biz_id", "merchant_user_id", "meta_info")
 
 
-def our_initialize(client, kwargs, extra=None, operation="Initialize"):
+def our_initialize(
+    client: Any, kwargs: dict[str, str], extra: dict[str, str] | None = None, operation: str = "Initialize"
+) -> Any:
     """Our client given what the SDK's request takes by Python name: the ids by keyword, the rest by API name."""
     by_python_name = {p.python_name: p.name for p in OPERATIONS[operation].parameters.values()}
     parameters = {by_python_name[name]: value for name, value in kwargs.items() if name not in IDS}

@@ -19,7 +19,7 @@ from django_ekyc.models import (
     Purpose,
     Status,
 )
-from django_ekyc.services import face_deletion, faces
+from django_ekyc.services import face_deletion, faces, references
 from django_ekyc.signals import duplicate_person_found
 from tests.face_support import LIBRARY, faces_in_library, reverify, site
 from tests.helpers import LIST_URL, api_client
@@ -34,7 +34,7 @@ def test_a_passed_verification_registers_the_face(library, verified, user, dupli
     assert kyc.status == Status.PASSED and kyc.face_status == FaceStatus.REGISTERED
     record = FaceRecord.objects.get()
     assert (record.user, record.transaction, record.face_group) == (user, kyc, LIBRARY)
-    assert faces_in_library(library) == {faces.face_key_for(kyc.merchant_user_id): "alice"}
+    assert faces_in_library(library) == {references.face_key_for(kyc.merchant_user_id): "alice"}
     assert duplicates == []
     # The face went in the signed body, never in the URL; the stored result keeps no image.
     [search] = library.control.calls("FaceVerifyIntl")
@@ -416,7 +416,7 @@ def test_a_search_is_settled_once_even_when_two_hosts_made_it(library, verified,
     first = verified(user, "alice")
     second = verified(other_user, "bob")
     KycTransaction.objects.filter(pk=second.pk).update(face_status=FaceStatus.CHECKING)
-    search = flagged_search(second, faces.face_key_for(first.merchant_user_id))
+    search = flagged_search(second, references.face_key_for(first.merchant_user_id))
     faces._apply(second, searched(second, search), "sync")
     faces._apply(second, searched(second, search), "sync")
     assert len(duplicates) == 1 and DuplicateMatch.objects.filter(transaction=second).count() == 1
@@ -428,7 +428,7 @@ def test_the_duplicate_signal_waits_for_the_commit(library, verified, user, othe
     first = verified(user, "alice")
     second = verified(other_user, "bob")
     KycTransaction.objects.filter(pk=second.pk).update(face_status=FaceStatus.CHECKING)
-    search = flagged_search(second, faces.face_key_for(first.merchant_user_id))
+    search = flagged_search(second, references.face_key_for(first.merchant_user_id))
 
     class RolledBack(Exception):
         pass

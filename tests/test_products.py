@@ -294,3 +294,25 @@ def test_staff_filter_by_product_and_channel(client, api, offering, django_user_
     assert str(liveness.public_id) not in client.get(url, {"product_code": "NOT_OFFERED"}).content.decode()
     detail = client.get(f"{url}{app.pk}/change/").content.decode()
     assert "eKYC_PRO" in detail and "Native app" in detail
+
+
+def test_a_site_may_choose_custom_liveness_actions(api, simulator):
+    """Model=TEMPLATE, the site's pool of liveness actions (TemplateConfig, required with it), is a site decision."""
+    template = {"SecurityLevel": "02", "Model": "TEMPLATE", "TemplateConfig": "01,02,03", "TemplateRanCount": "2"}
+    with override_settings(EKYC=simulator.ekyc_settings(INITIALIZE_DEFAULTS=template)):
+        post_start(api, doc_type="01000000")
+    [call] = simulator.control.calls("Initialize")
+    assert (call["params"]["Model"], call["params"]["TemplateConfig"]) == ("TEMPLATE", "01,02,03")
+
+
+def test_initialize_defaults_are_checked_against_the_operation():
+    from django_ekyc.checks.products import check
+
+    defaults = {"Model": "TEMPLATE", "SecurityLevel": "09", "NoSuchThing": "1"}
+    with override_settings(EKYC={"INITIALIZE_DEFAULTS": defaults}):
+        from django_ekyc.conf import ekyc_settings
+
+        messages = [str(message.msg) for message in check(ekyc_settings)]
+    assert any("SecurityLevel must be one of 01, 02" in message for message in messages)
+    assert any("'NoSuchThing' is not an Initialize parameter" in message for message in messages)
+    assert any("TEMPLATE needs TemplateConfig" in message for message in messages)

@@ -18,10 +18,10 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
+from django_ekyc.exceptions import EkycRateLimited
 from django_ekyc.ratelimit import (
     CacheRateLimiter,
     CacheSlots,
-    EkycRateLimited,
     Priority,
     RedisSlidingLog,
     background_calls,

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 
 from django_ekyc import services
 from django_ekyc.models import EventKind, FaceRecord, FaceStatus, KycTransaction, Status
-from django_ekyc.services import faces
+from django_ekyc.services import faces, references
 from django_ekyc.signals import reference_face_conflict
 from tests.face_support import LIBRARY, faces_in_library, reverify, site
 from tests.helpers import api_client
@@ -37,7 +37,7 @@ def reverified(finish):
 
 
 def key_of(kyc: KycTransaction) -> str:
-    return faces.face_key_for(kyc.merchant_user_id)
+    return references.face_key_for(kyc.merchant_user_id)
 
 
 # -- with a face library (re-verification searches it) ------------------------------------------------------

@@ -10,9 +10,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from django_ekyc import services
+from django_ekyc.exceptions import InvalidInput
 from django_ekyc.models import EventKind, EventSource, KycTransaction, Status
 from django_ekyc.services import ledger
-from django_ekyc.validation import InvalidInput
 
 from .helpers import META_INFO, callback_token, initialize_params, return_token, shop_url
 

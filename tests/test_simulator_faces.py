@@ -31,8 +31,7 @@ def start(ekyc_client: EkycClient, product_code: str, **extra: str) -> Initializ
         merchant_biz_id="simfaces0001",
         merchant_user_id="user-key-1",
         meta_info=META_INFO,
-        return_url="https://shop.example/ekyc/return/tok/",
-        extra=extra,
+        parameters={"ReturnUrl": "https://shop.example/ekyc/return/tok/", **extra},
     )
 
 
@@ -197,8 +196,9 @@ def test_a_reset_empties_the_libraries_but_keeps_them(simulator, ekyc_client, gr
 
 
 def test_the_server_side_search_runs_only_where_the_provider_offers_it():
-    """FACE_IDU_MIN is listed in Hong Kong, Singapore and Jakarta; the library operations also in Kuala Lumpur."""
-    with Simulator({"id": "secret"}, region="ap-southeast-3", face_groups=[GROUP]) as sim:
+    """Face libraries live in Hong Kong, Singapore, Jakarta and Kuala Lumpur (the ja FACE_IDU_MIN page, 2026-04);
+    Frankfurt has an endpoint and none of them."""
+    with Simulator({"id": "secret"}, region="eu-central-1", face_groups=[GROUP]) as sim:
         with EkycClient(access_key_id="id", access_key_secret="secret", endpoint=sim.url, max_retries=0) as client:
             assert not client.delete_face_records(merchant_user_id="user-a").deleted
             with pytest.raises(EkycError) as caught:
@@ -226,10 +226,18 @@ ELEVEN_GROUPS = [f"g{i}" for i in range(11)]
         ("FaceVerifyIntl", {"VerifyModel": "7"}, "VerifyModel"),
         (
             "FaceVerifyIntl",
-            {"VerifyModel": "0", "FaceGroupCodes": ",".join(f"g{i}" for i in range(11))},
+            {
+                "VerifyModel": "0",
+                "FaceGroupCodes": ",".join(f"g{i}" for i in range(11)),
+                "FaceRegisterGroupCode": GROUP,
+            },
             "FaceGroupCodes",
         ),
-        ("FaceVerifyIntl", {"VerifyModel": "0", "FaceGroupCodes": GROUP, "AutoRegistration": "2"}, "AutoRegistration"),
+        (
+            "FaceVerifyIntl",
+            {"VerifyModel": "0", "FaceGroupCodes": GROUP, "AutoRegistration": "2", "FaceRegisterGroupCode": GROUP},
+            "AutoRegistration",
+        ),
         ("FaceVerifyIntl", {"SourceFacePicture": "aGVsbG8="}, "SourceFacePicture"),
         ("AddFaceRecord", {"ProductCode": "FACE_IDU"}, "ProductCode"),
         ("QueryFaceRecord", {"CurrentPage": "0"}, "CurrentPage"),
@@ -295,3 +303,68 @@ def test_an_unreadable_answer_is_a_malformed_response(simulator, ekyc_client, gr
     simulator.control.add_fault("malformed", action="QueryFaceRecord")
     with pytest.raises(EkycMalformedResponse):
         ekyc_client.query_face_records(face_group=group)
+
+
+def search(client: EkycClient, group: str, person: str, **options):
+    return client.search_face(
+        merchant_biz_id="simfaces0009", merchant_user_id="user-z", face_picture=face_picture(person),
+        face_groups=[group], **options,
+    )  # fmt: skip
+
+
+def test_every_server_side_search_names_the_register_group(simulator, ekyc_client, group):
+    """The SDK's FaceVerifyIntl model requires FaceRegisterGroupCode with FACE_IDU_MIN, registering or not."""
+    found = search(ekyc_client, group, "dora")
+    assert not found.registered
+    [call] = simulator.control.calls("FaceVerifyIntl")
+    assert (call["params"]["FaceRegisterGroupCode"], call["params"]["AutoRegistration"]) == (group, "1")
+    without = {k: v for k, v in call["params"].items() if k != "FaceRegisterGroupCode"}
+    with pytest.raises(EkycBadRequest, match="FaceRegisterGroupCode"):
+        ekyc_client.call("FaceVerifyIntl", without, idempotent=False)
+
+
+def test_the_answer_keeps_the_scores_and_the_providers_transaction(ekyc_client, group):
+    found = search(ekyc_client, group, "erin")
+    assert found.transaction_id.startswith("hks") and found.attack_score is not None
+    assert set(found.quality_scores) >= {"FaceQualityScore", "SharpnessScore", "IlluminationScore"}
+    compared = ekyc_client.compare_faces(
+        merchant_biz_id="simfaces0010", face_picture=face_picture("erin"), reference_picture=face_picture("erin")
+    )
+    assert compared.passed and compared.comparison_score is not None and compared.comparison_score > 80
+    assert "TargetSharpnessScore" in compared.quality_scores
+
+
+def test_the_search_speaks_the_operation_its_catalogue_entry_names(simulator, ekyc_client, group, monkeypatch):
+    """The FACE_IDU_MIN pages disagree (FaceDuplicationCheckIntl in en/zh/ja, FaceVerifyIntl in es 2026-09): the
+    catalogue entry decides, and the client and the simulator speak both."""
+    import dataclasses
+
+    from django_ekyc.client import faces as client_faces
+
+    entry = dataclasses.replace(client_faces.SEARCH, operation="FaceDuplicationCheckIntl")
+    monkeypatch.setattr(client_faces, "SEARCH", entry)
+    ekyc_client.add_face_record(face_group=group, merchant_user_id="user-f", face_picture=face_picture("fay"))
+    found = search(ekyc_client, group, "fay")
+    assert [match.merchant_user_id for match in found.matches] == ["user-f"]
+    [call] = simulator.control.calls("FaceDuplicationCheckIntl")
+    assert call["params"]["Liveness"] == "0" and "SourceFacePicture" in (call["form"] or {})
+    assert simulator.control.calls("FaceVerifyIntl") == []
+
+
+def test_a_picture_over_the_products_limit_is_refused_before_sending(simulator, ekyc_client, group):
+    too_big = "A" * (1024 * 1024 * 4 // 3 + 8)  # base64 of just over 1 MB
+    with pytest.raises(ValueError, match="at most 1048576"):
+        ekyc_client.search_face(merchant_biz_id="b", merchant_user_id="u", face_picture=too_big, face_groups=[group])
+    assert simulator.control.calls("FaceVerifyIntl") == []
+
+
+def test_face_records_page_by_token(ekyc_client, group):
+    for index in range(3):
+        ekyc_client.add_face_record(
+            face_group=group, merchant_user_id=f"user-p{index}", face_picture=face_picture(f"p{index}")
+        )
+    first = ekyc_client.query_face_records(face_group=group, page_size=2)
+    assert (first.total, first.total_pages, len(first.records)) == (3, 2, 2) and first.next_token
+    last = ekyc_client.query_face_records(face_group=group, page_size=2, next_token=first.next_token)
+    assert len(last.records) == 1 and last.next_token == ""
+    assert {r.merchant_user_id for r in first.records + last.records} == {"user-p0", "user-p1", "user-p2"}

@@ -7,18 +7,8 @@ admin from this package's other modules, one concern each).
 
 from __future__ import annotations
 
-from django_ekyc.admin.events import KycTransactionEventInline
 from django_ekyc.admin.faces import FaceRecordAdmin
-from django_ekyc.admin.filters import ChoicesFromCodeFilter, DocTypeFilter, ProductFilter
-from django_ekyc.admin.identity import MASK
 from django_ekyc.admin.transactions import KycTransactionAdmin
 
-__all__ = [
-    "MASK",
-    "ChoicesFromCodeFilter",
-    "DocTypeFilter",
-    "FaceRecordAdmin",
-    "KycTransactionAdmin",
-    "KycTransactionEventInline",
-    "ProductFilter",
-]
+# A site may subclass or re-register these (admin.site.unregister(KycTransaction), then its own subclass).
+__all__ = ["FaceRecordAdmin", "KycTransactionAdmin"]

@@ -31,8 +31,6 @@ else:
     _FaceRecordAdmin = admin.ModelAdmin
     _Admin = object
 
-__all__ = ["FaceRecordAdmin", "ReadOnly", "ReferenceFaceReview"]
-
 
 class ReadOnly(_Admin):
     """Staff read these rows; only the flow creates, changes and deletes them."""

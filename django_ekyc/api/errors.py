@@ -30,21 +30,6 @@ from django_ekyc.exceptions import (
     EkycTransportError,
 )
 
-__all__ = [
-    "ERROR_CODES",
-    "FIELD_ERROR_CODES",
-    "CacheUnavailable",
-    "DatabaseUnavailable",
-    "NoVerificationToCompare",
-    "NotConfigured",
-    "RequestTooLarge",
-    "UpstreamFailed",
-    "UpstreamUnavailable",
-    "as_api_exception",
-    "ekyc_exception_handler",
-    "provider_exception",
-]
-
 logger = logging.getLogger("django_ekyc.api")
 
 # Every ``code`` an error body of the API can carry, for the OpenAPI schema (the ``Error`` component's enum).

@@ -31,15 +31,7 @@ try:
 except ImportError:  # optional
     extend_schema = None  # type: ignore[assignment]
 
-__all__ = [
-    "SCHEMA_SETTINGS",
-    "list_schema",
-    "only_ekyc_endpoints",
-    "package_version",
-    "read_schema",
-    "refresh_schema",
-    "start_schema",
-]
+__all__ = ["SCHEMA_SETTINGS", "package_version"]
 
 SCHEMA_SETTINGS: dict[str, Any] = {
     "TITLE": "django-ekyc API",

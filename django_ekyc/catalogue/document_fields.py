@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["DATE_FORMATS", "FACT_KEYS", "DocumentFacts", "document_facts"]
+__all__ = ["DocumentFacts", "document_facts"]
 
 # The keys that carry each fact, eKYC_PRO's snake_case first, then eKYC's camelCase. A key goes here only if one of
 # the pages above documents it for some document.

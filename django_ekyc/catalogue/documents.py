@@ -1,9 +1,8 @@
-"""The provider's document types, kept in one table that a site can override.
+"""The provider's document types: eKYC's eight-digit codes and eKYC_PRO's certificate codes, with their labels.
 
-The table is the one the Initialize documentation gives. Two codes there have
-nine digits (``000000011``, ``000000012``) where every other code has eight; a
-third-party copy lists ``00000012``. We keep the documented values and let a
-site replace the table through ``EKYC["DOC_TYPES"]`` if its account says otherwise.
+eKYC's table is the one the Initialize documentation gives. Two codes there have nine digits (``000000011``,
+``000000012``) where every other code has eight; a third-party copy lists ``00000012``. We keep the documented
+values: the catalogue is the one place to correct them.
 """
 
 from __future__ import annotations

@@ -19,17 +19,7 @@ from types import MappingProxyType
 from django_ekyc.catalogue.documents import DEFAULT_DOC_TYPES, GLOBAL_DOC_TYPES, gettext_noop
 from django_ekyc.catalogue.regions import REGIONS
 
-__all__ = [
-    "CATALOGUE",
-    "DOCUMENT_PRODUCTS",
-    "FACE_LIBRARY_REGIONS",
-    "SERVER_PRODUCTS",
-    "Channel",
-    "Product",
-    "ResultKind",
-    "channel_of",
-    "product_quota",
-]
+__all__ = ["CATALOGUE", "SERVER_PRODUCTS", "Channel", "Product", "ResultKind"]
 
 
 class Channel(StrEnum):

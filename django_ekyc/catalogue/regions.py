@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["DEFAULT_REGION", "REGIONS", "Region", "endpoint_for"]
+__all__ = ["REGIONS", "Region"]
 
 
 @dataclass(frozen=True)

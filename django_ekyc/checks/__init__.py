@@ -14,9 +14,12 @@
 - ``django_ekyc.E009``: a setting has the wrong type (``RATE_LIMIT = "8"``, ``TIMEOUT = "10"``...).
 - ``django_ekyc.E010``: an entry of ``ACCOUNTS`` has the wrong shape.
 - ``django_ekyc.E011``: ``ACCOUNT_RESOLVER`` does not import, or is not callable.
-- ``django_ekyc.E012``: the products offered do not fit: an unknown product or region, a default product that is
-  not offered, a product that does not run in the region of the site or of an account.
-- ``django_ekyc.E013``: ``PROCEDURE_PRIORITY`` is not ``url``, ``keep`` or None.
+- ``django_ekyc.E012``: the products offered do not fit: ``PRODUCTS`` empty, an unknown product or region, a
+  product that does not run in the region of the site or of an account, ``PRODUCT_INITIALIZE_DEFAULTS`` for a
+  product that is not offered.
+- ``django_ekyc.E013``: an ``INITIALIZE_DEFAULTS`` or ``PRODUCT_INITIALIZE_DEFAULTS`` entry names no parameter of
+  Initialize/InitializeV2 or has a value the provider does not allow (the catalogue's choices and patterns), or
+  ``Model`` ``TEMPLATE`` comes without ``TemplateConfig``.
 - ``django_ekyc.E015``: development mode (``SIMULATOR_URL``) while DEBUG is off.
 - ``django_ekyc.W016``: outside DEBUG, no ``PUBLIC_BASE_URL`` (return and callback URLs follow the request's host,
   and a callback to a non-https host is silently left out).

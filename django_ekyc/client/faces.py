@@ -13,41 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
+from django_ekyc.catalogue.operations import operation
+from django_ekyc.catalogue.products import SERVER_PRODUCTS, Product
 from django_ekyc.exceptions import EkycMalformedResponse
 from django_ekyc.results import FaceDeletionResult, FaceRecordPage, FaceSearchResult, FaceUploadResult
-
-__all__ = [
-    "FACE_BODY_PARAMETERS",
-    "MAX_FACE_GROUPS",
-    "MAX_MERCHANT_USER_ID",
-    "MAX_RETURN_FACES",
-    "FaceLibraryOperations",
-]
 
 # The provider's documented limits: libraries per search, matches per answer, length of a face record's key.
 MAX_FACE_GROUPS = 10
 MAX_RETURN_FACES = 5
 MAX_MERCHANT_USER_ID = 32
-# The server-side search product, the server-side comparison of two pictures, and the product code AddFaceRecord
-# requires (the SDK's FaceVerifyIntl lists FACE_VERIFY_MIN and FACE_IDU_MIN as its products).
-SEARCH_PRODUCT = "FACE_IDU_MIN"
-COMPARE_PRODUCT = "FACE_VERIFY_MIN"
-ENROL_PRODUCT = "FACE_ENROLL"
-
-FACE_BODY_PARAMETERS: dict[str, frozenset[str]] = {
-    "FaceVerifyIntl": frozenset({"SourceFacePicture", "TargetFacePicture"}),
-    "AddFaceRecord": frozenset(
-        {
-            "ProductCode",
-            "FaceGroupCode",
-            "FacePicture",
-            "FacePictureUrl",
-            "FacePictureFile",
-            "FaceQualityCheck",
-            "MerchantUserId",
-        }
-    ),
-}
+# The server-side products (the catalogue's entries): the search of face libraries, the comparison of two pictures,
+# and the registration AddFaceRecord requires. The search's entry also names its operation: the provider's pages
+# name FaceDuplicationCheckIntl or FaceVerifyIntl for it, and this client speaks both.
+SEARCH = SERVER_PRODUCTS["FACE_IDU_MIN"]
+COMPARE = SERVER_PRODUCTS["FACE_VERIFY_MIN"]
+ENROL = SERVER_PRODUCTS["FACE_ENROLL"]
 
 
 class _Caller(Protocol):
@@ -80,11 +60,10 @@ class FaceLibraryOperations:
             raise ValueError(f"Search between 1 and {MAX_FACE_GROUPS} face libraries.")
         if not 1 <= return_faces <= MAX_RETURN_FACES:
             raise ValueError(f"return_faces must be between 1 and {MAX_RETURN_FACES}.")
-        if not face_picture:
-            raise ValueError("Required parameter(s) missing: SourceFacePicture")
+        check_picture(SEARCH, face_picture, "SourceFacePicture")
         params = {
             **(extra or {}),
-            "ProductCode": SEARCH_PRODUCT,
+            "ProductCode": SEARCH.code,
             "MerchantBizId": merchant_biz_id,
             "MerchantUserId": merchant_user_id,
             "VerifyModel": "0",
@@ -92,12 +71,15 @@ class FaceLibraryOperations:
             "ReturnFaces": str(return_faces),
             # The provider's sense: "0" registers the face when no duplicate is found, "1" does not.
             "AutoRegistration": "0" if register_into else "1",
+            # Required for every FACE_IDU_MIN search (the SDK's FaceVerifyIntl model), registering or not.
+            "FaceRegisterGroupCode": register_into or groups[0],
             "SourceFacePicture": face_picture,
         }
-        if register_into:
-            params["FaceRegisterGroupCode"] = register_into
-        body = self.call("FaceVerifyIntl", params, idempotent=False)
-        return _parsed(self, "FaceVerifyIntl", body, FaceSearchResult.from_response)
+        action = SEARCH.operation
+        if "Liveness" in operation(action).parameters:  # FaceDuplicationCheckIntl's passive liveness: off
+            params.setdefault("Liveness", "0")
+        body = self.call(action, params, idempotent=False)
+        return _parsed(self, action, body, FaceSearchResult.from_response)
 
     def compare_faces(
         self: _Caller, *, merchant_biz_id: str, face_picture: str, reference_picture: str
@@ -105,17 +87,17 @@ class FaceLibraryOperations:
         """Whether ``face_picture`` shows the person of ``reference_picture`` (both base64): ``FaceVerifyIntl`` in
         its verification mode (``VerifyModel`` 1). :attr:`FaceSearchResult.passed` is the answer. Read-only for
         the provider's libraries, so retried like a query."""
-        if not face_picture or not reference_picture:
-            raise ValueError("Required parameter(s) missing: SourceFacePicture, TargetFacePicture")
+        check_picture(COMPARE, face_picture, "SourceFacePicture")
+        check_picture(COMPARE, reference_picture, "TargetFacePicture")
         params = {
-            "ProductCode": COMPARE_PRODUCT,
+            "ProductCode": COMPARE.code,
             "MerchantBizId": merchant_biz_id,
             "VerifyModel": "1",
             "SourceFacePicture": face_picture,
             "TargetFacePicture": reference_picture,
         }
-        body = self.call("FaceVerifyIntl", params, idempotent=True)
-        return _parsed(self, "FaceVerifyIntl", body, FaceSearchResult.from_response)
+        body = self.call(COMPARE.operation, params, idempotent=True)
+        return _parsed(self, COMPARE.operation, body, FaceSearchResult.from_response)
 
     def add_face_record(
         self: _Caller, *, face_group: str, merchant_user_id: str, face_picture: str, quality_check: bool = False
@@ -123,7 +105,7 @@ class FaceLibraryOperations:
         """Register a face in a library under ``merchant_user_id`` (``AddFaceRecord``)."""
         _check_key(merchant_user_id)
         params = {
-            "ProductCode": ENROL_PRODUCT,
+            "ProductCode": ENROL.code,
             "FaceGroupCode": face_group,
             "MerchantUserId": merchant_user_id,
             "FacePicture": face_picture,
@@ -139,11 +121,16 @@ class FaceLibraryOperations:
         merchant_user_id: str | None = None,
         page: int = 1,
         page_size: int = 20,
+        next_token: str = "",
     ) -> FaceRecordPage:
-        """One page of a library's records, of one user if given (``QueryFaceRecord``). Read-only: retried."""
+        """One page of a library's records, of one user if given (``QueryFaceRecord``). Read-only: retried.
+
+        Page by number, or pass the previous page's :attr:`FaceRecordPage.next_token` to get the next one."""
         params = {"FaceGroupCode": face_group, "CurrentPage": str(page), "PageSize": str(page_size)}
         if merchant_user_id:
             params["MerchantUserId"] = merchant_user_id
+        if next_token:
+            params["NextToken"] = next_token
         body = self.call("QueryFaceRecord", params, idempotent=True)
         return _parsed(self, "QueryFaceRecord", body, FaceRecordPage.from_response)
 
@@ -158,6 +145,16 @@ class FaceLibraryOperations:
             params["FaceGroupCode"] = face_group
         body = self.call("DeleteFaceRecordV2", params, idempotent=True)
         return _parsed(self, "DeleteFaceRecordV2", body, FaceDeletionResult.from_response)
+
+
+def check_picture(product: Product, picture: str, name: str) -> None:
+    """A base64 picture is there and within the product's documented size (1 MB for the server-side face checks),
+    before anything is sent."""
+    if not picture:
+        raise ValueError(f"Required parameter(s) missing: {name}")
+    size = len(picture) * 3 // 4 - picture[-2:].count("=")
+    if product.max_picture_bytes is not None and size > product.max_picture_bytes:
+        raise ValueError(f"{name} is {size} bytes; {product.code} takes at most {product.max_picture_bytes}.")
 
 
 def _check_key(merchant_user_id: str) -> None:

@@ -32,11 +32,12 @@ from django_ekyc.exceptions import (
 from django_ekyc.models import IMAGE_FIELDS, KycTransaction, User
 from django_ekyc.models.transaction import ProductCodes
 from django_ekyc.services.face_deletion import FaceReport, delete_pending_faces
-from django_ekyc.services.faces import face_key_for, settle_face, settle_pending_faces
+from django_ekyc.services.faces import settle_face, settle_pending_faces
 from django_ekyc.services.flow import Started, handle_callback, handle_return, refresh, start_verification
 from django_ekyc.services.identity import stored_result
 from django_ekyc.services.ledger import fit_columns
 from django_ekyc.services.reference_review import accept_reference_face
+from django_ekyc.services.references import face_key_for
 from django_ekyc.services.retention import provider_deletion_pending, purge_candidates, purge_identity_data
 from django_ekyc.services.reverify import (
     MaxAge,

@@ -40,17 +40,6 @@ from django_ekyc.services import duplicates, ledger, references
 from django_ekyc.services.face_deletion import FaceReport
 from django_ekyc.services.references import face_key_for
 
-__all__ = [
-    "FACE_LEASE",
-    "FACE_RETRY",
-    "completion_fields",
-    "face_key_for",
-    "face_work_due",
-    "settle_face",
-    "settle_pending_faces",
-    "wants_face_image",
-]
-
 logger = logging.getLogger("django_ekyc.services")
 
 # A claimed settlement is left alone by other hosts this long, even if its host dies mid-search.

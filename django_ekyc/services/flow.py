@@ -30,7 +30,7 @@ from django_ekyc.exceptions import (
 from django_ekyc.models import EventSource, KycTransaction, KycTransactionEvent, Purpose, Status
 from django_ekyc.offering import account_region, get_product
 from django_ekyc.results import VerificationResult
-from django_ekyc.services import faces, ledger
+from django_ekyc.services import faces, ledger, references
 from django_ekyc.services.identity import stored_result
 from django_ekyc.services.site import callback_url_for, hash_token, merchant_user_id_for
 from django_ekyc.validation import (
@@ -269,7 +269,7 @@ def same_person(kyc: KycTransaction, result: VerificationResult) -> tuple[bool, 
     product = get_product(kyc.product_code)
     if product is None or not product.searches_library:
         return result.passed, "" if result.passed else "not_the_same_person"
-    own_key = faces.face_key_for(kyc.merchant_user_id)
+    own_key = references.face_key_for(kyc.merchant_user_id)
     found_self = any(match.merchant_user_id == own_key for match in result.face_matches)
     if result.face_attacked:
         return False, "liveness_failed"

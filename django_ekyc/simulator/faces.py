@@ -25,13 +25,8 @@ from typing import Any
 from django_ekyc.catalogue.products import FACE_LIBRARY_REGIONS
 from django_ekyc.simulator import data
 from django_ekyc.simulator.errors import SimulatedApiError
-from django_ekyc.simulator.state import (
-    FaceSearch,
-    FaceSearchOutcome,
-    SimTransaction,
-    SimulatorState,
-    new_transaction_id,
-)
+from django_ekyc.simulator.face_records import FaceSearch, FaceSearchOutcome
+from django_ekyc.simulator.state import SimTransaction, SimulatorState, new_transaction_id
 
 MAX_GROUPS = 10
 MAX_RETURN_FACES = 5
@@ -180,8 +175,17 @@ def face_verify_intl(state: SimulatorState, params: Mapping[str, str], public_ur
     model = params.get("VerifyModel", "1")
     if model not in ("0", "1", "2"):
         raise _invalid("VerifyModel", "Valid values: 0, 1, 2.")
+    if params["ProductCode"] == "FACE_IDU_MIN" and model in ("0", "2"):
+        # The SDK's FaceVerifyIntl model: required with FACE_IDU_MIN, whether the search registers or not.
+        _required(params, "FaceRegisterGroupCode")
     person = _person(params, "SourceFacePicture")
-    result: dict[str, Any] = {"TransactionId": new_transaction_id(), "FaceAttack": "N", "SubCode": "200"}
+    result: dict[str, Any] = {
+        "TransactionId": new_transaction_id(),
+        "FaceAttack": "N",
+        "FaceAttackScore": round(_score(person + ":attack", False) / 10, 2),
+        "SubCode": "200",
+        "ExtFaceInfo": _quality(person, "TargetFacePicture" in params),  # an object here, as the SDK models it
+    }
     passed = True
     if model in ("1", "2"):
         same = _person(params, "TargetFacePicture") == person
@@ -200,6 +204,26 @@ def face_verify_intl(state: SimulatorState, params: Mapping[str, str], public_ur
     if not passed:
         result["SubCode"] = "204"
     return result
+
+
+def face_duplication_check_intl(state: SimulatorState, params: Mapping[str, str], public_url: str) -> dict[str, Any]:
+    """``FaceDuplicationCheckIntl``: the FACE_IDU_MIN search as the en, zh and ja pages name it, with the same answer
+    as FaceVerifyIntl's; ``Liveness`` (0 or 1) turns its passive liveness check on."""
+    _required(params, "MerchantBizId", "MerchantUserId", "ProductCode", "VerifyModel")
+    if params.get("Liveness", "0") not in ("0", "1"):
+        raise _invalid("Liveness", "Valid values: 0, 1.")
+    if params["ProductCode"] != "FACE_IDU_MIN":
+        raise _invalid("ProductCode", "The only value is FACE_IDU_MIN.")
+    return face_verify_intl(state, params, public_url)
+
+
+def _quality(person: str, with_target: bool) -> dict[str, float]:
+    """ExtFaceInfo's quality scores (0-100, higher is better), as the SDK names them; the values are simulated."""
+    names = ("FaceQualityScore", "IlluminationScore", "KaOcclusionScore", "OcclusionScore", "SharpnessScore")
+    scores = {name: round(80 + _score(f"{person}:{name}", False) / 5, 2) for name in names}
+    if with_target:
+        scores.update({f"Target{name}": value for name, value in scores.items()})
+    return scores
 
 
 def add_face_record(state: SimulatorState, params: Mapping[str, str], public_url: str) -> dict[str, Any]:
@@ -221,11 +245,15 @@ def query_face_record(state: SimulatorState, params: Mapping[str, str], public_u
     _required(params, "FaceGroupCode", "CurrentPage", "PageSize")
     group = _groups(state, params["FaceGroupCode"], "FaceGroupCode")[0]
     page, size = _positive(params, "CurrentPage"), _positive(params, "PageSize")
+    if params.get("NextToken"):  # the simulator's tokens name the page they lead to (the provider's are opaque)
+        page = _positive({"NextToken": params["NextToken"].removeprefix("page-")}, "NextToken")
     faces = state.query_faces(group, params.get("MerchantUserId", ""), params.get("FaceId", ""))
     shown = faces[(page - 1) * size : page * size]
+    pages = max(1, -(-len(faces) // size))
     return TopLevel(
         TotalCount=len(faces),
-        TotalPage=max(1, -(-len(faces) // size)),
+        TotalPage=pages,
+        NextToken=f"page-{page + 1}" if page < pages else "",
         CurrentPage=page,
         PageSize=size,
         Items=[

@@ -93,6 +93,7 @@ OPERATIONS: dict[str, Operation] = {
     "CheckResult": check_result,
     "DeleteVerifyResult": delete_verify_result,
     "FaceVerifyIntl": faces.face_verify_intl,
+    "FaceDuplicationCheckIntl": faces.face_duplication_check_intl,
     "AddFaceRecord": faces.add_face_record,
     "QueryFaceRecord": faces.query_face_record,
     "DeleteFaceRecordV2": faces.delete_face_record_v2,

@@ -30,7 +30,7 @@ ENUMS: dict[str, frozenset[str]] = {
     "Authorize": frozenset({"T", "F"}),
     "SecurityLevel": frozenset({"01", "02"}),
     "IdThreshold": frozenset({"0", "1", "2", "3"}),
-    "Model": frozenset({"LIVENESS", "PHOTINUS_LIVENESS"}),
+    "Model": frozenset({"LIVENESS", "PHOTINUS_LIVENESS", "TEMPLATE"}),
     "DocVideo": frozenset({"Y", "N"}),
     "ShowAlbumIcon": frozenset({"0", "1"}),
     "ShowOcrResult": frozenset({"0", "1"}),
@@ -121,6 +121,8 @@ def validate_initialize(params: Mapping[str, str], region: str, device_type: str
     """The provider's checks of an Initialize, for a simulator standing for ``region``."""
     require(params, INITIALIZE_REQUIRED)
     check_values(params)
+    if params.get("Model") == "TEMPLATE":  # the SDK: TemplateConfig is required when Model is TEMPLATE
+        require(params, ("TemplateConfig",))
     product = CATALOGUE.get(params["ProductCode"])
     if product is None or product.code not in BEHAVIOURS:
         raise ParameterError("InvalidParameter", "ProductCode", f"Known products: {', '.join(BEHAVIOURS)}.")
