@@ -30,7 +30,7 @@ from django_ekyc.exceptions import (
 )
 from django_ekyc.models import KycTransaction
 from django_ekyc.outcomes import describe
-from django_ekyc.results import TRANSACTION_ID_RE
+from django_ekyc.results._base import TRANSACTION_ID_RE
 
 logger = logging.getLogger("django_ekyc.views")
 

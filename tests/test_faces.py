@@ -39,6 +39,12 @@ def test_a_passed_verification_registers_the_face(library, verified, user, dupli
     # The face went in the signed body, never in the URL; the stored result keeps no image.
     [search] = library.control.calls("FaceVerifyIntl")
     assert "SourceFacePicture" in search["form"] and "SourceFacePicture" not in search["query"]
+    sent = search["params"]
+    assert (sent["ProductCode"], sent["AutoRegistration"], sent["FaceRegisterGroupCode"]) == (
+        "FACE_IDU_MIN",
+        "0",
+        LIBRARY,
+    )
     assert "faceImg" not in kyc.result["ext_face_info"] and kyc.reference_face is None
     assert kyc.events.filter(kind=EventKind.FACE, code=FaceStatus.REGISTERED).count() == 1
 
@@ -59,6 +65,38 @@ def test_a_second_account_of_the_same_person_is_flagged_exactly_once(library, ve
     services.sync_waiting()
     assert len(library.control.calls("FaceVerifyIntl")) == 2
     assert len(duplicates) == 1 and DuplicateMatch.objects.count() == 1
+
+
+def test_a_search_that_must_not_register_still_names_the_library(library, verified, user):
+    """FACE_IDU_MIN requires FaceRegisterGroupCode on every FaceVerifyIntl search: a later verification of the same
+    user searches without registering (AutoRegistration=1) and names the library it searched."""
+    verified(user, "alice")
+    later = verified(user, "alice")
+    assert later.face_status == FaceStatus.REFERENCE
+    first, second = (call["params"] for call in library.control.calls("FaceVerifyIntl"))
+    assert (first["AutoRegistration"], second["AutoRegistration"]) == ("0", "1")
+    assert first["FaceRegisterGroupCode"] == second["FaceRegisterGroupCode"] == second["FaceGroupCodes"] == LIBRARY
+    assert list(faces_in_library(library).values()) == ["alice"]
+
+
+def test_duplicates_are_found_through_the_operation_the_catalogue_names(
+    library, verified, user, other_user, duplicates, monkeypatch
+):
+    """The FACE_IDU_MIN pages disagree on the operation; with the catalogue entry naming FaceDuplicationCheckIntl
+    (en, zh, ja), the face work registers and flags the same way."""
+    import dataclasses
+
+    from django_ekyc.client import faces as client_faces
+
+    entry = dataclasses.replace(client_faces.SEARCH, operation="FaceDuplicationCheckIntl")
+    monkeypatch.setattr(client_faces, "SEARCH", entry)
+    first = verified(user, "alice")
+    second = verified(other_user, "alice")
+    assert (first.face_status, second.face_status) == (FaceStatus.REGISTERED, FaceStatus.DUPLICATE)
+    assert DuplicateMatch.objects.get(transaction=second).matched_transaction == first and len(duplicates) == 1
+    calls = library.control.calls("FaceDuplicationCheckIntl")
+    assert len(calls) == 2 and library.control.calls("FaceVerifyIntl") == []
+    assert all(call["params"]["Liveness"] == "0" for call in calls)
 
 
 def test_a_new_person_is_not_flagged(library, verified, user, other_user, duplicates):

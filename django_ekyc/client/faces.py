@@ -1,11 +1,12 @@
 """The face library operations: search a library for a face and register it, look records up, delete a user's faces.
 
 A face library (a ``FaceGroupCode``) is created in the provider's console, lives in one region, and keys each face
-by the ``MerchantUserId`` it was registered under (at most 32 characters). ``FaceVerifyIntl`` with
-``ProductCode=FACE_IDU_MIN`` is the provider's server-side search: given a face picture, it answers the records of
-the libraries that hold the same person (``DuplicateFace``) and, when none does and ``AutoRegistration`` is ``0``,
-registers the face. Parameters travel where the official SDK puts them: pictures in the form body, the rest in
-the query string, except ``AddFaceRecord``, whose every parameter is in the body.
+by the ``MerchantUserId`` it was registered under (at most 32 characters). ``FACE_IDU_MIN`` is the provider's
+server-side search: given a face picture, it answers the records of the libraries that hold the same person
+(``DuplicateFace``) and, when none does and ``AutoRegistration`` is ``0``, registers the face. Its pages disagree on
+the operation (``FaceDuplicationCheckIntl`` in en 2026-02, zh and ja; ``FaceVerifyIntl`` in es 2026-09): the
+catalogue entry (``SERVER_PRODUCTS["FACE_IDU_MIN"].operation``) chooses, and this client builds either request
+from the SDK's model of it. Parameters travel where the catalogue (read from the SDK) places them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
-from django_ekyc.catalogue.operations import operation
 from django_ekyc.catalogue.products import SERVER_PRODUCTS, Product
 from django_ekyc.exceptions import EkycMalformedResponse
 from django_ekyc.results import FaceDeletionResult, FaceRecordPage, FaceSearchResult, FaceUploadResult
@@ -23,15 +23,20 @@ MAX_FACE_GROUPS = 10
 MAX_RETURN_FACES = 5
 MAX_MERCHANT_USER_ID = 32
 # The server-side products (the catalogue's entries): the search of face libraries, the comparison of two pictures,
-# and the registration AddFaceRecord requires. The search's entry also names its operation: the provider's pages
-# name FaceDuplicationCheckIntl or FaceVerifyIntl for it, and this client speaks both.
+# and the registration AddFaceRecord requires (also the product QueryFaceRecord and DeleteFaceRecordV2, which send
+# no ProductCode, are counted against by the site's rate limiter).
 SEARCH = SERVER_PRODUCTS["FACE_IDU_MIN"]
 COMPARE = SERVER_PRODUCTS["FACE_VERIFY_MIN"]
 ENROL = SERVER_PRODUCTS["FACE_ENROLL"]
+# The two operations the FACE_IDU_MIN pages name for the search.
+VERIFY = "FaceVerifyIntl"
+DUPLICATION_CHECK = "FaceDuplicationCheckIntl"
 
 
 class _Caller(Protocol):
-    def call(self, action: str, params: Mapping[str, str], *, idempotent: bool) -> dict[str, Any]: ...
+    def call(
+        self, action: str, params: Mapping[str, str], *, idempotent: bool, product_code: str = ""
+    ) -> dict[str, Any]: ...
 
     @property
     def transport(self) -> Any: ...
@@ -49,11 +54,16 @@ class FaceLibraryOperations:
         face_groups: Iterable[str],
         register_into: str | None = None,
         return_faces: int = MAX_RETURN_FACES,
+        liveness: bool = False,
         extra: Mapping[str, str] | None = None,
     ) -> FaceSearchResult:
         """Search libraries for the person in ``face_picture`` (base64) and, when nobody matches and
-        ``register_into`` is given, register the face there under ``merchant_user_id`` (``FaceVerifyIntl``,
-        ``FACE_IDU_MIN``, mode 0). Not retried once sent: a registration may already have happened."""
+        ``register_into`` is given, register the face there under ``merchant_user_id`` (``FACE_IDU_MIN``, mode 0,
+        through the operation its catalogue entry names). Not retried once sent: a registration may have happened.
+
+        ``liveness`` turns on FaceDuplicationCheckIntl's passive liveness check (``Liveness=1``); FaceVerifyIntl has
+        no such switch, so asking it of FaceVerifyIntl is a ``ValueError``. Everything is checked before sending:
+        the libraries (1 to 10), ``return_faces`` (1 to 5), the key, the picture's size (the product's limit)."""
         groups = [group for group in face_groups if group]
         _check_key(merchant_user_id)
         if not groups or len(groups) > MAX_FACE_GROUPS:
@@ -61,23 +71,33 @@ class FaceLibraryOperations:
         if not 1 <= return_faces <= MAX_RETURN_FACES:
             raise ValueError(f"return_faces must be between 1 and {MAX_RETURN_FACES}.")
         check_picture(SEARCH, face_picture, "SourceFacePicture")
+        action = SEARCH.operation
         params = {
             **(extra or {}),
             "ProductCode": SEARCH.code,
             "MerchantBizId": merchant_biz_id,
             "MerchantUserId": merchant_user_id,
-            "VerifyModel": "0",
+            "VerifyModel": "0",  # retrieval: search the libraries
             "FaceGroupCodes": ",".join(groups),
             "ReturnFaces": str(return_faces),
-            # The provider's sense: "0" registers the face when no duplicate is found, "1" does not.
+            # The provider's sense: "0" registers the face when no duplicate is found, "1" (its default) does not.
             "AutoRegistration": "0" if register_into else "1",
-            # Required for every FACE_IDU_MIN search (the SDK's FaceVerifyIntl model), registering or not.
-            "FaceRegisterGroupCode": register_into or groups[0],
             "SourceFacePicture": face_picture,
         }
-        action = SEARCH.operation
-        if "Liveness" in operation(action).parameters:  # FaceDuplicationCheckIntl's passive liveness: off
-            params.setdefault("Liveness", "0")
+        if action == VERIFY:
+            # The SDK's FaceVerifyIntl model: "Required when ProductCode=FACE_IDU_MIN" (with AutoRegistration,
+            # FaceGroupCodes, ReturnFaces, VerifyModel), registering or not. With AutoRegistration=1 nothing is
+            # registered, so the library searched stands in when the caller registers nowhere.
+            if liveness:
+                raise ValueError(f"{VERIFY} has no passive liveness switch (Liveness is {DUPLICATION_CHECK}'s).")
+            params["FaceRegisterGroupCode"] = register_into or groups[0]
+        elif action == DUPLICATION_CHECK:
+            # Its model marks no register group required: sent only where the face is to be registered.
+            if register_into:
+                params["FaceRegisterGroupCode"] = register_into
+            params["Liveness"] = "1" if liveness else "0"
+        else:
+            raise ValueError(f"{SEARCH.code}'s catalogue entry names {action!r}: not an operation this client speaks.")
         body = self.call(action, params, idempotent=False)
         return _parsed(self, action, body, FaceSearchResult.from_response)
 
@@ -104,6 +124,7 @@ class FaceLibraryOperations:
     ) -> FaceUploadResult:
         """Register a face in a library under ``merchant_user_id`` (``AddFaceRecord``)."""
         _check_key(merchant_user_id)
+        check_picture(ENROL, face_picture, "FacePicture")
         params = {
             "ProductCode": ENROL.code,
             "FaceGroupCode": face_group,
@@ -125,13 +146,16 @@ class FaceLibraryOperations:
     ) -> FaceRecordPage:
         """One page of a library's records, of one user if given (``QueryFaceRecord``). Read-only: retried.
 
-        Page by number, or pass the previous page's :attr:`FaceRecordPage.next_token` to get the next one."""
+        Page by number, or pass the previous page's :attr:`FaceRecordPage.next_token` (the provider's opaque
+        token) for the next one; ``CurrentPage`` and ``PageSize`` are sent either way (the SDK requires them)."""
+        if page < 1 or page_size < 1:
+            raise ValueError("page and page_size start at 1.")
         params = {"FaceGroupCode": face_group, "CurrentPage": str(page), "PageSize": str(page_size)}
         if merchant_user_id:
             params["MerchantUserId"] = merchant_user_id
         if next_token:
             params["NextToken"] = next_token
-        body = self.call("QueryFaceRecord", params, idempotent=True)
+        body = self.call("QueryFaceRecord", params, idempotent=True, product_code=ENROL.code)
         return _parsed(self, "QueryFaceRecord", body, FaceRecordPage.from_response)
 
     def delete_face_records(
@@ -143,18 +167,24 @@ class FaceLibraryOperations:
         params = {"MerchantUserId": merchant_user_id}
         if face_group:
             params["FaceGroupCode"] = face_group
-        body = self.call("DeleteFaceRecordV2", params, idempotent=True)
+        body = self.call("DeleteFaceRecordV2", params, idempotent=True, product_code=ENROL.code)
         return _parsed(self, "DeleteFaceRecordV2", body, FaceDeletionResult.from_response)
 
 
 def check_picture(product: Product, picture: str, name: str) -> None:
     """A base64 picture is there and within the product's documented size (1 MB for the server-side face checks),
-    before anything is sent."""
+    before anything is sent. The size is the decoded one: 3 bytes per 4 base64 characters, less the padding."""
     if not picture:
         raise ValueError(f"Required parameter(s) missing: {name}")
-    size = len(picture) * 3 // 4 - picture[-2:].count("=")
+    size = base64_size(picture)
     if product.max_picture_bytes is not None and size > product.max_picture_bytes:
         raise ValueError(f"{name} is {size} bytes; {product.code} takes at most {product.max_picture_bytes}.")
+
+
+def base64_size(picture: str) -> int:
+    """The number of bytes a base64 text decodes to (line breaks and spaces do not count)."""
+    text = "".join(picture.split())
+    return len(text) * 3 // 4 - text[-2:].count("=")
 
 
 def _check_key(merchant_user_id: str) -> None:

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 from django_ekyc.simulator import faults, gateway
 from django_ekyc.simulator.errors import SimulatedApiError
-from django_ekyc.simulator.faces import TopLevel
+from django_ekyc.simulator.face_library import TopLevel
 from django_ekyc.simulator.messages import JSON_TYPE, Reply, Request, api_error, new_request_id
 from django_ekyc.simulator.operations import OPERATIONS
 from django_ekyc.simulator.state import SimulatorState

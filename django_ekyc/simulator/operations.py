@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django_ekyc.simulator import data, faces, rules
+from django_ekyc.simulator import data, face_library, faces, rules
 from django_ekyc.simulator.errors import SimulatedApiError
 from django_ekyc.simulator.products import BEHAVIOURS
 from django_ekyc.simulator.state import SimulatorState
@@ -94,7 +94,7 @@ OPERATIONS: dict[str, Operation] = {
     "DeleteVerifyResult": delete_verify_result,
     "FaceVerifyIntl": faces.face_verify_intl,
     "FaceDuplicationCheckIntl": faces.face_duplication_check_intl,
-    "AddFaceRecord": faces.add_face_record,
-    "QueryFaceRecord": faces.query_face_record,
-    "DeleteFaceRecordV2": faces.delete_face_record_v2,
+    "AddFaceRecord": face_library.add_face_record,
+    "QueryFaceRecord": face_library.query_face_record,
+    "DeleteFaceRecordV2": face_library.delete_face_record_v2,
 }
