@@ -25,9 +25,11 @@ def _connect_face_tasks() -> None:
     """With Django's tasks framework at hand, a verification's face work goes to the task worker; without it,
     background sync (``ekyc_sync`` from cron) does it."""
     try:
-        from django_ekyc.tasks import enqueue_face_work
+        from django_ekyc.tasks import enqueue_deepfake_screening, enqueue_face_work
     except ImportError:
         return
+    from django_ekyc.services.deepfake import deepfake_due
     from django_ekyc.services.faces import face_work_due
 
     face_work_due.connect(enqueue_face_work, dispatch_uid="django_ekyc.enqueue_face_work")
+    deepfake_due.connect(enqueue_deepfake_screening, dispatch_uid="django_ekyc.enqueue_deepfake_screening")

@@ -187,6 +187,31 @@ class EkycSettings:
         "Fernet keys for identity data: the first encrypts, all decrypt. Empty: derived from SECRET_KEY (dev only).",
         clean=clean_strings,
     )
+    # -- checks from the site's own pictures ------------------------------------------------------------------
+    PICTURE_CHECKS = Setting[tuple[str, ...]](
+        (),
+        (str, list, tuple),
+        "The checks from pictures the site offers (FACE_COMPARE, FACE_LIVENESS_MIN, FACE_LIVENESS_MIN_PRO, "
+        "FACE_DEEPFAKE, ID_OCR_MIN, ID_OCR_MAX, eKYC_MIN; check E019); none: every check is refused (each is billed).",
+        clean=clean_strings,
+    )
+    PICTURE_CHECK_OPTIONS = Setting[Mapping[str, Mapping[str, str]]](
+        {}, Mapping, "Per check, the site's security options over the catalogue's defaults; a request cannot set them."
+    )
+    PICTURE_CHECK_DAILY_LIMIT = Setting[int](
+        10, int, "Checks from pictures one user may run in 24 hours, all checks together (0: none)."
+    )
+    REVERIFY_FROM_PICTURE = Setting[bool](
+        False, bool, "Let a user re-verify from one picture the site captured (liveness, then REVERIFY_PRODUCT's face)."
+    )
+    DEEPFAKE_SCREENING = Setting[bool](
+        False,
+        bool,
+        "Screen the face of every passed verification for deepfakes (DeepfakeDetectIntl); flag, never fail.",
+    )
+    CONSENT_TEXTS = Setting[Mapping[str, Mapping[str, str]]](
+        {}, Mapping, "Per consent purpose ('pictures'), the site's own {'version', 'text'} over the app's."
+    )
     STORE_IMAGES = Setting[bool](False, bool, "Request and keep (encrypted) the document and face images.")
     RETENTION_DAYS = Setting[int](90, int, "Days after completion when ekyc_purge_identity_data strips identity data.")
 

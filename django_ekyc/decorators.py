@@ -38,17 +38,22 @@ def verification_required(view: View | None = None, *, max_age: MaxAge = None, p
 
 
 @overload
-def reverification_required(view: View, *, max_age: MaxAge = 15 * 60) -> View: ...
+def reverification_required(view: View, *, max_age: MaxAge = 15 * 60, hosted_only: bool = False) -> View: ...
 
 
 @overload
-def reverification_required(view: None = None, *, max_age: MaxAge = 15 * 60) -> Callable[[View], View]: ...
+def reverification_required(
+    view: None = None, *, max_age: MaxAge = 15 * 60, hosted_only: bool = False
+) -> Callable[[View], View]: ...
 
 
-def reverification_required(view: View | None = None, *, max_age: MaxAge = 15 * 60) -> Any:
-    """Let the view run only for a user who re-verified within ``max_age`` (default 15 minutes)."""
+def reverification_required(view: View | None = None, *, max_age: MaxAge = 15 * 60, hosted_only: bool = False) -> Any:
+    """Let the view run only for a user who re-verified within ``max_age`` (default 15 minutes); with
+    ``hosted_only``, not by a still picture the site captured."""
     as_max_age(max_age)
-    return _guard(view, lambda user: services.is_reverified(user, max_age=max_age), "REVERIFY_URL")
+    return _guard(
+        view, lambda user: services.is_reverified(user, max_age=max_age, hosted_only=hosted_only), "REVERIFY_URL"
+    )
 
 
 def _guard(view: View | None, qualifies: Callable[[Any], bool], url_setting: str) -> Any:

@@ -67,6 +67,15 @@ class InvalidInput(ValueError):
         self.message = message
 
 
+class CheckBudgetExhausted(Exception):
+    """The user has run as many checks from pictures as ``PICTURE_CHECK_DAILY_LIMIT`` allows in 24 hours; nothing
+    was saved or sent (each check is billed)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"At most {limit} checks from pictures in 24 hours.")
+        self.limit = limit
+
+
 class UnreadableIdentityData(Exception):
     """Stored identity data was encrypted with a key that is no longer configured."""
 

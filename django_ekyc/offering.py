@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django_ekyc.catalogue.lookup import any_product
 from django_ekyc.catalogue.products import CATALOGUE, Product
 from django_ekyc.catalogue.regions import REGIONS, endpoint_for
 from django_ekyc.conf import ekyc_settings
@@ -15,7 +16,8 @@ from django_ekyc.exceptions import EkycConfigurationError
 
 
 def get_product(code: str) -> Product | None:
-    return CATALOGUE.get(code)
+    """The product of a transaction: a hosted flow's, or a check's from pictures."""
+    return any_product(code)
 
 
 def offered_codes() -> tuple[str, ...]:

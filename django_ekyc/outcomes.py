@@ -30,6 +30,14 @@ CODE_MESSAGES: dict[str, Promise] = {
         "The liveness check did not pass. Use your own face, in good light, not a photo, a screen or a mask."
     ),
     "not_completed": _("The verification was not finished in time."),
+    # the checks from pictures: this app's codes, and the provider's refusals of a picture
+    "faces_differ": _("The two faces did not match: they do not seem to show the same person."),
+    "deepfake_suspected": _(
+        "The picture did not pass the check for manipulated or generated faces. Use a real photo of your own face."
+    ),
+    "NoFaceDetected": _("No face was found in the picture. Take it again with your whole face in view."),
+    "UnqualifiedPhoto": _("The picture could not be read. Take it again: sharp, well lit, straight on."),
+    "ToolargeImage": _("The picture is too large. Send a smaller one."),
     "expired": _("The verification was not finished in time."),
 }
 

@@ -74,8 +74,15 @@ class IsReverified(_VerificationPermission):
     """The user re-verified within ``max_age`` (default 15 minutes)."""
 
     max_age = 15 * 60
+    hosted_only: ClassVar[bool] = False
     code = "reverification_required"
     message = _("Confirm it is you: verify your face again.")
 
     def qualifies(self, user: Any) -> bool:
-        return services.is_reverified(user, max_age=self.max_age)
+        return services.is_reverified(user, max_age=self.max_age, hosted_only=self.hosted_only)
+
+    @classmethod
+    def hosted(cls) -> type[Self]:
+        """This permission counting only re-verifications on the provider's page or app SDK, not from a still
+        picture the site captured (no active liveness)."""
+        return cast(type[Self], type(f"{cls.__name__}Hosted", (cls,), {"hosted_only": True}))

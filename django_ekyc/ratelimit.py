@@ -55,7 +55,7 @@ from typing import Any, Protocol
 
 from django.core.cache import caches
 
-from django_ekyc.catalogue.products import product_quota
+from django_ekyc.catalogue.lookup import product_quota
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycRateLimited
 

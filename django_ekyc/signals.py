@@ -24,6 +24,14 @@ reason=<"reference_conflict" | "document_conflict">)``
     the verification the reference comes from now (None if none). Sent
     once per verification. The reference stays until staff accept the new
     face in the admin; the verification itself still counts as passed.
+
+``deepfake_flagged(sender=KycTransaction, transaction=<KycTransaction>, risk=<"1" | "2">, tags=<list[str]>)``
+    The deepfake screening (``DEEPFAKE_SCREENING``) found a passed
+    verification's face at high risk (``"1"``, ``transaction.deepfake`` is
+    ``flagged``) or suspicious (``"2"``, ``suspicious``); ``tags`` are the
+    provider's (``SuspectDeepForgery``, ``SuspectAIGCFace``...). Sent once per
+    verification. The verification still counts as passed: what follows
+    (review, block) is the site's policy.
 """
 
 from django.dispatch import Signal
@@ -32,3 +40,4 @@ verification_started = Signal()
 verification_completed = Signal()
 duplicate_person_found = Signal()
 reference_face_conflict = Signal()
+deepfake_flagged = Signal()

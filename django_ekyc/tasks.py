@@ -21,9 +21,10 @@ except ImportError:  # Django 5.2
     from django_tasks import task, task_backends  # type: ignore[no-redef,assignment,unused-ignore]
 
 from django_ekyc import services
+from django_ekyc.exceptions import EkycError
 from django_ekyc.models import EventSource, KycTransaction
 from django_ekyc.ratelimit import background_calls
-from django_ekyc.services import faces
+from django_ekyc.services import deepfake, faces
 
 logger = logging.getLogger("django_ekyc.tasks")
 
@@ -63,6 +64,32 @@ def settle_face(transaction_pk: int) -> str:
     return str(kyc.face_status)
 
 
+@task()  # type: ignore[untyped-decorator,unused-ignore]
+def screen_deepfake(transaction_pk: int) -> str:
+    """The deepfake screening of one passed verification (:mod:`django_ekyc.services.deepfake`); returns its
+    status. The face is fetched from the provider again: no picture travels through the broker."""
+    kyc = KycTransaction.objects.filter(pk=transaction_pk).first()
+    if kyc is None:
+        return ""
+    with background_calls():
+        try:
+            kyc = deepfake.screen(kyc, source=EventSource.SYNC)
+        except EkycError as err:
+            logger.warning("eKYC deepfake screening of %s left for sync: %s", kyc.public_id, err.code or err)
+    return str(kyc.deepfake)
+
+
+def enqueue_deepfake_screening(sender: object, transaction: KycTransaction, **kwargs: object) -> None:
+    """``deepfake_due``: hand a verification's screening to the task worker, where the site runs one; without one
+    the next sync pass does it."""
+    if not runs_in_background():
+        return
+    try:
+        screen_deepfake.enqueue(transaction.pk)
+    except Exception:
+        logger.exception("eKYC deepfake screening of %s not enqueued; background sync does it", transaction.public_id)
+
+
 def enqueue_face_work(sender: object, transaction: KycTransaction, **kwargs: object) -> None:
     """``face_work_due``: hand a verification's face work to the task worker, where the site runs one. Without
     one (or if enqueuing fails), it stays pending and the next sync pass does it: nothing runs in the request."""
@@ -74,4 +101,11 @@ def enqueue_face_work(sender: object, transaction: KycTransaction, **kwargs: obj
         logger.exception("eKYC face work of %s not enqueued; background sync does it", transaction.public_id)
 
 
-__all__: list[Any] = ["enqueue_face_work", "runs_in_background", "settle_face", "sync_waiting_transactions"]
+__all__: list[Any] = [
+    "enqueue_deepfake_screening",
+    "enqueue_face_work",
+    "runs_in_background",
+    "screen_deepfake",
+    "settle_face",
+    "sync_waiting_transactions",
+]

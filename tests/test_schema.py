@@ -18,6 +18,7 @@ from rest_framework import exceptions as drf_exceptions
 import django_ekyc
 from django_ekyc.api import parsers
 from django_ekyc.api.errors import ERROR_CODES, FIELD_ERROR_CODES
+from django_ekyc.api.pictures import PictureCheckSerializer
 from django_ekyc.api.schema import SCHEMA_SETTINGS
 from django_ekyc.api.serializers import StartVerificationSerializer
 
@@ -72,6 +73,8 @@ def test_the_schema_is_generated_without_a_warning_and_is_valid(schema):
         "/ekyc/api/transactions/",
         "/ekyc/api/transactions/{id}/",
         "/ekyc/api/transactions/{id}/refresh/",
+        "/ekyc/api/checks/",
+        "/ekyc/api/consents/",
     }
 
 
@@ -195,13 +198,15 @@ def test_the_field_error_codes_are_every_code_a_field_is_refused_with():
     ``InvalidInput`` codes (what a start runs: the validation and the services, not the staff's face review)."""
     flow = [PACKAGE / "validation.py", *sorted((PACKAGE / "services").glob("*.py"))]
     flow.remove(PACKAGE / "services" / "reference_review.py")  # staff decisions, not API answers
-    calls = sum(len(re.findall(r"\bInvalidInput\(", path.read_text())) for path in flow)
+    # A picture's problem is refused under its field with the imaging module's code (PictureProblem's literals).
+    calls = sum(len(re.findall(r"\bInvalidInput\((?!picture\.name, problem\.code)", path.read_text())) for path in flow)
     invalid_input = [
         code for path in flow for code in re.findall(r'\bInvalidInput\(\s*[^,()]+,\s*"(\w+)"', path.read_text())
     ]
     assert len(invalid_input) == calls, "every InvalidInput gives its code as a literal, for this scan"
-    found = _drf_field_codes(StartVerificationSerializer())
-    found |= _found(r'code="(\w+)"', PACKAGE / "api" / "serializers.py")
+    found = _drf_field_codes(StartVerificationSerializer()) | _drf_field_codes(PictureCheckSerializer())
+    found |= _found(r'code="(\w+)"', PACKAGE / "api" / "serializers.py", PACKAGE / "api" / "pictures.py")
+    found |= _found(r'PictureProblem\(\s*"(\w+)"', PACKAGE / "imaging.py") - {"imaging_unavailable"}
     found |= set(invalid_input)
     assert sorted(found - set(FIELD_ERROR_CODES)) == []
     assert sorted(set(FIELD_ERROR_CODES) - found) == []

@@ -48,6 +48,7 @@ def test_sync_completes_finished_transactions(start, simulator, completed_signal
         "duplicates_found": 0,
         "face_failures": 0,
         "faces_deleted": 0,
+        "deepfakes_screened": 0,
     }
     finished.refresh_from_db()
     assert finished.status == Status.PASSED

@@ -7,8 +7,9 @@ admin from this package's other modules, one concern each).
 
 from __future__ import annotations
 
+from django_ekyc.admin.consent import ConsentAdmin
 from django_ekyc.admin.faces import FaceRecordAdmin
 from django_ekyc.admin.transactions import KycTransactionAdmin
 
 # A site may subclass or re-register these (admin.site.unregister(KycTransaction), then its own subclass).
-__all__ = ["FaceRecordAdmin", "KycTransactionAdmin"]
+__all__ = ["ConsentAdmin", "FaceRecordAdmin", "KycTransactionAdmin"]

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from django_ekyc.admin.consent import ConsentDisplay
 from django_ekyc.admin.display import change_link, definition_list, unreadable
 from django_ekyc.admin.events import KycTransactionEventInline
 from django_ekyc.admin.faces import ReadOnly, ReferenceFaceReview
@@ -27,7 +28,7 @@ else:
 
 @admin.register(KycTransaction)
 class KycTransactionAdmin(
-    ReadOnly, ReferenceFaceReview, IdentityReveal, ProviderRefresh, TransactionSearch, _TransactionAdmin
+    ReadOnly, ReferenceFaceReview, IdentityReveal, ProviderRefresh, TransactionSearch, ConsentDisplay, _TransactionAdmin
 ):
     # What a reviewer reads, narrow enough for a 1280-pixel screen: names, not codes; the rest is on the page.
     list_display = ("short_id", "user", "what", "outcome", "face_library", "created_at")
@@ -44,6 +45,7 @@ class KycTransactionAdmin(
         # "duplicate": one person behind several accounts (a face library match); "reference_conflict" and
         # "document_conflict": not the person (or the document) of the user's reference face; for review.
         "face_status",
+        "deepfake",
         "created_at",
     )
     list_select_related = ("user",)
@@ -83,6 +85,9 @@ class KycTransactionAdmin(
         "face_status",
         "reference_face_of",
         "other_accounts",
+        "consent_given",
+        "picture_scores",
+        "deepfake",
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -107,10 +112,19 @@ class KycTransactionAdmin(
                 },
             ),
             (_("Decision"), {"fields": ("passed", "sub_code", "error_code", "error_message", "completed_at")}),
-            (_("Checks"), {"fields": ("checks", "face_result")}),
+            (_("Checks"), {"fields": ("checks", "face_result", "picture_scores", "consent_given")}),
             (
                 _("Faces"),
-                {"fields": ("purpose", "reverify_of_link", "face_status", "reference_face_of", "other_accounts")},
+                {
+                    "fields": (
+                        "purpose",
+                        "reverify_of_link",
+                        "face_status",
+                        "deepfake",
+                        "reference_face_of",
+                        "other_accounts",
+                    )
+                },
             ),
             (_("Identity data (OCR)"), {"fields": (ocr, "identity_purged_at", "provider_deleted_at")}),
             (

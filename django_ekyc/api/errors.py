@@ -24,6 +24,7 @@ from django_ekyc.exceptions import (
     EkycBadRequest,
     EkycConfigurationError,
     EkycError,
+    EkycPictureRejected,
     EkycProviderError,
     EkycRateLimitUnavailable,
     EkycThrottled,
@@ -62,6 +63,10 @@ ERROR_CODES: tuple[str, ...] = (
     "database_unavailable",
     "not_configured",
     "cache_unavailable",
+    # the checks from pictures
+    "daily_limit_reached",
+    "imaging_unavailable",
+    "picture_refused",
 )
 
 # Every ``code`` of a refusal under ``fields`` of an ``invalid_request`` (the ``FieldError`` component's enum).
@@ -69,6 +74,7 @@ FIELD_ERROR_CODES: tuple[str, ...] = (
     # DRF's, from the start serializer's fields (and ``invalid`` for a body that is not an object)
     "required",
     "null",
+    "blank",
     "invalid",
     "invalid_choice",
     "max_length",
@@ -96,6 +102,19 @@ FIELD_ERROR_CODES: tuple[str, ...] = (
     "invalid_json_option",
     "option_too_long",
     "reverify_not_enabled",
+    # the checks from pictures (django_ekyc.services.pictures, .consent, django_ekyc.imaging)
+    "check_not_offered",
+    "check_not_in_region",
+    "consent_required",
+    "consent_outdated",
+    "unknown_purpose",
+    "picture_required",
+    "picture_not_base64",
+    "picture_empty",
+    "picture_not_an_image",
+    "picture_format",
+    "picture_dimensions",
+    "picture_too_large",
 )
 
 
@@ -123,6 +142,31 @@ class NoVerificationToCompare(exceptions.APIException):
     default_code = "no_verification_to_compare"
 
 
+class PictureRefused(exceptions.APIException):
+    """The provider refused a picture (no face in it, unreadable, too large...): ``provider_code`` says which;
+    another picture may pass (422)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = _("The picture was refused: take another one (clear, well lit, the whole face or document).")
+    default_code = "picture_refused"
+
+
+class BudgetExhausted(exceptions.APIException):
+    """The user's checks from pictures for the day are spent (429): nothing was sent."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = _("You have run as many checks as a day allows; try again tomorrow.")
+    default_code = "daily_limit_reached"
+
+
+class ImagingUnavailable(exceptions.APIException):
+    """Pillow is not installed: pictures cannot be checked, so none is sent (503)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("Checks from pictures are not available: the site lacks django-ekyc[pictures].")
+    default_code = "imaging_unavailable"
+
+
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = _("The request body is too large.")
@@ -147,6 +191,8 @@ def provider_exception(error: EkycError) -> exceptions.APIException:
         return UpstreamUnavailable(code="provider_unreachable")
     if isinstance(error, EkycProviderError) and (error.code == "ServiceUnavailable" or error.status == 503):
         return UpstreamUnavailable(code="provider_unavailable")
+    if isinstance(error, EkycPictureRejected):
+        return PictureRefused()
     if isinstance(error, EkycAuthError):
         return UpstreamFailed(code="provider_auth_failed")
     if isinstance(error, EkycBadRequest):

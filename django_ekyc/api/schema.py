@@ -41,6 +41,15 @@ SCHEMA_SETTINGS: dict[str, Any] = {
 }
 
 
+def document_view(**kwargs: Any) -> Callable[[Any], Any]:
+    """``extend_schema`` when drf-spectacular is installed; nothing otherwise."""
+    return _document(**kwargs)
+
+
+def error_responses(*statuses: int) -> dict[int, Any]:
+    return _errors(*statuses)
+
+
 def _document(**kwargs: Any) -> Callable[[Any], Any]:
     if extend_schema is None:
         return lambda view: view

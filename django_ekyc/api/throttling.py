@@ -51,3 +51,11 @@ class RefreshThrottle(ScopedDefaultThrottle):
 
     scope = "ekyc_refresh"
     default_rate = "30/minute"
+
+
+class PictureCheckThrottle(ScopedDefaultThrottle):
+    """Limits how often one user may run checks from pictures (each one is billed; the daily budget,
+    ``PICTURE_CHECK_DAILY_LIMIT``, caps the day)."""
+
+    scope = "ekyc_check"
+    default_rate = "20/hour"

@@ -3,11 +3,16 @@ from typing import Any
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
+from django_ekyc.api.pictures import ConsentView, PictureCheckView
 from django_ekyc.api.views import KycTransactionViewSet, NotFoundView
 
 router = SimpleRouter()
 router.register("transactions", KycTransactionViewSet, basename="transaction")
-urlpatterns: list[Any] = list(router.urls)
+urlpatterns: list[Any] = [
+    *router.urls,
+    path("checks/", PictureCheckView.as_view(), name="picture_check"),
+    path("consents/", ConsentView.as_view(), name="consents"),
+]
 
 try:
     from drf_spectacular.views import SpectacularAPIView

@@ -23,10 +23,12 @@ __all__ = ["CATALOGUE", "SERVER_PRODUCTS", "Channel", "Product", "ResultKind"]
 
 
 class Channel(StrEnum):
-    """Where the user verifies: a browser (the web SDK and the hosted page) or a native app (the app SDK)."""
+    """Where the user verifies: a browser (the web SDK and the hosted page), a native app (the app SDK), or the
+    site's own server, with pictures it holds."""
 
     WEB = "web"
     APP = "app"
+    SERVER = "server"  # no user device: a check the site makes with pictures it holds
 
 
 class ResultKind(StrEnum):
@@ -161,8 +163,9 @@ class Product:
     @property
     def sets_reference_face(self) -> bool:
         """Whether a passed check of this product may set or replace the user's reference face: it verified a
-        document, and its result carries the live face (``ExtFaceInfo.faceImg``)."""
-        return self.verifies_document and self.result is ResultKind.DOCUMENT
+        document on the provider's page, and its result carries the live face (``ExtFaceInfo.faceImg``); a still
+        picture a site uploaded never does (no active liveness)."""
+        return self.verifies_document and self.result is ResultKind.DOCUMENT and self.hosted
 
     @property
     def hosted(self) -> bool:
@@ -277,12 +280,6 @@ SERVER_PRODUCTS: Mapping[str, Product] = MappingProxyType(
         ),
     }
 )
-
-
-def product_quota(code: str) -> int | None:
-    """The calls per second each API of product ``code`` allows (None: no product limit known)."""
-    product = CATALOGUE.get(code) or SERVER_PRODUCTS.get(code)
-    return product.qps if product is not None else None
 
 
 # The products whose passed check counts as a verified identity (the guards' default).

@@ -26,6 +26,9 @@
 - ``django_ekyc.E017``: outside DEBUG, a ``PUBLIC_BASE_URL`` that is not https, or the documentation's example host.
 - ``django_ekyc.E014``: the face features do not fit: ``FACE_LIBRARY`` in a region without face libraries, an
   unknown ``REVERIFY_PRODUCT`` or one that does not run in the region, ``FACE_IDU`` without ``FACE_LIBRARY``.
+- ``django_ekyc.E019``: ``PICTURE_CHECKS`` names a check the catalogue does not have or that does not run in the
+  region, ``PICTURE_CHECK_OPTIONS`` an option its check does not take; ``django_ekyc.W020``: checks are offered and
+  Pillow is missing; ``django_ekyc.E021``: a ``CONSENT_TEXTS`` entry is not ``{"version", "text"}``.
 - ``django_ekyc.E018``: in DEBUG (where E001 is quiet), no AccessKey and no ``SIMULATOR_URL``: no start can succeed.
 
 Each group lives in its own module; a wrong type (E009) stops the other checks, which read typed values. A group
@@ -41,11 +44,11 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
 
-from django_ekyc.checks import accounts, faces, identity, limits, products, provider, site
+from django_ekyc.checks import accounts, faces, identity, limits, pictures, products, provider, site
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycConfigurationError
 
-GROUPS = (provider, identity, limits, accounts, products, faces, site)
+GROUPS = (provider, identity, limits, accounts, products, faces, pictures, site)
 
 
 @register("django_ekyc")

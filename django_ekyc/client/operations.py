@@ -21,6 +21,7 @@ from django_ekyc.catalogue.values import operation_problems
 from django_ekyc.client import deadline
 from django_ekyc.client.configured import client_options
 from django_ekyc.client.faces import FaceLibraryOperations
+from django_ekyc.client.pictures import PictureOperations
 from django_ekyc.client.retry import RetryPolicy
 from django_ekyc.client.slots import Limiter, take_slot
 from django_ekyc.client.transport import Timeout, Transport
@@ -35,9 +36,10 @@ logger = logging.getLogger("django_ekyc.client")
 PENDING = "P"
 
 
-class EkycClient(FaceLibraryOperations):
+class EkycClient(FaceLibraryOperations, PictureOperations):
     """A signed client for ``Initialize`` / ``InitializeV2``, ``CheckResult``, ``DeleteVerifyResult`` and the
-    face library operations (:class:`~django_ekyc.client.faces.FaceLibraryOperations`)."""
+    face library operations (:class:`~django_ekyc.client.faces.FaceLibraryOperations`) and the checks from the
+    site's pictures (:class:`~django_ekyc.client.pictures.PictureOperations`)."""
 
     def __init__(
         self,

@@ -46,6 +46,11 @@ MAX_MESSAGE_LENGTH = 500
 Timeout = float | tuple[float, float]
 
 
+# The Code of a successful answer: "Success" for most operations; "200" for FaceCompare(V2) and DeepfakeDetectIntl
+# (their SDK models: "200: Success. Other: error code").
+SUCCESS_CODES = frozenset({"success", "200"})
+
+
 class _Secret:
     """Holds the AccessKey secret so that no ``repr``, log or traceback shows it."""
 
@@ -244,7 +249,7 @@ class Transport:
             elapsed_ms,
             request_id,
         )
-        if response.status_code == 200 and str(code).lower() == "success":
+        if response.status_code == 200 and str(code).lower() in SUCCESS_CODES:
             return body
         raise self._provider_error(action, response, body, code, request_id)
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from django_ekyc.catalogue.document_fields import DocumentFacts, document_facts
+from django_ekyc.catalogue.pictures import PICTURE_CHECKS
 from django_ekyc.catalogue.products import CATALOGUE, DOCUMENT_PRODUCTS, Channel
 from django_ekyc.fields import Ciphertext, EncryptedJSONField
 from django_ekyc.offering import get_product
@@ -44,10 +45,18 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     Status.CREATED: frozenset({Status.INITIALIZED, Status.ERROR}),
     Status.INITIALIZED: frozenset({Status.PASSED, Status.FAILED, Status.EXPIRED}),
 }
+# A check from the site's pictures is one call: its attempt moves from ``created`` to its verdict directly.
+CHECK_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.CREATED: frozenset({Status.PASSED, Status.FAILED, Status.ERROR}),
+}
 
 
 User = AbstractBaseUser | AnonymousUser
-CHANNEL_CHOICES = [(Channel.WEB.value, _("Browser")), (Channel.APP.value, _("Native app"))]
+CHANNEL_CHOICES = [
+    (Channel.WEB.value, _("Browser")),
+    (Channel.APP.value, _("Native app")),
+    (Channel.SERVER.value, _("The site's pictures (server-side)")),
+]
 
 
 class Purpose(models.TextChoices):
@@ -77,6 +86,23 @@ class FaceStatus(models.TextChoices):
     NO_FACE = "no_face", _("No face picture to search with")
 
 
+class DeepfakeStatus(models.TextChoices):
+    """What the deepfake screening (``DEEPFAKE_SCREENING``) said of a passed verification's face. A flag never fails
+    the verification: what follows is the site's policy (``deepfake_flagged``)."""
+
+    NONE = "", _("Not screened")
+    PENDING = "pending", _("To screen")
+    SCREENING = "screening", _("Being screened")
+    CLEAR = "clear", _("Low risk")
+    FLAGGED = "flagged", _("Deepfake suspected (high risk)")
+    SUSPICIOUS = "suspicious", _("Suspicious: review")
+    UNSCREENED = "unscreened", _("Could not be screened")
+
+
+# Screening outcomes staff should look at.
+DEEPFAKE_FLAGS = frozenset({DeepfakeStatus.FLAGGED, DeepfakeStatus.SUSPICIOUS})
+
+
 # The face of a verification in one of these states is the user's reference face (its latest such one is).
 REFERENCE_STATUSES = frozenset({FaceStatus.REGISTERED, FaceStatus.REFERENCE, FaceStatus.ACCEPTED})
 # Faces staff must decide about: another person, another document, a reference without a document.
@@ -101,10 +127,11 @@ def as_product_codes(product: ProductCodes) -> frozenset[str]:
     )
     if not all(isinstance(code, str) for code in codes):
         raise TypeError("product must be a ProductCode or an iterable of ProductCodes.")
-    unknown = [str(code) for code in codes if code not in CATALOGUE]
+    known = [*CATALOGUE, *PICTURE_CHECKS]
+    unknown = [str(code) for code in codes if code not in known]
     if unknown or not codes:
         named = ", ".join(unknown) or "none"
-        raise ValueError(f"product must name ProductCodes of the catalogue ({', '.join(CATALOGUE)}); got {named}.")
+        raise ValueError(f"product must name ProductCodes of the catalogue ({', '.join(known)}); got {named}.")
     return frozenset(str(code) for code in codes)
 
 
@@ -177,6 +204,21 @@ class KycTransaction(models.Model):
         _("face"), max_length=24, choices=FaceStatus.choices, blank=True, default=FaceStatus.NONE
     )
     scene_code = models.CharField(_("scene code"), max_length=10, blank=True)
+    # The deepfake screening of a passed verification's face, and when it was claimed or done (its lease).
+    deepfake = models.CharField(
+        _("deepfake screening"), max_length=12, choices=DeepfakeStatus.choices, blank=True, default=DeepfakeStatus.NONE
+    )
+    deepfake_at = models.DateTimeField(_("deepfake screened"), null=True, blank=True, editable=False)
+    # The user's consent a check from pictures was made under (None for the hosted flows).
+    consent = models.ForeignKey(
+        "django_ekyc.Consent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transactions",
+        editable=False,
+        verbose_name=_("consent"),
+    )
     # The Initialize options sent (never MetaInfo, never the URLs or tokens).
     options = models.JSONField(_("options"), default=dict, blank=True)
     passed = models.BooleanField(_("passed"), null=True)
@@ -211,6 +253,7 @@ class KycTransaction(models.Model):
             models.Index(fields=["status", "created_at"], name="ekyc_tx_status_created"),
             models.Index(fields=["status", "next_check_at"], name="ekyc_tx_status_next_check"),
             models.Index(fields=["face_status", "next_check_at"], name="ekyc_tx_face_status_next"),
+            models.Index(fields=["deepfake", "deepfake_at"], name="ekyc_tx_deepfake"),
         ]
         permissions = [
             ("refresh_kyctransaction", _("Can refresh a KYC transaction from the provider")),

@@ -19,6 +19,7 @@ from django_ekyc.results.faces import (
     FaceUploadResult,
 )
 from django_ekyc.results.hosted import DeletionResult, InitializeResult, VerificationResult
+from django_ekyc.results.pictures import PictureResult
 
 __all__ = [
     "DeletionResult",
@@ -30,5 +31,6 @@ __all__ = [
     "FaceSearchResult",
     "FaceUploadResult",
     "InitializeResult",
+    "PictureResult",
     "VerificationResult",
 ]

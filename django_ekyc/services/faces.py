@@ -58,7 +58,7 @@ def wants_face_image(kyc: KycTransaction) -> bool:
     return references.face_work_needed(kyc)
 
 
-def completion_fields(kyc: KycTransaction, result: VerificationResult) -> dict[str, object]:
+def completion_fields(kyc: KycTransaction, result: VerificationResult) -> dict[str, Any]:
     """What a passed verification's completion writes besides the result, in the same UPDATE as the state change:
     the kept reference face, and the face work to do (or, with nothing to compare, the first reference)."""
     if not result.passed or kyc.purpose != Purpose.VERIFY or not references.face_work_needed(kyc):

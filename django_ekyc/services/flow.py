@@ -27,10 +27,10 @@ from django_ekyc.exceptions import (
     ProviderCallFailed,
     TransactionNotFound,
 )
-from django_ekyc.models import EventSource, KycTransaction, KycTransactionEvent, Purpose, Status
+from django_ekyc.models import DeepfakeStatus, EventSource, KycTransaction, KycTransactionEvent, Purpose, Status
 from django_ekyc.offering import account_region, get_product
 from django_ekyc.results import VerificationResult
-from django_ekyc.services import faces, ledger, references
+from django_ekyc.services import deepfake, faces, ledger, references
 from django_ekyc.services.identity import stored_result
 from django_ekyc.services.site import callback_url_for, hash_token, merchant_user_id_for
 from django_ekyc.validation import (
@@ -241,6 +241,7 @@ def _complete(
     passed, error_code = result.passed, ""
     if kyc.purpose == Purpose.REVERIFY:
         passed, error_code = same_person(kyc, result)
+    screening = {"deepfake": DeepfakeStatus.PENDING} if deepfake.wants_screening(kyc, passed) else {}
     kyc, changed = ledger.transition(
         kyc,
         Status.PASSED if passed else Status.FAILED,
@@ -251,10 +252,13 @@ def _complete(
         error_code=error_code,
         result=stored_result(result),
         **faces.completion_fields(kyc, result),
+        **screening,
     )
     if changed:
         ledger.send_on_commit(signals.verification_completed, kyc, passed=passed)
-        faces.announce_face_work(kyc)  # done by a task or the next sync pass: the user does not wait for it
+        # Done by a task or the next sync pass: the user does not wait for them.
+        faces.announce_face_work(kyc)
+        deepfake.announce_screening(kyc)
     return kyc
 
 

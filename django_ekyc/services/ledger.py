@@ -24,6 +24,7 @@ from django_ekyc.client import EkycClient
 from django_ekyc.exceptions import EkycError, EkycRateLimited
 from django_ekyc.models import (
     ALLOWED_TRANSITIONS,
+    CHECK_TRANSITIONS,
     TERMINAL_STATUSES,
     EventKind,
     EventSource,
@@ -115,9 +116,13 @@ def transition(
     source: EventSource | str,
     *,
     record: KycTransactionEvent | None = None,
+    from_status: str | None = None,
     **fields: Any,
 ) -> tuple[KycTransaction, bool]:
     """Move to ``to_status`` if the move is allowed; return (the row, moved?).
+
+    ``from_status`` names the state a check from pictures moves from (``created``: it is one call, no waiting);
+    by default the one state of the hosted flow that may lead to ``to_status``.
 
     The move is one conditional ``UPDATE ... WHERE status = <the only state it may come from>``:
     the database locks the row and re-checks the condition, so of several racing callers exactly
@@ -128,7 +133,7 @@ def transition(
         with transaction.atomic():
             if record is not None:
                 record.save()
-            moved = _move(kyc, to_status, source, fields)
+            moved = _move(kyc, to_status, source, fields, from_status)
     except DatabaseError:
         if record is not None:
             _save_alone(record)
@@ -138,8 +143,13 @@ def transition(
     return kyc, moved
 
 
-def _move(kyc: KycTransaction, to_status: str, source: EventSource | str, fields: dict[str, Any]) -> bool:
-    [from_status] = [state for state, targets in ALLOWED_TRANSITIONS.items() if to_status in targets]
+def _move(
+    kyc: KycTransaction, to_status: str, source: EventSource | str, fields: dict[str, Any], from_status: str | None
+) -> bool:
+    if from_status is None:
+        [from_status] = [state for state, targets in ALLOWED_TRANSITIONS.items() if to_status in targets]
+    elif to_status not in CHECK_TRANSITIONS.get(from_status, frozenset()):
+        raise ValueError(f"A check cannot move from {from_status} to {to_status}.")
     now = timezone.now()
     values = {**fit_columns(KycTransaction, fields), "status": to_status, "updated_at": now}
     if to_status in TERMINAL_STATUSES:

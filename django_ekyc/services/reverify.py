@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 
-from django_ekyc.catalogue.products import Product
+from django_ekyc.catalogue.products import Channel, Product
 from django_ekyc.client import EkycClient
 from django_ekyc.client.faces import MAX_RETURN_FACES
 from django_ekyc.conf import ekyc_settings
@@ -104,12 +104,18 @@ def _reference_parameters(product: Product, reference: KycTransaction) -> dict[s
     }
 
 
-def latest_reverification(user: User, *, max_age: MaxAge = None) -> KycTransaction | None:
-    """The user's most recent passed re-verification within ``max_age`` (seconds or a timedelta)."""
-    return KycTransaction.objects.latest_passed(user, max_age=as_max_age(max_age), purpose=Purpose.REVERIFY)
+def latest_reverification(user: User, *, max_age: MaxAge = None, hosted_only: bool = False) -> KycTransaction | None:
+    """The user's most recent passed re-verification within ``max_age`` (seconds or a timedelta); with
+    ``hosted_only``, on the provider's page or app SDK only, not from a still picture the site captured."""
+    found = KycTransaction.objects.latest_passed(user, max_age=as_max_age(max_age), purpose=Purpose.REVERIFY)
+    if found is None or not hosted_only or found.channel != Channel.SERVER:
+        return found
+    rows = KycTransaction.objects.passed(max_age=as_max_age(max_age), purpose=Purpose.REVERIFY).for_user(user)
+    return rows.exclude(channel=Channel.SERVER).order_by("-completed_at", "-id").first()
 
 
-def is_reverified(user: User, *, max_age: MaxAge = None) -> bool:
+def is_reverified(user: User, *, max_age: MaxAge = None, hosted_only: bool = False) -> bool:
     """Whether the user proved within ``max_age`` (seconds or a timedelta) that they are still the person who
-    passed verification: the guard for a high-risk action (a large withdrawal, new payout details)."""
-    return latest_reverification(user, max_age=max_age) is not None
+    passed verification: the guard for a high-risk action (a large withdrawal, new payout details). A step-up from
+    a picture the site captured counts unless ``hosted_only``: it has no active liveness."""
+    return latest_reverification(user, max_age=max_age, hosted_only=hosted_only) is not None

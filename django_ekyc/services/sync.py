@@ -11,7 +11,7 @@ from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycRateLimited, ProviderCallFailed
 from django_ekyc.models import EventSource, KycTransaction, Status
 from django_ekyc.ratelimit import background_calls
-from django_ekyc.services import face_deletion, faces, ledger, references
+from django_ekyc.services import deepfake, face_deletion, faces, ledger, references
 from django_ekyc.services.flow import refresh
 
 # A claimed transaction is skipped by other hosts for this long, even if its host dies mid-pass.
@@ -37,6 +37,7 @@ class SyncReport:
     reference_conflicts: int = 0  # faces that are not their user's reference person (or document): for staff
     face_failures: int = 0
     faces_deleted: int = 0  # faces of deleted users or purged verifications, deleted at the provider now
+    deepfakes_screened: int = 0  # passed verifications whose face the deepfake screening settled
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -103,6 +104,8 @@ def _face_work(now: datetime, report: SyncReport) -> None:
         report.duplicates_found = settled.duplicates
         report.reference_conflicts = settled.conflicts
         report.face_failures = settled.failures
+    if ekyc_settings.DEEPFAKE_SCREENING:
+        report.deepfakes_screened = deepfake.screen_pending(now=now)
     deleted = face_deletion.delete_pending_faces()
     report.faces_deleted = deleted.deleted
     report.face_failures += deleted.deletion_failures

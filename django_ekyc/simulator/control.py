@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django_ekyc.simulator import faults, hosted
+from django_ekyc.simulator import faults, hosted, picture_marks
 from django_ekyc.simulator.errors import HostedFlowError
 from django_ekyc.simulator.messages import Reply, Request
 from django_ekyc.simulator.operations import OPERATIONS
@@ -29,6 +29,8 @@ def handle(state: SimulatorState, request: Request) -> Reply:
         return Reply.json(400, {"error": "The body must be JSON."})
     if not isinstance(payload, dict):
         return Reply.json(400, {"error": "The body must be a JSON object."})
+    if (request.method, request.path) == ("GET", picture_marks.SAMPLE_PATH):
+        return _sample_picture(request.query)
     match = TRANSACTION_PATH.fullmatch(request.path)
     if match:
         return _transaction(state, request.method, match[1], bool(match[2]), payload)
@@ -36,6 +38,16 @@ def handle(state: SimulatorState, request: Request) -> Reply:
     if route is None:
         return Reply.json(404, {"error": f"No control endpoint {request.method} {request.path}."})
     return route(state, payload)
+
+
+def _sample_picture(query: str) -> Reply:
+    """``GET /_sim/sample-picture?kind=face&person=alice&deepfake=1&quality=bad&document=GLB03002&spoof=1&pad_to=N``:
+    a simulated picture (PNG) with those marks, for the demo page and browser tests."""
+    try:
+        png = picture_marks.sample_from_query(query)
+    except ValueError as err:
+        return Reply.json(400, {"error": str(err)})
+    return Reply(200, png, content_type="image/png")
 
 
 def _health(state: SimulatorState, payload: dict[str, Any]) -> Reply:

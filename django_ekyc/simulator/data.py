@@ -30,6 +30,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from django_ekyc.catalogue.documents import MAINLAND_ID_CARD, PASSPORT
+from django_ekyc.simulator.jpeg_marks import jpeg_marks_of
+from django_ekyc.simulator.picture_marks import marks_of, sample_picture
 
 # Fields the simulator answers that the provider does not document, by part of the CheckResult ``Result``. The SDK's
 # model (alibabacloud_cloudauth_intl20220809, CheckResultResponseBodyResult) documents ExtBasicInfo, ExtRiskInfo,
@@ -105,18 +107,21 @@ def _png(size: int = 8, shade: int = 128, person: str | None = None) -> str:
 
 
 def face_picture(person: str) -> str:
-    """A face picture of ``person`` (base64 PNG), as CheckResult returns and a site may supply."""
-    return _png(shade=90, person=person)
+    """A face picture of ``person`` (base64 PNG, 640x480 as the provider's faces are about), as CheckResult
+    returns and a site may supply: its person is in a text chunk and in its pixels (:mod:`.picture_marks`)."""
+    return base64.b64encode(sample_picture(kind="face", person=person)).decode("ascii")
 
 
 def person_in(picture: str) -> str | None:
-    """Who a face picture shows; None when it is not a picture of a face (not a PNG, no person in it)."""
+    """Who a face picture shows: the person its text chunk names, else the one its pixels' marks name (a simulated
+    picture a site re-encoded, :mod:`.picture_marks`); None when it is not a picture of a face."""
     try:
         data = base64.b64decode(picture, validate=True)
     except ValueError:
         return None
     if not data.startswith(PNG_SIGNATURE):
-        return None
+        jpeg = jpeg_marks_of(data)  # a simulated JPEG: its marks are its dimensions
+        return jpeg.person if jpeg is not None else None
     position = len(PNG_SIGNATURE)
     while position + 8 <= len(data):
         (length,) = struct.unpack(">I", data[position : position + 4])
@@ -124,7 +129,8 @@ def person_in(picture: str) -> str | None:
         if kind == b"tEXt" and body.startswith(PERSON_KEYWORD + b"\x00"):
             return body[len(PERSON_KEYWORD) + 1 :].decode("utf-8", "replace") or None
         position += 12 + length
-    return None
+    marks = marks_of(data)
+    return marks.person if marks is not None and marks.kind == "face" else None
 
 
 def _years_later(day: date, years: int) -> date:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django_ekyc.simulator import data, face_library, faces, rules
+from django_ekyc.simulator import data, face_library, faces, pictures, pictures_documents, rules
 from django_ekyc.simulator.errors import SimulatedApiError
 from django_ekyc.simulator.products import BEHAVIOURS
 from django_ekyc.simulator.state import SimulatorState
@@ -97,4 +97,17 @@ OPERATIONS: dict[str, Operation] = {
     "AddFaceRecord": face_library.add_face_record,
     "QueryFaceRecord": face_library.query_face_record,
     "DeleteFaceRecordV2": face_library.delete_face_record_v2,
+    # The checks of a site's own pictures (a V2 also takes each picture as a file stream).
+    "FaceCompare": pictures.face_compare,
+    "FaceCompareV2": pictures.face_compare_v2,
+    "FaceLiveness": pictures.face_liveness,
+    "FaceLivenessV2": pictures.face_liveness_v2,
+    "DeepfakeDetectIntl": pictures.deepfake_detect_intl,
+    "DocOcr": pictures_documents.doc_ocr,
+    "DocOcrV2": pictures_documents.doc_ocr_v2,
+    "DocOcrMax": pictures_documents.doc_ocr_max,
+    "DocOcrMaxV2": pictures_documents.doc_ocr_max_v2,
+    "CardOcr": pictures_documents.card_ocr,
+    "EkycVerify": pictures_documents.ekyc_verify,
+    "EkycVerifyV2": pictures_documents.ekyc_verify_v2,
 }

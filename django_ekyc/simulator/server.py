@@ -30,7 +30,7 @@ from django_ekyc.simulator.state import SimulatorState
 
 logger = logging.getLogger("django_ekyc.simulator")
 
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = 16 * 1024 * 1024  # the provider takes 10 MB for DocOcrMax: a larger body is refused
 
 
 class SimulatorApp:
