@@ -13,10 +13,10 @@ from django_ekyc.models import Consent, EventKind, KycTransaction, Status
 from tests.helpers import throttle_rates
 
 from .picture_support import (
-    HONG_KONG_CHECKS,
     CHECKS_URL,
     CONSENT,
     CONSENTS_URL,
+    HONG_KONG_CHECKS,
     as_base64,
     document,
     face,
