@@ -92,6 +92,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "ekyc_start": env.str("EKYC_START_THROTTLE_RATE", default="10/hour") or None,
         "ekyc_refresh": env.str("EKYC_REFRESH_THROTTLE_RATE", default="30/minute") or None,
+        "ekyc_check": env.str("EKYC_CHECK_THROTTLE_RATE", default="20/hour") or None,
     },
 }
 
@@ -120,7 +121,16 @@ EKYC = {
     "REVERIFY_PRODUCT": env.str("EKYC_REVERIFY_PRODUCT", default="FACE_IDU" if EKYC_USES_SIMULATOR else None),
     # Where a page guarded by reverification_required sends a user who must confirm it is them.
     "REVERIFY_URL": "/confirm-it-is-you/",
+    # Checks from the user's own pictures (the /checks/ page, ekyc/api/checks/): those that run in Hong Kong. Each
+    # is billed; the user's daily budget is PICTURE_CHECK_DAILY_LIMIT (10).
+    "PICTURE_CHECKS": env.list(
+        "EKYC_PICTURE_CHECKS",
+        default=["FACE_COMPARE", "FACE_LIVENESS_MIN_PRO", "FACE_LIVENESS_MIN", "ID_OCR_MAX", "ID_OCR_MIN", "eKYC_MIN"],
+    ),
+    "PICTURE_CHECK_DAILY_LIMIT": env.int("EKYC_PICTURE_CHECK_DAILY_LIMIT", default=10),
 }
+# Where re-verification is on, a user may also confirm it is them from one face picture (the /checks/ page).
+EKYC["REVERIFY_FROM_PICTURE"] = bool(EKYC["REVERIFY_PRODUCT"])
 # The web SDK script the browser loads to produce MetaInfo ({% ekyc_scripts %}): the simulator's stand-in here.
 if EKYC_USES_SIMULATOR:
     EKYC["WEB_SDK_URL"] = f"{EKYC['ENDPOINT']}/cdn/jsvm_all.js"

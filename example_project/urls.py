@@ -8,6 +8,7 @@ urlpatterns = [
     path("verifications/<uuid:public_id>/", views.verification, name="verification"),
     path("payout/", views.payout, name="payout"),
     path("confirm-it-is-you/", views.confirm_it_is_you, name="confirm"),
+    path("checks/", views.checks, name="checks"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("ekyc/", include("django_ekyc.urls")),
     path("admin/", admin.site.urls),

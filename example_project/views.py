@@ -1,5 +1,6 @@
-"""Demo pages: choose a document, start (through the app's API and JS helper), see the outcome; and a payout page
-that asks the user to confirm it is them (a re-verification) before it shows."""
+"""Demo pages: choose a document, start (through the app's API and JS helper), see the outcome; a payout page
+that asks the user to confirm it is them (a re-verification) before it shows; and checks from the user's own
+pictures (uploaded files or a camera selfie), answered in one request."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from django_ekyc import services
+from django_ekyc.catalogue.pictures import PICTURE_CHECKS, PictureCheck
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.decorators import reverification_required
 from django_ekyc.models import KycTransaction
@@ -77,3 +80,60 @@ def confirm_it_is_you(request: HttpRequest) -> HttpResponse:
 def payout(request: HttpRequest) -> HttpResponse:
     """A high-risk page: shown only to a user who re-verified in the last five minutes."""
     return render(request, "example_project/payout.html", {"since": services.latest_reverification(request.user)})
+
+
+# The pictures a check may take, in the order the page asks for them, each with its label.
+PICTURE_FIELDS = (
+    ("document", "A picture of your document"),
+    ("face", "A picture of your face"),
+    ("reference", "The face to compare with"),
+)
+SAMPLES = (  # development mode: simulated pictures to download, by their /_sim/sample-picture query
+    ("A face of alice", "alice-face.png", "kind=face&person=alice"),
+    ("A face of bob", "bob-face.png", "kind=face&person=bob"),
+    ("A passport of alice", "alice-passport.png", "kind=document&person=alice&document=GLB03002"),
+    ("A deepfake face of alice", "alice-deepfake.png", "kind=face&person=alice&deepfake=1"),
+)
+
+
+def picture_check_choice(check: PictureCheck, region: str) -> dict[str, object]:
+    """A check as the page offers it: its code, label, the pictures it takes and the documents it reads."""
+    return {
+        "code": check.code,
+        "label": gettext(check.product.label),
+        "pictures": [{"name": picture.name, "label": gettext(picture.label)} for picture in check.pictures],
+        "doc_types": {code: gettext(label) for code, label in check.doc_types_in(region).items()},
+    }
+
+
+def picture_check_choices(request: HttpRequest) -> list[dict[str, object]]:
+    """The checks from pictures the site offers in its region; and the step-up from one face picture, for a user
+    who passed a verification, where the site allows it."""
+    region = account_region()
+    choices = [
+        picture_check_choice(PICTURE_CHECKS[code], region)
+        for code in ekyc_settings.PICTURE_CHECKS
+        if code in PICTURE_CHECKS and region in PICTURE_CHECKS[code].regions
+    ]
+    if ekyc_settings.REVERIFY_FROM_PICTURE and ekyc_settings.REVERIFY_PRODUCT and services.is_verified(request.user):
+        face = {"name": "face", "label": gettext("A picture of your face")}
+        choices.append(
+            {"code": "reverify", "label": gettext("Confirm it is you (one face picture)"), "pictures": [face]}
+        )
+    return choices
+
+
+@login_required
+@require_GET
+@ensure_csrf_cookie
+def checks(request: HttpRequest) -> HttpResponse:
+    """Checks from the user's own pictures: the page posts them to the app's API (``ekyc/api/checks/``)."""
+    uses_simulator = getattr(settings, "EKYC_USES_SIMULATOR", False)
+    simulator = (ekyc_settings.SIMULATOR_URL or ekyc_settings.ENDPOINT or "").rstrip("/") if uses_simulator else ""
+    samples = [(label, name, f"{simulator}/_sim/sample-picture?{query}") for label, name, query in SAMPLES]
+    context = {
+        "checks": picture_check_choices(request),
+        "picture_fields": [(name, gettext(label)) for name, label in PICTURE_FIELDS],
+        "samples": samples if simulator else [],
+    }
+    return render(request, "example_project/checks.html", context)

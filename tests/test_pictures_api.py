@@ -344,3 +344,27 @@ def library_code() -> str:
     from tests.face_support import LIBRARY
 
     return LIBRARY
+
+
+def test_a_body_larger_than_any_check_needs_is_refused_unread(api, site):
+    from django_ekyc.api.pictures import MAX_CHECK_BODY
+
+    huge = upload("face.png", b"\x00" * (MAX_CHECK_BODY + 1))
+    response = api.post(CHECKS_URL, {"check": "FACE_COMPARE", "consent": CONSENT, "face": huge}, format="multipart")
+    assert response.status_code == 413 and response.json()["code"] == "request_too_large"
+    assert site.control.calls() == [] and not KycTransaction.objects.exists()
+
+
+def test_pictures_are_kept_only_with_store_images_and_purged_with_the_result(api, simulator):
+    from django_ekyc.services import purge_identity_data
+
+    with offering(simulator, STORE_IMAGES=True):
+        assert post_check(api, "FACE_COMPARE", face=face("a"), reference=face("a")).status_code == 201
+    kept = KycTransaction.objects.get()
+    assert set(kept.result["pictures"]) == {"face", "reference"}
+    purge_identity_data(kept)
+    kept.refresh_from_db()
+    assert kept.result is None and kept.identity_purged_at is not None
+    with offering(simulator):
+        assert post_check(api, "FACE_COMPARE", face=face("a"), reference=face("a")).status_code == 201
+    assert "pictures" not in KycTransaction.objects.latest("id").result

@@ -22,7 +22,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from django_ekyc.api.errors import BudgetExhausted, ImagingUnavailable, NoVerificationToCompare, ekyc_exception_handler
+from django_ekyc.api.errors import (
+    BudgetExhausted,
+    ImagingUnavailable,
+    NoVerificationToCompare,
+    RequestTooLarge,
+    ekyc_exception_handler,
+)
 from django_ekyc.api.parsers import SafeJSONParser
 from django_ekyc.api.schema import document_view, error_responses
 from django_ekyc.api.serializers import KycTransactionSerializer, schema_type
@@ -40,6 +46,11 @@ from django_ekyc.services.pictures import identity_of
 
 # ``check`` for a step-up from the site's camera: liveness of the picture, then the user's reference face.
 REVERIFY = "reverify"
+# The largest body a check can need: its pictures at their limits, as base64 (4 characters per 3 bytes), and room
+# for the other fields and the multipart boundaries. A larger body is refused unread (Django would stream files of
+# any size to disk).
+MAX_CHECK_BODY = max(sum(p.max_bytes for p in (c.limits,) * len(c.pictures)) for c in PICTURE_CHECKS.values()) * 4 // 3
+MAX_CHECK_BODY += 64 * 1024
 PICTURE_NAMES = tuple(dict.fromkeys(picture.name for check in PICTURE_CHECKS.values() for picture in check.pictures))
 
 
@@ -145,9 +156,14 @@ class PictureCheckView(CacheCheckedThrottles):
     @document_view(
         summary="Run a check from the user's pictures",
         request={"multipart/form-data": PictureCheckSerializer, "application/json": PictureCheckSerializer},
-        responses={201: CheckAnswerSerializer, **error_responses(400, 401, 403, 406, 409, 415, 422, 429, 502, 503)},
+        responses={
+            201: CheckAnswerSerializer,
+            **error_responses(400, 401, 403, 406, 409, 413, 415, 422, 429, 502, 503),
+        },
     )
     def post(self, request: Request) -> Response:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_CHECK_BODY:
+            raise RequestTooLarge()
         if not imaging_available():
             raise ImagingUnavailable()
         form = PictureCheckSerializer(data=request.data)
