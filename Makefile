@@ -62,6 +62,7 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/start_throughput.py
 	$(BIN)/python bench/start_overhead.py
+	$(BIN)/python bench/picture_check_overhead.py
 	$(BIN)/python bench/connections.py
 	$(BIN)/python bench/admin_list.py
 	$(BIN)/python bench/limiter.py

@@ -26,9 +26,13 @@ else:
 
 __all__ = ["PictureProblem", "PreparedPicture", "imaging_available", "prepare_picture"]
 
-JPEG_QUALITY = 95
-# What an upload may be; a check that takes only JPEG (DeepfakeDetectIntl) gets a PNG converted.
-READABLE_FORMATS = frozenset({"JPEG", "PNG"})
+# A JPEG is encoded again at the first of these qualities that fits the check's size: a camera's own quality is
+# often lower than the first, and a picture must not be refused for a size its user never sent.
+JPEG_QUALITIES = (95, 88, 80, 70, 60)
+# What an upload may be (MPO: a phone's JPEG with a second picture inside, an HDR gain map; its first is sent). The
+# decoders Pillow may use are only these. A check that takes only JPEG (DeepfakeDetectIntl) gets a PNG converted.
+READABLE_FORMATS = ("JPEG", "PNG")  # Pillow's JPEG opener gives an MPO where there is one
+JPEG_LIKE = frozenset({"JPEG", "MPO"})
 
 
 class PictureProblem(ValueError):
@@ -74,12 +78,16 @@ def prepare_picture(data: bytes, limits: PictureLimits) -> PreparedPicture:
     _check_size(len(data), limits)
     image = _opened(data, limits)
     try:
+        source = "JPEG" if image.format in JPEG_LIKE else str(image.format)
+        target = source if source in limits.formats else "JPEG"
         upright = ImageOps.exif_transpose(image) or image
-        target = str(image.format) if image.format in limits.formats else "JPEG"
-        encoded = _encoded(upright, target)
+        encoded = _encoded(upright, target, limits.max_bytes)
     finally:
         image.close()
-    _check_size(len(encoded), limits)
+    if len(encoded) > limits.max_bytes:
+        raise PictureProblem(
+            "picture_too_large", f"The picture is too detailed to fit in {limits.max_bytes} bytes: send a smaller one."
+        )
     return PreparedPicture(encoded, target, upright.width, upright.height)
 
 
@@ -87,12 +95,11 @@ def _opened(data: bytes, limits: PictureLimits) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data))
-        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError):
+            image = Image.open(io.BytesIO(data), formats=READABLE_FORMATS)
+        except UnidentifiedImageError:
+            raise _unreadable(data) from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning, OSError):
             raise PictureProblem("picture_not_an_image", "The file is not a picture this check can read.") from None
-        if image.format not in READABLE_FORMATS:
-            image.close()
-            raise PictureProblem("picture_format", f"A {image.format} picture cannot be sent: use JPEG or PNG.")
         _check_dimensions(image.width, image.height, limits)
         try:
             image.load()
@@ -102,20 +109,45 @@ def _opened(data: bytes, limits: PictureLimits) -> Any:
     return image
 
 
-def _encoded(image: Any, image_format: str) -> bytes:
-    """The pixels alone, in ``image_format``: a new image made from them carries no EXIF, XMP, ICC profile, comment
-    or text chunk (Pillow would carry some of the decoded image's ``info`` over when saving it)."""
+def _unreadable(data: bytes) -> PictureProblem:
+    """Why Pillow (given only the JPEG and PNG decoders) could not open ``data``: another format, or no picture."""
+    try:
+        with Image.open(io.BytesIO(data)) as other:
+            return PictureProblem("picture_format", f"A {other.format} picture cannot be sent: use JPEG or PNG.")
+    except Exception:  # not an image at all: whatever Pillow raises for it
+        return PictureProblem("picture_not_an_image", "The file is not a picture this check can read.")
+
+
+def _encoded(image: Any, image_format: str, max_bytes: int) -> bytes:
+    """The pixels alone, in ``image_format``: a copy with no ``info`` carries no EXIF, XMP, ICC profile, comment or
+    text chunk (Pillow would carry some of the decoded image's over when saving it)."""
+    bare = _plain_mode(image, image_format)
+    bare = bare.copy() if bare is image else bare
+    bare.info = {}
+    if image_format != "JPEG":
+        out = io.BytesIO()
+        bare.save(out, image_format)
+        return out.getvalue()
+    for quality in JPEG_QUALITIES:
+        out = io.BytesIO()
+        bare.save(out, "JPEG", quality=quality)
+        if out.tell() <= max_bytes:
+            break
+    return out.getvalue()
+
+
+def _plain_mode(image: Any, image_format: str) -> Any:
+    """A mode the format writes and the provider reads: 8 bits a channel (16-bit and float greyscale scaled down,
+    not clipped to white), RGB for a JPEG."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    elif image.mode == "F":
+        image = image.point(lambda value: value * 255).convert("L")
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA" if "transparency" in image.info or image.mode in ("PA", "RGBa") else "RGB")
     if image_format == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    bare = Image.frombytes(image.mode, image.size, image.tobytes())
-    out = io.BytesIO()
-    if image_format == "JPEG":
-        bare.save(out, "JPEG", quality=JPEG_QUALITY)
-    else:
-        bare.save(out, image_format)
-    return out.getvalue()
+    return image
 
 
 def _check_size(size: int, limits: PictureLimits) -> None:
@@ -126,6 +158,10 @@ def _check_size(size: int, limits: PictureLimits) -> None:
 
 
 def _check_dimensions(width: int, height: int, limits: PictureLimits) -> None:
+    if width * height > limits.max_pixels:
+        raise PictureProblem(
+            "picture_dimensions", f"The picture is {width}x{height} pixels: at most {limits.max_pixels} pixels."
+        )
     short, long = sorted((width, height))
     if not (
         limits.min_short_side <= short <= limits.max_short_side and limits.min_long_side <= long <= limits.max_long_side

@@ -65,8 +65,9 @@ def describe(kyc: KycTransaction) -> Outcome:
         if reverify:
             return Outcome(_("It is you"), _("Thank you: you confirmed it is you."), success=True)
         product = get_product(kyc.product_code)
-        if product is not None and not product.verifies_document:
-            # A liveness check verified no identity (the guards do not count it): say what passed, not "verified".
+        if product is not None and not (product.verifies_document and product.hosted):
+            # A liveness check verified no identity, and a check from still pictures counts only where a guard names
+            # it (the default guards do not): say what passed, not "verified".
             return Outcome(_(product.label), CODE_MESSAGES["200"], success=True)
         return Outcome(_("Identity verified"), _("Thank you: your identity is verified."), success=True)
     if kyc.status == Status.FAILED:

@@ -10,7 +10,8 @@
     the same way; ``passed`` then says whether it was the same person.
 
 ``duplicate_person_found(sender=KycTransaction, transaction=<KycTransaction>, matches=<list[KycTransaction]>)``
-    A passed verification's face is already in the site's face library for
+    A passed verification's face (or a picture the site searched the library
+    with, ``check_duplicates``) is already in the site's face library for
     other accounts: ``matches`` are those accounts' verifications. Sent once
     per verification. What follows (block, review) is the site's policy; the
     user is never told that another account exists.

@@ -319,3 +319,33 @@ def test_in_debug_a_site_with_nothing_to_sign_with_is_an_error(ekyc, expected):
             client_options()
     with override_settings(DEBUG=False, EKYC={**GOOD, **ekyc}, CACHES=SHARED_CACHE):
         assert "django_ekyc.E018" not in [str(message.id) for message in check_settings()]  # E001's, there
+
+
+@pytest.mark.parametrize(
+    ("ekyc", "expected", "problem"),
+    [
+        ({"PICTURE_CHECKS": ["FACE_COMPARE", "ID_OCR_MAX"]}, [], None),
+        ({"PICTURE_CHECKS": ["CARD_OCR"]}, ["django_ekyc.E019"], "not a check of the catalogue"),
+        ({"PICTURE_CHECKS": ["FACE_DEEPFAKE"]}, ["django_ekyc.E019"], "does not run in cn-hongkong"),
+        ({"PICTURE_CHECKS": ["FACE_IDU_MIN"]}, ["django_ekyc.E019"], "set FACE_LIBRARY"),
+        ({"PICTURE_CHECKS": ["FACE_IDU_MIN"], "FACE_LIBRARY": "lib"}, [], None),
+        ({"PICTURE_CHECK_OPTIONS": {"ID_OCR_MAX": {"IdSpoof": "F"}}}, [], None),
+        ({"PICTURE_CHECK_OPTIONS": {"ID_OCR_MAX": {"SecurityLevel": "01"}}}, ["django_ekyc.E019"], "takes IdSpoof"),
+        ({"PICTURE_CHECK_DAILY_LIMIT": -1}, ["django_ekyc.E019"], "0 or more"),
+        ({"DEEPFAKE_SCREENING": True}, ["django_ekyc.E019"], "DeepfakeDetectIntl"),
+        ({"CONSENT_TEXTS": {"pictures": {"version": "1"}}}, ["django_ekyc.E021"], "'version': ..., 'text'"),
+        ({"CONSENT_TEXTS": {"pictures": {"version": "1", "text": "Our words."}}}, [], None),
+    ],
+)
+def test_picture_settings_are_checked(ekyc, expected, problem):
+    with override_settings(DEBUG=False, EKYC={**GOOD, **ekyc}, CACHES=SHARED_CACHE):
+        messages = list(check_settings())
+    assert [str(message.id) for message in messages] == expected
+    if problem:
+        assert problem in messages[0].msg
+
+
+def test_offering_checks_without_pillow_is_a_warning(monkeypatch):
+    monkeypatch.setattr("django_ekyc.checks.pictures.imaging_available", lambda: False)
+    with override_settings(DEBUG=False, EKYC={**GOOD, "PICTURE_CHECKS": ["FACE_COMPARE"]}, CACHES=SHARED_CACHE):
+        assert [str(message.id) for message in check_settings()] == ["django_ekyc.W020"]

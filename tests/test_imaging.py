@@ -93,3 +93,33 @@ def test_a_decompression_bomb_is_refused_unread(monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     huge = PictureLimits(max_short_side=100_000, max_long_side=100_000)
     assert problem(encoded(photo(), "PNG"), huge) == "picture_not_an_image"
+
+
+def test_a_phones_mpo_jpeg_is_sent_as_its_first_picture():
+    out = io.BytesIO()
+    photo().save(out, "MPO", save_all=True, append_images=[photo(640, 480)])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    prepared = prepare_picture(out.getvalue(), FACE_LIMITS)
+    assert prepared.format == "JPEG" and Image.open(io.BytesIO(prepared.data)).format == "JPEG"
+
+
+def test_a_16_bit_grey_picture_keeps_its_greys():
+    grey = Image.new("I;16", (640, 480), 30000)
+    prepared = prepare_picture(encoded(grey, "PNG"), FACE_LIMITS)
+    assert Image.open(io.BytesIO(prepared.data)).getextrema() == (117, 117)  # 30000 / 256, not clipped to 255
+
+
+def test_a_jpeg_is_encoded_again_at_a_quality_that_fits():
+    import random
+
+    rng = random.Random(3)
+    noisy = Image.frombytes("RGB", (900, 700), bytes(rng.getrandbits(8) for _ in range(900 * 700 * 3)))
+    data = encoded(noisy, "JPEG", quality=75)
+    limits = PictureLimits(max_bytes=len(data) + 1000, max_short_side=2000, max_long_side=2000)
+    prepared = prepare_picture(data, limits)  # at 95 it would be about twice the upload
+    assert len(prepared.data) <= limits.max_bytes
+
+
+def test_a_picture_of_too_many_pixels_is_refused_before_decoding():
+    limits = PictureLimits(max_bytes=10**8, max_short_side=9000, max_long_side=9000, max_pixels=1_000_000)
+    assert problem(encoded(Image.new("P", (2000, 2000)), "PNG"), limits) == "picture_dimensions"

@@ -292,8 +292,27 @@ def test_without_pillow_the_endpoint_says_what_is_missing(api, site, monkeypatch
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_django_upload_limits_apply_to_base64_bodies(api, site):
     response = post_check(api, "FACE_COMPARE", fmt="json", face=face("a"), reference=face("a"))
-    assert response.status_code in (400, 413)
+    assert response.status_code == 413 and response.json()["code"] == "request_too_large"
     assert site.control.calls() == []
+
+
+def test_a_data_url_without_its_comma_is_bad_base64(api, site):
+    body = {"check": "FACE_COMPARE", "consent": CONSENT, "face": "data:image/png;base64", "reference": "x"}
+    response = api.post(CHECKS_URL, body, format="json")
+    assert response.json()["fields"]["face"][0]["code"] == "picture_not_base64"
+
+
+def test_a_user_who_ran_checks_can_be_deleted(api, site, user):
+    assert post_check(api, "FACE_COMPARE", face=face("a"), reference=face("a")).status_code == 201
+    user.delete()
+    assert not KycTransaction.objects.exists() and not Consent.objects.exists()
+
+
+def test_a_site_that_cannot_call_the_provider_saves_nothing(api, simulator):
+    with offering(simulator, ACCESS_KEY_ID="", ACCESS_KEY_SECRET="", ENDPOINT=None):
+        response = post_check(api, "FACE_COMPARE", face=face("a"), reference=face("a"))
+    assert response.status_code == 503 and response.json()["code"] == "not_configured"
+    assert not KycTransaction.objects.exists() and not Consent.objects.exists()
 
 
 def test_staff_see_the_check_with_its_consent_and_scores_and_cannot_edit_consents(api, site, client, django_user_model):
@@ -313,8 +332,11 @@ def test_staff_see_the_check_with_its_consent_and_scores_and_cannot_edit_consent
     assert client.get("/admin/django_ekyc/consent/add/").status_code == 403
 
 
-def test_a_picture_of_a_person_of_another_account_is_a_duplicate(api, simulator, library, verified, other_user, user):
+def test_a_picture_the_site_holds_is_searched_for_other_accounts(simulator, library, verified, other_user, user):
+    """The library search on a picture is the site's own call: a duplicate person is recorded as the hosted flow
+    records one, and the answer carries nothing the user could read it from."""
     from django_ekyc.models import DuplicateMatch, FaceStatus
+    from django_ekyc.services.picture_duplicates import check_duplicates
     from django_ekyc.signals import duplicate_person_found
 
     found = []
@@ -322,22 +344,27 @@ def test_a_picture_of_a_person_of_another_account_is_a_duplicate(api, simulator,
     try:
         theirs = verified(other_user, "eve")  # eve's face is in the library, for the other account
         with offering(simulator, [*HONG_KONG_CHECKS, "FACE_IDU_MIN"], FACE_LIBRARY=library_code()):
-            clean = post_check(api, "FACE_IDU_MIN", face=face("ada"))
-            dup = post_check(api, "FACE_IDU_MIN", face=face("eve"))
+            clean = check_duplicates(user=user, face=face("ada"), consent_version=CONSENT)
+            dup = check_duplicates(user=user, face=face("eve"), consent_version=CONSENT)
     finally:
         duplicate_person_found.disconnect(dispatch_uid="dup-t")
-    assert clean.status_code == 201 and clean.json()["passed"] is True
-    assert dup.status_code == 201 and (dup.json()["passed"], dup.json()["error_code"]) == (False, "")
-    kyc = KycTransaction.objects.get(public_id=dup.json()["id"])
-    assert kyc.face_status == FaceStatus.DUPLICATE
-    assert list(DuplicateMatch.objects.filter(transaction=kyc).values_list("matched_transaction", flat=True)) == [
-        theirs.pk
-    ]
-    assert [entry["transaction"] for entry in found] == [kyc]
+    assert (clean.status, dup.status, dup.error_code) == (Status.PASSED, Status.FAILED, "")
+    assert dup.face_status == FaceStatus.DUPLICATE and clean.face_status == FaceStatus.NOT_REGISTERED
+    matched = DuplicateMatch.objects.filter(transaction=dup).values_list("matched_transaction", flat=True)
+    assert list(matched) == [theirs.pk]
+    assert [entry["transaction"] for entry in found] == [dup]
     [search] = simulator.control.calls("FaceVerifyIntl")[-1:]
     assert search["params"]["AutoRegistration"] == "1"  # a still picture registers no face
-    body = dup.content.decode()
-    assert "eve" not in body and "duplicate" not in body  # the user is never told that another account exists
+
+
+def test_the_library_search_is_not_a_request_of_the_user(api, simulator, library):
+    """Anyone can upload a stranger's photo: through the API, the answer would tell whether the stranger has an
+    account here, and flag it. Refused, nothing sent."""
+    with offering(simulator, [*HONG_KONG_CHECKS, "FACE_IDU_MIN"], FACE_LIBRARY=library_code()):
+        calls = len(simulator.control.calls())
+        response = post_check(api, "FACE_IDU_MIN", face=face("eve"))
+    assert response.json()["fields"]["check"][0]["code"] == "check_not_offered"
+    assert len(simulator.control.calls()) == calls and not KycTransaction.objects.exists()
 
 
 def library_code() -> str:

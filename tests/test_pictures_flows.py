@@ -263,3 +263,84 @@ def test_a_zero_budget_runs_no_check(simulator, user):
             consent_version=CONSENT,
         )  # fmt: skip
     assert simulator.control.calls() == []
+
+
+# -- what can go wrong between opening the attempt and its answer ---------------------------------------------------
+
+
+def _pictures() -> dict[str, bytes]:
+    return {"face": face("a"), "reference": face("a")}
+
+
+def test_the_sites_own_rate_limit_sends_nothing_and_costs_no_budget(simulator, user):
+    from django_ekyc.client import EkycClient
+    from django_ekyc.exceptions import EkycRateLimited, ProviderCallFailed
+    from django_ekyc.services.picture_attempts import NOT_SENT, checks_used
+
+    def no_slot(action: str, product: str) -> None:
+        raise EkycRateLimited("no slot", action=action)
+
+    client = EkycClient(
+        access_key_id=simulator.access_key_id, access_key_secret=simulator.access_key_secret, endpoint=simulator.url,
+        rate_limiter=no_slot,
+    )  # fmt: skip
+    with site(PICTURE_CHECKS=HONG_KONG_CHECKS), pytest.raises(ProviderCallFailed) as failure:
+        pictures.run_picture_check(
+            user=user, check_code="FACE_COMPARE", pictures=_pictures(), consent_version=CONSENT, client=client
+        )
+    kyc = failure.value.transaction
+    assert (kyc.status, kyc.error_code) == (Status.ERROR, NOT_SENT)
+    assert checks_used(user) == 0 and simulator.control.calls() == []
+
+
+def test_an_unexpected_failure_closes_the_attempt(simulator, user, monkeypatch):
+    from django_ekyc.client import EkycClient
+
+    monkeypatch.setattr(EkycClient, "check_pictures", lambda *args, **kwargs: 1 / 0)
+    with site(PICTURE_CHECKS=HONG_KONG_CHECKS), pytest.raises(ZeroDivisionError):
+        pictures.run_picture_check(user=user, check_code="FACE_COMPARE", pictures=_pictures(), consent_version=CONSENT)
+    kyc = KycTransaction.objects.get()
+    assert (kyc.status, kyc.error_code) == (Status.ERROR, "internal_error")
+
+
+def test_a_document_the_region_does_not_read_is_refused_unsent(simulator, user):
+    from .picture_support import document
+
+    with site(PICTURE_CHECKS=["ID_OCR_MAX"], REGION="ap-southeast-5"), pytest.raises(services.InvalidInput) as bad:
+        pictures.run_picture_check(
+            user=user, check_code="ID_OCR_MAX", pictures={"document": document("a", "MYS01001")},
+            consent_version=CONSENT, doc_type="MYS01001",
+        )  # fmt: skip
+    assert bad.value.code == "doc_type_not_in_region"
+    assert simulator.control.calls() == [] and not KycTransaction.objects.exists()
+
+
+def test_a_failed_screening_keeps_the_face_for_the_next_pass_then_drops_it(singapore, user, flags):
+    singapore.control.add_fault("unavailable", action="DeepfakeDetectIntl", count=-1)
+    pictures_sent = {"face": jpeg_face("ada", deepfake=True), "reference": jpeg_face("ada")}
+    kyc = pictures.run_picture_check(
+        user=user, check_code="FACE_COMPARE", pictures=pictures_sent, consent_version=CONSENT
+    )
+    kyc.refresh_from_db()
+    assert kyc.status == Status.PASSED and kyc.deepfake == DeepfakeStatus.PENDING
+    assert deepfake.KEPT_FACE in kyc.result  # encrypted with the result, for the background pass
+    singapore.control.clear_faults()
+    assert deepfake.screen_pending() == 1
+    kyc.refresh_from_db()
+    assert kyc.deepfake == DeepfakeStatus.FLAGGED and deepfake.KEPT_FACE not in kyc.result
+    assert singapore.control.calls("CheckResult") == []  # a check from pictures has no face at the provider to ask
+    assert len(flags) == 1
+
+
+def test_the_step_up_from_a_picture_is_screened_too(step_up, verified, user, monkeypatch):
+    """Every passed check from pictures with a face is screened, the step-up included (a still picture is the
+    path the docs call injectable): here with the screening's region rule set aside (it runs in Singapore)."""
+
+    screened = []
+    monkeypatch.setattr(deepfake, "wants_screening", lambda kyc, passed: passed)
+    monkeypatch.setattr(deepfake, "screen", lambda kyc, **kw: screened.append((kyc.purpose, kw)))
+    verified(user, "ada")
+    kyc = reverify_from_picture(user=user, face=face("ada"), consent_version=CONSENT)
+    assert kyc.status == Status.PASSED and kyc.deepfake == DeepfakeStatus.PENDING
+    [(purpose, arguments)] = screened
+    assert purpose == Purpose.REVERIFY and arguments["face"]  # the picture at hand, no second fetch

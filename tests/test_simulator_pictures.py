@@ -538,3 +538,11 @@ def test_every_operation_is_registered_and_every_invention_named():
     assert set(ACTIONS) <= set(SIMULATED) and set(ACTIONS) <= set(OPERATIONS)
     for undocumented in (pictures.UNDOCUMENTED, pictures_documents.UNDOCUMENTED):
         assert undocumented and all(isinstance(note, str) and len(note) > 20 for note in undocumented.values())
+
+
+def test_every_invention_is_marked_in_the_docs():
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "pictures.md").read_text(encoding="utf-8")
+    names = [*pictures.UNDOCUMENTED, *pictures_documents.UNDOCUMENTED]
+    assert [name for name in names if f"`{name}`" not in docs] == []

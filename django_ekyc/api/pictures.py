@@ -11,6 +11,7 @@ import base64
 import binascii
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.decorators import method_decorator
@@ -41,7 +42,7 @@ from django_ekyc.exceptions import CheckBudgetExhausted, InvalidInput, NothingTo
 from django_ekyc.imaging import imaging_available
 from django_ekyc.models import Consent
 from django_ekyc.services import consent as consents
-from django_ekyc.services import picture_duplicates, picture_reverify, pictures, resolve_account
+from django_ekyc.services import picture_reverify, pictures, resolve_account
 from django_ekyc.services.pictures import identity_of
 
 # ``check`` for a step-up from the site's camera: liveness of the picture, then the user's reference face.
@@ -65,13 +66,14 @@ class PictureField(serializers.Field[bytes, Any, str, Any]):
             return bytes(data.read())
         if not isinstance(data, str):
             self.fail("invalid")
-        text = data.split(",", 1)[1] if data.startswith("data:") else data
+        text = "".join((data.partition(",")[2] if data.startswith("data:") else data).split())
         try:
-            return base64.b64decode("".join(text.split()), validate=True)
+            decoded = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
-            raise serializers.ValidationError(
-                _("The picture is not valid base64."), code="picture_not_base64"
-            ) from None
+            decoded = b""
+        if not decoded:  # not base64, or nothing in it
+            raise serializers.ValidationError(_("The picture is not valid base64."), code="picture_not_base64")
+        return decoded
 
     def to_representation(self, value: bytes) -> str:  # pragma: no cover - never rendered
         return ""
@@ -130,6 +132,13 @@ class WithdrawnSerializer(serializers.Serializer[Any]):
     withdrawn = serializers.IntegerField(help_text="How many consents were withdrawn.")
 
 
+def _content_length(request: Request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # as Django reads it: the body is then read as empty
+
+
 def check_answer(kyc: Any) -> dict[str, Any]:
     """The transaction as the user sees it, and what a reading check found on their document."""
     answer = dict(KycTransactionSerializer(kyc).data)
@@ -162,11 +171,15 @@ class PictureCheckView(CacheCheckedThrottles):
         },
     )
     def post(self, request: Request) -> Response:
-        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_CHECK_BODY:
+        if _content_length(request) > MAX_CHECK_BODY:
             raise RequestTooLarge()
         if not imaging_available():
             raise ImagingUnavailable()
-        form = PictureCheckSerializer(data=request.data)
+        try:
+            body = request.data
+        except RequestDataTooBig as err:  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE, for a JSON or form body
+            raise RequestTooLarge() from err
+        form = PictureCheckSerializer(data=body)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
         user = signed_in_user(request)
@@ -194,11 +207,8 @@ class PictureCheckView(CacheCheckedThrottles):
                 user=user, face=data.get("face", b""), consent_version=consent
             )
         if check in PICTURE_CHECKS and PICTURE_CHECKS[check].searches_library:
-            if doc_type or set(data) - {"face"}:
-                raise InvalidInput("check", "not_for_reverify", _("A library search takes one face picture."))
-            return picture_duplicates.check_duplicates(
-                user=user, face=data.get("face", b""), consent_version=consent, account=resolve_account(request, user)
-            )
+            # Anyone can upload a stranger's photo: the answer would say whether the stranger has an account here.
+            raise InvalidInput("check", "check_not_offered", _("This check is run by the site, not from a request."))
         return pictures.run_picture_check(
             user=user,
             check_code=check,

@@ -10,6 +10,7 @@ simulator and the docs read it. Facts: the official SDK's models (3.23.1) and th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -52,6 +53,9 @@ class PictureLimits:
     max_short_side: int = 1080
     max_long_side: int = 1920
     formats: frozenset[str] = frozenset({"JPEG", "PNG"})
+    # Decoded pixels at most, whatever the sides allow: a document of 8191x8191 is 67 million pixels, some 200 MB
+    # decoded; this app's own cap (24 million: a 6000x4000 photo), not the provider's.
+    max_pixels: int = 24_000_000
 
 
 FACE_LIMITS = PictureLimits()
@@ -62,12 +66,14 @@ DEEPFAKE_LIMITS = PictureLimits(max_bytes=MB, formats=frozenset({"JPEG"}))
 
 @dataclass(frozen=True)
 class PictureInput:
-    """One picture a check takes: its name in this app's API, its parameter at the provider, what it shows."""
+    """One picture a check takes: its name in this app's API, its parameter at the provider, what it shows, and
+    its own limits where they are not the check's (a document beside a face)."""
 
     name: str
     parameter: str
     kind: PictureKind
     label: str
+    limits: PictureLimits | None = None
 
 
 FACE = PictureInput("face", "", PictureKind.FACE, gettext_noop("A picture of your face"))
@@ -110,6 +116,9 @@ class PictureCheck:
     @property
     def operation(self) -> str:
         return self.product.operation
+
+    def limits_for(self, picture: PictureInput) -> PictureLimits:
+        return picture.limits or self.limits
 
     @property
     def doc_types(self) -> Mapping[str, str]:
@@ -268,7 +277,8 @@ PICTURE_CHECKS: Mapping[str, PictureCheck] = MappingProxyType(
                 doc_types=DEFAULT_DOC_TYPES,
                 verifies_document=True,
             ),
-            pictures=(DOCUMENT, _face("FacePictureBase64")),
+            # The document under the documents' sides (EkycVerify's page gives only the face's), both 0.6 MB.
+            pictures=(dataclasses.replace(DOCUMENT, limits=DOCUMENT_LIMITS), _face("FacePictureBase64")),
             sends_merchant_user_id=True,
             compares_faces=True,
             site_options={"IdSpoof": "T", "IdThreshold": "0", "Crop": "F"},

@@ -43,6 +43,14 @@ def _offered(ekyc: EkycSettings) -> list[str]:
             )
         elif ekyc.REGION in REGIONS and ekyc.REGION not in check.regions:
             problems.append(f"PICTURE_CHECKS {code} does not run in {ekyc.REGION} ({', '.join(sorted(check.regions))})")
+    searches = [
+        code for code in ekyc.PICTURE_CHECKS if code in PICTURE_CHECKS and PICTURE_CHECKS[code].searches_library
+    ]
+    if searches and not ekyc.FACE_LIBRARY:
+        problems.append(f"PICTURE_CHECKS {searches[0]} searches the face library: set FACE_LIBRARY")
+    screening = next(check for check in PICTURE_CHECKS.values() if check.screens_deepfake)
+    if ekyc.DEEPFAKE_SCREENING and ekyc.REGION in REGIONS and ekyc.REGION not in screening.regions:
+        problems.append(f"DEEPFAKE_SCREENING needs DeepfakeDetectIntl, which does not run in {ekyc.REGION}")
     for code, options in ekyc.PICTURE_CHECK_OPTIONS.items():
         check = PICTURE_CHECKS.get(code)
         if check is None:

@@ -210,9 +210,11 @@ class KycTransaction(models.Model):
     )
     deepfake_at = models.DateTimeField(_("deepfake screened"), null=True, blank=True, editable=False)
     # The user's consent a check from pictures was made under (None for the hosted flows).
+    # RESTRICT, not PROTECT: a consent cannot go while a check points at it, unless the user (and so the check)
+    # goes in the same deletion.
     consent = models.ForeignKey(
         "django_ekyc.Consent",
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="transactions",

@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
 from django_ekyc import signals
 from django_ekyc.catalogue.pictures import PICTURE_CHECKS
+from django_ekyc.catalogue.products import Channel
 from django_ekyc.client import EkycClient, get_client
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import EkycError, EkycNotCompleted, EkycPictureRejected
@@ -35,8 +36,10 @@ from django_ekyc.services import ledger
 
 logger = logging.getLogger("django_ekyc.services")
 
-SCREENING = PICTURE_CHECKS["FACE_DEEPFAKE"]
+SCREENING = next(check for check in PICTURE_CHECKS.values() if check.screens_deepfake)
 LEASE = timedelta(minutes=10)
+# The result's key of a face kept for a screening that failed (a check from pictures: no provider copy to ask).
+KEPT_FACE = "screening_face"
 RISKS = {"0": DeepfakeStatus.CLEAR, "1": DeepfakeStatus.FLAGGED, "2": DeepfakeStatus.SUSPICIOUS}
 # Sent after the commit that marks a hosted verification for screening (the task layer may enqueue it).
 deepfake_due = Signal()
@@ -74,7 +77,7 @@ def screen(
         return kyc
     client = client or get_client(kyc.account)
     try:
-        picture = face or _fetch_face(kyc, source, client)
+        picture = face or _kept_face(kyc) or _fetch_face(kyc, source, client)
         prepared = _prepared(picture)
         if prepared is None:
             return _settle(kyc, DeepfakeStatus.UNSCREENED, None, source)
@@ -110,7 +113,8 @@ def screen_pending(*, limit: int = 50, now: datetime | None = None, client: Ekyc
 
 def _due(now: datetime) -> Any:
     takeable = Q(deepfake=DeepfakeStatus.PENDING) | Q(deepfake=DeepfakeStatus.SCREENING, deepfake_at__lt=now - LEASE)
-    return KycTransaction.objects.filter(takeable, status=Status.PASSED).order_by("deepfake_at", "id")
+    rows = KycTransaction.objects.filter(takeable, status=Status.PASSED)
+    return rows.order_by(F("deepfake_at").asc(nulls_first=True), "id")
 
 
 def _claim(kyc: KycTransaction, now: datetime) -> bool:
@@ -121,11 +125,31 @@ def _release(kyc: KycTransaction) -> None:
     KycTransaction.objects.filter(pk=kyc.pk, deepfake=DeepfakeStatus.SCREENING).update(deepfake=DeepfakeStatus.PENDING)
 
 
+def keep_face_for_screening(kyc: KycTransaction, face: str) -> None:
+    """A check from pictures whose screening failed: an encrypted copy of its face (inside the result, so the
+    retention purge removes it too) for the background pass, dropped once the screening is settled."""
+    if isinstance(kyc.result, dict):
+        kept = {**kyc.result, KEPT_FACE: face}
+        KycTransaction.objects.filter(pk=kyc.pk, deepfake=DeepfakeStatus.PENDING).update(result=kept)
+
+
+def _kept_face(kyc: KycTransaction) -> str | None:
+    return str(kyc.result.get(KEPT_FACE) or "") or None if isinstance(kyc.result, dict) else None
+
+
 def _fetch_face(kyc: KycTransaction, source: EventSource | str, client: EkycClient) -> str | None:
+    """The face of a hosted verification, asked of the provider again; a check from pictures has none there (its
+    TransactionId is the check's), nor one the provider has forgotten."""
+    if kyc.channel == Channel.SERVER or not kyc.transaction_id:
+        return None
     try:
         result, record = ledger.recorded_check_result(kyc, source, client, with_images=True)
     except EkycNotCompleted:
         return None
+    except EkycError as err:
+        if err.code == "TransactionIdInvalid":
+            return None
+        raise
     record.save()
     face = result.ext_face_info.get("faceImg") or result.ext_face_info.get("faceImage")
     return str(face) if face else None
@@ -146,15 +170,12 @@ def _settle(
     kyc: KycTransaction, status: DeepfakeStatus, result: PictureResult | None, source: EventSource | str
 ) -> KycTransaction:
     values: dict[str, Any] = {"deepfake": status, "deepfake_at": timezone.now()}
-    if result is not None and isinstance(kyc.result, dict):
-        values["result"] = {
-            **kyc.result,
-            "deepfake": {
-                "risk": result.risk,
-                "risk_tags": list(result.risk_tags),
-                "risk_scores": dict(result.risk_scores),
-            },
-        }
+    if isinstance(kyc.result, dict):
+        stored = {name: part for name, part in kyc.result.items() if name != KEPT_FACE}  # a kept face goes now
+        if result is not None:
+            risk = {"risk": result.risk, "risk_tags": list(result.risk_tags), "risk_scores": dict(result.risk_scores)}
+            stored["deepfake"] = risk
+        values["result"] = stored
     moved = KycTransaction.objects.filter(pk=kyc.pk, deepfake=DeepfakeStatus.SCREENING).update(**values)
     kyc.refresh_from_db()
     if moved:

@@ -16,22 +16,23 @@ import uuid
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 
-from django_ekyc import signals
 from django_ekyc.catalogue.pictures import PICTURE_CHECKS, PictureCheck
 from django_ekyc.client import EkycClient, get_client
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.exceptions import EkycError, InvalidInput
-from django_ekyc.models import EventSource, KycTransaction, Purpose, Status
+from django_ekyc.exceptions import InvalidInput
+from django_ekyc.models import EventSource, KycTransaction, Purpose
 from django_ekyc.offering import account_region
 from django_ekyc.results.pictures import PictureResult
-from django_ekyc.services import ledger, references
+from django_ekyc.services import references
 from django_ekyc.services.consent import check_consent
-from django_ekyc.services.identity import stored_picture_result
-from django_ekyc.services.pictures import CheckPlan, _failed, open_check, prepared_pictures, single_call
+from django_ekyc.services.picture_attempts import CheckPlan, complete, open_check, recorded, refuse_when_spent
+from django_ekyc.services.pictures import prepared_pictures, single_call
 from django_ekyc.services.reverify import reference_for
 
-# The liveness checks a step-up may use, in the catalogue's order (the large model first).
+# The liveness checks a step-up may use, in the catalogue's order (the large model first), and how it compares.
 LIVENESS_CHECKS = tuple(check for check in PICTURE_CHECKS.values() if check.checks_liveness)
+COMPARISON = next(check for check in PICTURE_CHECKS.values() if check.compares_faces and not check.reads_document)
+LIBRARY_SEARCH = next(check for check in PICTURE_CHECKS.values() if check.searches_library)
 
 
 def liveness_check_in(region: str) -> PictureCheck:
@@ -57,52 +58,34 @@ def reverify_from_picture(
         raise InvalidInput("purpose", "reverify_not_enabled", _("Re-verification is not enabled on this site."))
     reference = reference_for(user)
     check = liveness_check_in(account_region(reference.account))
+    consent = check_consent(check.consent_purpose, consent_version)
+    refuse_when_spent(user)
     plan = CheckPlan(
         check=check,
         user=user,
         account=reference.account,
         pictures=prepared_pictures(check, {"face": face}),
-        consent=check_consent(check.consent_purpose, consent_version),
+        consent=consent,
         purpose=Purpose.REVERIFY,
         reverify_of=reference,
     )
+    client = client or get_client(reference.account)
     kyc = open_check(plan)
-    client = client or get_client(kyc.account)
     picture = plan.pictures["face"].base64
-    try:
-        live, record = ledger.recorded_call(
-            kyc, check.operation, source, lambda: single_call(client, plan.pictures, kyc)
-        )
-        passed, code = live.passed and not live.attacked, "" if live.passed and not live.attacked else "liveness_failed"
-        result = live
-        if passed:
-            record.save()  # the liveness call is history whatever the comparison does
-            (passed, score), record = ledger.recorded_call(
-                kyc, _comparison_operation(), source, lambda: _same_person(client, kyc, reference, picture)
-            )
-            code = "" if passed else "not_the_same_person"
-            result = dataclasses.replace(live, comparison_score=score)
-    except EkycError as err:
-        raise _failed(kyc, err, source) from err
-    kyc, changed = ledger.transition(
-        kyc,
-        Status.PASSED if passed else Status.FAILED,
-        source,
-        record=record,
-        from_status=Status.CREATED,
-        passed=passed,
-        sub_code=live.sub_code,
-        error_code=code,
-        transaction_id=live.transaction_id or None,
-        result=stored_picture_result(result, plan.pictures),
+    live, record = recorded(kyc, check.operation, source, lambda: single_call(client, plan.pictures, kyc))
+    if not live.passed or live.attacked:
+        return complete(kyc, plan, live, record, (False, "liveness_failed"), source=source, client=client)
+    record.save()  # the liveness call is history whatever the comparison does
+    (same, score), record = recorded(
+        kyc, _comparison_operation(), source, lambda: _same_person(client, kyc, reference, picture)
     )
-    if changed:
-        ledger.send_on_commit(signals.verification_completed, kyc, passed=passed)
-    return kyc
+    result = dataclasses.replace(live, comparison_score=score)
+    verdict = (True, "") if same else (False, "not_the_same_person")
+    return complete(kyc, plan, result, record, verdict, source=source, client=client)
 
 
 def _comparison_operation() -> str:
-    return PICTURE_CHECKS["FACE_COMPARE"].operation if not references.library_reverification() else "FaceVerifyIntl"
+    return (LIBRARY_SEARCH if references.library_reverification() else COMPARISON).operation
 
 
 def _same_person(
@@ -121,7 +104,7 @@ def _same_person(
         mine = [match for match in found.matches if match.merchant_user_id == own_key]
         return bool(mine), mine[0].score if mine else None
     compared: PictureResult = client.check_pictures(
-        "FACE_COMPARE",
+        COMPARISON.code,
         merchant_biz_id=uuid.uuid4().hex,
         pictures={"face": picture, "reference": references.kept_picture(reference) or ""},
     )
