@@ -31,8 +31,7 @@ def direct_initialize(client: Any, merchant_biz_id: str) -> None:
         merchant_biz_id=merchant_biz_id,
         merchant_user_id="u",
         meta_info=META_INFO,
-        doc_type="01000000",
-        return_url="https://x.example/r/",
+        parameters={"DocType": "01000000", "ReturnUrl": "https://x.example/r/"},
     )
 
 
@@ -95,6 +94,20 @@ def api_token(env: dict[str, str]) -> str:
         "print(Token.objects.get_or_create(user=u)[0].key)"
     )
     return manage(env, "shell", "-c", code).strip().splitlines()[-1]
+
+
+def timed(call: Any, samples: int, pace: float = 0.0) -> list[float]:
+    """Milliseconds each of ``samples`` calls of ``call(index)`` took, one at a time, ``pace`` seconds apart."""
+    import time
+
+    times = []
+    for index in range(samples):
+        started = time.perf_counter()
+        call(index)
+        times.append((time.perf_counter() - started) * 1000)
+        if pace:
+            time.sleep(pace)
+    return times
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import base64
 import sys
-import time
 from pathlib import Path
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import SIM_KEY, median, percentile, site_under_gunicorn
+from bench._support import SIM_KEY, median, percentile, site_under_gunicorn, timed
 
 PACE = 0.12  # seconds between checks: under the default limit of 10 calls a second
 SHIPPED = {
@@ -32,17 +31,6 @@ SHIPPED = {
     "EKYC_PICTURE_CHECK_DAILY_LIMIT": "100000",
     "EKYC_CHECK_THROTTLE_RATE": "100000/hour",
 }
-
-
-def timed(call, samples: int, pace: float = 0.0) -> list[float]:  # type: ignore[no-untyped-def]
-    times = []
-    for index in range(samples):
-        started = time.perf_counter()
-        call(index)
-        times.append((time.perf_counter() - started) * 1000)
-        if pace:
-            time.sleep(pace)
-    return times
 
 
 def main() -> None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import SIM_KEY, START_BODY, direct_initialize, median, percentile, site_under_gunicorn
+from bench._support import SIM_KEY, START_BODY, direct_initialize, median, percentile, site_under_gunicorn, timed
 
 PACE = 0.12  # seconds between starts: under the default limit of 10 calls a second
 SHIPPED = {
@@ -28,17 +27,6 @@ SHIPPED = {
     # The throttles run as shipped; a rate no sample reaches keeps them counting without refusing.
     "EKYC_START_THROTTLE_RATE": "100000/hour",
 }
-
-
-def timed(call, samples: int, pace: float = 0.0) -> list[float]:  # type: ignore[no-untyped-def]
-    times = []
-    for index in range(samples):
-        started = time.perf_counter()
-        call(index)
-        times.append((time.perf_counter() - started) * 1000)
-        if pace:
-            time.sleep(pace)
-    return times
 
 
 def main() -> None:

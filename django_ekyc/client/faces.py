@@ -12,9 +12,10 @@ from the SDK's model of it. Parameters travel where the catalogue (read from the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from django_ekyc.catalogue.products import SERVER_PRODUCTS, Product
+from django_ekyc.client.caller import Caller
 from django_ekyc.exceptions import EkycMalformedResponse
 from django_ekyc.results import FaceDeletionResult, FaceRecordPage, FaceSearchResult, FaceUploadResult
 
@@ -33,20 +34,11 @@ VERIFY = "FaceVerifyIntl"
 DUPLICATION_CHECK = "FaceDuplicationCheckIntl"
 
 
-class _Caller(Protocol):
-    def call(
-        self, action: str, params: Mapping[str, str], *, idempotent: bool, product_code: str = ""
-    ) -> dict[str, Any]: ...
-
-    @property
-    def transport(self) -> Any: ...
-
-
 class FaceLibraryOperations:
     """Mixed into :class:`~django_ekyc.client.EkycClient`: the face library operations."""
 
     def search_face(
-        self: _Caller,
+        self: Caller,
         *,
         merchant_biz_id: str,
         merchant_user_id: str,
@@ -102,7 +94,7 @@ class FaceLibraryOperations:
         return _parsed(self, action, body, FaceSearchResult.from_response)
 
     def compare_faces(
-        self: _Caller, *, merchant_biz_id: str, face_picture: str, reference_picture: str
+        self: Caller, *, merchant_biz_id: str, face_picture: str, reference_picture: str
     ) -> FaceSearchResult:
         """Whether ``face_picture`` shows the person of ``reference_picture`` (both base64): ``FaceVerifyIntl`` in
         its verification mode (``VerifyModel`` 1). :attr:`FaceSearchResult.passed` is the answer. Read-only for
@@ -120,7 +112,7 @@ class FaceLibraryOperations:
         return _parsed(self, COMPARE.operation, body, FaceSearchResult.from_response)
 
     def add_face_record(
-        self: _Caller, *, face_group: str, merchant_user_id: str, face_picture: str, quality_check: bool = False
+        self: Caller, *, face_group: str, merchant_user_id: str, face_picture: str, quality_check: bool = False
     ) -> FaceUploadResult:
         """Register a face in a library under ``merchant_user_id`` (``AddFaceRecord``)."""
         _check_key(merchant_user_id)
@@ -136,7 +128,7 @@ class FaceLibraryOperations:
         return _parsed(self, "AddFaceRecord", body, FaceUploadResult.from_response)
 
     def query_face_records(
-        self: _Caller,
+        self: Caller,
         *,
         face_group: str,
         merchant_user_id: str | None = None,
@@ -159,7 +151,7 @@ class FaceLibraryOperations:
         return _parsed(self, "QueryFaceRecord", body, FaceRecordPage.from_response)
 
     def delete_face_records(
-        self: _Caller, *, merchant_user_id: str, face_group: str | None = None
+        self: Caller, *, merchant_user_id: str, face_group: str | None = None
     ) -> FaceDeletionResult:
         """Delete a user's faces from one library, or from every library of the region when ``face_group`` is
         None (``DeleteFaceRecordV2``). Check :attr:`FaceDeletionResult.deleted`. Safe to retry."""
@@ -195,7 +187,7 @@ def _check_key(merchant_user_id: str) -> None:
 R = TypeVar("R")
 
 
-def _parsed(client: _Caller, action: str, body: dict[str, Any], parse: Callable[[Mapping[str, Any]], R]) -> R:
+def _parsed(client: Caller, action: str, body: dict[str, Any], parse: Callable[[Mapping[str, Any]], R]) -> R:
     if not isinstance(body.get("Result"), Mapping) and action != "QueryFaceRecord":
         raise client.transport.malformed(action, body, "no Result")
     try:

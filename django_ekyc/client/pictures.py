@@ -9,21 +9,12 @@ services). Never retried once it may have reached the provider: each call is bil
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
 
 from django_ekyc.catalogue.pictures import PICTURE_CHECKS, PictureCheck
+from django_ekyc.client.caller import Caller
 from django_ekyc.client.faces import base64_size
 from django_ekyc.exceptions import EkycMalformedResponse
 from django_ekyc.results.pictures import PictureResult
-
-
-class _Caller(Protocol):
-    def call(
-        self, action: str, params: Mapping[str, str], *, idempotent: bool, product_code: str = ""
-    ) -> dict[str, Any]: ...
-
-    @property
-    def transport(self) -> Any: ...
 
 
 def picture_parameters(
@@ -67,7 +58,7 @@ class PictureOperations:
     """Mixed into :class:`~django_ekyc.client.EkycClient`: the checks from pictures."""
 
     def check_pictures(
-        self: _Caller,
+        self: Caller,
         code: str,
         *,
         merchant_biz_id: str,
@@ -97,7 +88,7 @@ class PictureOperations:
             raise error from err
 
     def compare_face_pictures(
-        self: _Caller, *, merchant_biz_id: str, face: str, reference: str, **options: str
+        self: Caller, *, merchant_biz_id: str, face: str, reference: str, **options: str
     ) -> PictureResult:
         """``FaceCompare``: whether two face pictures show the same person (``comparison_score``, 0-100)."""
         return PictureOperations.check_pictures(
@@ -109,7 +100,7 @@ class PictureOperations:
         )
 
     def check_face_liveness(
-        self: _Caller, *, merchant_biz_id: str, merchant_user_id: str, face: str, **options: str
+        self: Caller, *, merchant_biz_id: str, merchant_user_id: str, face: str, **options: str
     ) -> PictureResult:
         """``FaceLiveness`` (FACE_LIVENESS_MIN): passive liveness of one still picture (``attacked``)."""
         return PictureOperations.check_pictures(
@@ -121,14 +112,14 @@ class PictureOperations:
             options=options,
         )
 
-    def detect_deepfake(self: _Caller, *, merchant_biz_id: str, face: str) -> PictureResult:
+    def detect_deepfake(self: Caller, *, merchant_biz_id: str, face: str) -> PictureResult:
         """``DeepfakeDetectIntl`` (FACE_DEEPFAKE): ``risk`` 0 low, 1 high, 2 suspicious, with ``risk_tags``."""
         return PictureOperations.check_pictures(
             self, "FACE_DEEPFAKE", merchant_biz_id=merchant_biz_id, pictures={"face": face}
         )
 
     def read_document(
-        self: _Caller,
+        self: Caller,
         *,
         merchant_biz_id: str,
         merchant_user_id: str,
@@ -149,7 +140,7 @@ class PictureOperations:
         )
 
     def verify_document_and_face(
-        self: _Caller,
+        self: Caller,
         *,
         merchant_biz_id: str,
         merchant_user_id: str,
