@@ -50,7 +50,7 @@ REVERIFY = "reverify"
 # The largest body a check can need: its pictures at their limits, as base64 (4 characters per 3 bytes), and room
 # for the other fields and the multipart boundaries. A larger body is refused unread (Django would stream files of
 # any size to disk).
-MAX_CHECK_BODY = max(sum(p.max_bytes for p in (c.limits,) * len(c.pictures)) for c in PICTURE_CHECKS.values()) * 4 // 3
+MAX_CHECK_BODY = max(sum(c.limits_for(p).max_bytes for p in c.pictures) for c in PICTURE_CHECKS.values()) * 4 // 3
 MAX_CHECK_BODY += 64 * 1024
 PICTURE_NAMES = tuple(dict.fromkeys(picture.name for check in PICTURE_CHECKS.values() for picture in check.pictures))
 
