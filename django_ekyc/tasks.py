@@ -79,26 +79,25 @@ def screen_deepfake(transaction_pk: int) -> str:
     return str(kyc.deepfake)
 
 
-def enqueue_deepfake_screening(sender: object, transaction: KycTransaction, **kwargs: object) -> None:
-    """``deepfake_due``: hand a verification's screening to the task worker, where the site runs one; without one
-    the next sync pass does it."""
+def _hand_over(task_: Any, transaction: KycTransaction, what: str) -> None:
+    """Enqueue ``task_`` for a transaction where the site runs a task worker; without one (or if enqueuing fails)
+    the work stays pending and the next sync pass does it: nothing runs in the request."""
     if not runs_in_background():
         return
     try:
-        screen_deepfake.enqueue(transaction.pk)
+        task_.enqueue(transaction.pk)
     except Exception:
-        logger.exception("eKYC deepfake screening of %s not enqueued; background sync does it", transaction.public_id)
+        logger.exception("eKYC %s of %s not enqueued; background sync does it", what, transaction.public_id)
+
+
+def enqueue_deepfake_screening(sender: object, transaction: KycTransaction, **kwargs: object) -> None:
+    """``deepfake_due``: hand a verification's deepfake screening to the task worker."""
+    _hand_over(screen_deepfake, transaction, "deepfake screening")
 
 
 def enqueue_face_work(sender: object, transaction: KycTransaction, **kwargs: object) -> None:
-    """``face_work_due``: hand a verification's face work to the task worker, where the site runs one. Without
-    one (or if enqueuing fails), it stays pending and the next sync pass does it: nothing runs in the request."""
-    if not runs_in_background():
-        return
-    try:
-        settle_face.enqueue(transaction.pk)
-    except Exception:
-        logger.exception("eKYC face work of %s not enqueued; background sync does it", transaction.public_id)
+    """``face_work_due``: hand a verification's face work to the task worker."""
+    _hand_over(settle_face, transaction, "face work")
 
 
 __all__: list[Any] = [
