@@ -22,6 +22,7 @@ from django_ekyc.client import deadline
 from django_ekyc.client.configured import client_options
 from django_ekyc.client.faces import FaceLibraryOperations
 from django_ekyc.client.pictures import PictureOperations
+from django_ekyc.client.records import RecordOperations
 from django_ekyc.client.retry import RetryPolicy
 from django_ekyc.client.slots import Limiter, take_slot
 from django_ekyc.client.transport import Timeout, Transport
@@ -36,7 +37,7 @@ logger = logging.getLogger("django_ekyc.client")
 PENDING = "P"
 
 
-class EkycClient(FaceLibraryOperations, PictureOperations):
+class EkycClient(FaceLibraryOperations, PictureOperations, RecordOperations):
     """A signed client for ``Initialize`` / ``InitializeV2``, ``CheckResult``, ``DeleteVerifyResult`` and the
     face library operations (:class:`~django_ekyc.client.faces.FaceLibraryOperations`) and the checks from the
     site's pictures (:class:`~django_ekyc.client.pictures.PictureOperations`)."""

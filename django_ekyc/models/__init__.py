@@ -3,29 +3,34 @@
 from django_ekyc.models.consent import Consent, ConsentQuerySet
 from django_ekyc.models.faces import DuplicateMatch, FaceRecord, FaceRecordQuerySet
 from django_ekyc.models.history import EventKind, EventSource, KycTransactionEvent
-from django_ekyc.models.transaction import (
+from django_ekyc.models.review import ReviewDecision
+from django_ekyc.models.states import (
     ALLOWED_TRANSITIONS,
     CHECK_TRANSITIONS,
+    DECIDED_REVIEW,
     DEEPFAKE_FLAGS,
     FLAGGED_STATUSES,
-    IMAGE_FIELDS,
+    OPEN_REVIEW,
     REFERENCE_STATUSES,
     TERMINAL_STATUSES,
     DeepfakeStatus,
     FaceStatus,
-    KycTransaction,
-    KycTransactionQuerySet,
     Purpose,
+    ReviewRule,
+    ReviewState,
     Status,
-    User,
+    Verdict,
 )
+from django_ekyc.models.transaction import IMAGE_FIELDS, KycTransaction, KycTransactionQuerySet, User
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "CHECK_TRANSITIONS",
+    "DECIDED_REVIEW",
     "DEEPFAKE_FLAGS",
     "FLAGGED_STATUSES",
     "IMAGE_FIELDS",
+    "OPEN_REVIEW",
     "REFERENCE_STATUSES",
     "TERMINAL_STATUSES",
     "Consent",
@@ -41,6 +46,10 @@ __all__ = [
     "KycTransactionEvent",
     "KycTransactionQuerySet",
     "Purpose",
+    "ReviewDecision",
+    "ReviewRule",
+    "ReviewState",
     "Status",
     "User",
+    "Verdict",
 ]

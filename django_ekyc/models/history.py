@@ -27,6 +27,7 @@ class EventKind(models.TextChoices):
     REJECTED = "rejected", _("Rejected request")
     PURGED = "purged", _("Identity data purged")
     FACE = "face", _("Face library")
+    REVIEW = "review", _("Staff review")
 
 
 class KycTransactionEvent(models.Model):

@@ -23,32 +23,24 @@ from django_ekyc.catalogue.document_fields import DocumentFacts, document_facts
 from django_ekyc.catalogue.pictures import PICTURE_CHECKS
 from django_ekyc.catalogue.products import CATALOGUE, DOCUMENT_PRODUCTS, Channel
 from django_ekyc.fields import Ciphertext, EncryptedJSONField
+from django_ekyc.models.states import (
+    ALLOWED_TRANSITIONS,
+    CHECK_TRANSITIONS,
+    DEEPFAKE_FLAGS,
+    FLAGGED_STATUSES,
+    REFERENCE_STATUSES,
+    TERMINAL_STATUSES,
+    DeepfakeStatus,
+    FaceStatus,
+    Purpose,
+    ReviewRule,
+    ReviewState,
+    Status,
+)
 from django_ekyc.offering import get_product
 
 # Fields of the Ext* results that carry images (base64); kept only with STORE_IMAGES, never shown.
 IMAGE_FIELDS = frozenset({"idImage", "idBackImage", "faceImg", "faceImage", "docVideo", "video"})
-
-
-class Status(models.TextChoices):
-    CREATED = "created", _("Created")
-    INITIALIZED = "initialized", _("Waiting for the user")
-    PASSED = "passed", _("Passed")
-    FAILED = "failed", _("Failed")
-    ERROR = "error", _("Error")
-    EXPIRED = "expired", _("Expired")
-
-
-TERMINAL_STATUSES = frozenset({Status.PASSED, Status.FAILED, Status.ERROR, Status.EXPIRED})
-
-# The only moves the automatic flow may make; terminal states never move again.
-ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.CREATED: frozenset({Status.INITIALIZED, Status.ERROR}),
-    Status.INITIALIZED: frozenset({Status.PASSED, Status.FAILED, Status.EXPIRED}),
-}
-# A check from the site's pictures is one call: its attempt moves from ``created`` to its verdict directly.
-CHECK_TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.CREATED: frozenset({Status.PASSED, Status.FAILED, Status.ERROR}),
-}
 
 
 User = AbstractBaseUser | AnonymousUser
@@ -57,58 +49,6 @@ CHANNEL_CHOICES = [
     (Channel.APP.value, _("Native app")),
     (Channel.SERVER.value, _("The site's pictures (server-side)")),
 ]
-
-
-class Purpose(models.TextChoices):
-    VERIFY = "verify", _("Verification")
-    REVERIFY = "reverify", _("Re-verification (same person?)")
-
-
-class FaceStatus(models.TextChoices):
-    """What became of a passed verification's face: the user's reference face (the one re-verification trusts),
-    the site's face library (``FACE_LIBRARY``), and what staff must look at.
-
-    Only a check that verified a document may set the reference; a later one replaces it only when the provider
-    says its face is the same person (and, for the same kind of document, the document number is the same).
-    """
-
-    NONE = "", _("Not searched")
-    PENDING = "pending", _("To compare and register")
-    CHECKING = "checking", _("Being compared")
-    REGISTERED = "registered", _("Registered in the face library: the user's reference face")
-    REFERENCE = "reference", _("The user's reference face")
-    ACCEPTED = "accepted", _("Accepted by staff as the user's reference face")
-    DUPLICATE = "duplicate", _("Already registered for another user")
-    REFERENCE_CONFLICT = "reference_conflict", _("Not the person of the user's reference face: review")
-    DOCUMENT_CONFLICT = "document_conflict", _("The reference's face with another document: review")
-    UNVERIFIED_REFERENCE = "unverified_reference", _("Reference set by a check without a document: review")
-    NOT_REGISTERED = "not_registered", _("Searched; the provider did not register it")
-    NO_FACE = "no_face", _("No face picture to search with")
-
-
-class DeepfakeStatus(models.TextChoices):
-    """What the deepfake screening (``DEEPFAKE_SCREENING``) said of a passed verification's face. A flag never fails
-    the verification: what follows is the site's policy (``deepfake_flagged``)."""
-
-    NONE = "", _("Not screened")
-    PENDING = "pending", _("To screen")
-    SCREENING = "screening", _("Being screened")
-    CLEAR = "clear", _("Low risk")
-    FLAGGED = "flagged", _("Deepfake suspected (high risk)")
-    SUSPICIOUS = "suspicious", _("Suspicious: review")
-    UNSCREENED = "unscreened", _("Could not be screened")
-
-
-# Screening outcomes staff should look at.
-DEEPFAKE_FLAGS = frozenset({DeepfakeStatus.FLAGGED, DeepfakeStatus.SUSPICIOUS})
-
-
-# The face of a verification in one of these states is the user's reference face (its latest such one is).
-REFERENCE_STATUSES = frozenset({FaceStatus.REGISTERED, FaceStatus.REFERENCE, FaceStatus.ACCEPTED})
-# Faces staff must decide about: another person, another document, a reference without a document.
-FLAGGED_STATUSES = frozenset(
-    {FaceStatus.REFERENCE_CONFLICT, FaceStatus.DOCUMENT_CONFLICT, FaceStatus.UNVERIFIED_REFERENCE}
-)
 
 
 # What the guards take as ``product``: one ProductCode, several, or None (the products that verify a document).
@@ -135,6 +75,12 @@ def as_product_codes(product: ProductCodes) -> frozenset[str]:
     return frozenset(str(code) for code in codes)
 
 
+def effective_pass() -> models.Q:
+    """The verifications whose effective verdict is a pass: the latest staff decision, else the provider's."""
+    overruled = [ReviewState.REJECTED, ReviewState.REVERIFY]
+    return (models.Q(status=Status.PASSED) & ~models.Q(review__in=overruled)) | models.Q(review=ReviewState.APPROVED)
+
+
 class KycTransactionQuerySet(models.QuerySet["KycTransaction"]):
     def for_user(self, user: User) -> KycTransactionQuerySet:
         """The user's own transactions (none for an anonymous user)."""
@@ -152,8 +98,11 @@ class KycTransactionQuerySet(models.QuerySet["KycTransaction"]):
         ``product`` (one ProductCode or several) names the products that count. By default a verification counts
         only if its product verifies a document (``Product.verifies_document``): a passed liveness check proves
         that somebody was alive, not who they are. Re-verifications count whatever their product unless
-        ``product`` is given. An unknown code raises ``ValueError`` (:func:`as_product_codes`)."""
-        rows = self.filter(status=Status.PASSED, purpose=purpose)
+        ``product`` is given. An unknown code raises ``ValueError`` (:func:`as_product_codes`).
+
+        The verdict is the effective one: a staff decision, where there is one, wins over the provider's (a
+        rejected verification does not count, nor one whose user is asked to verify again; an approved one does)."""
+        rows = self.filter(effective_pass(), purpose=purpose)
         if max_age is not None:
             rows = rows.filter(completed_at__gte=timezone.now() - max_age)
         if product is not None or purpose == Purpose.VERIFY:
@@ -221,6 +170,25 @@ class KycTransaction(models.Model):
         editable=False,
         verbose_name=_("consent"),
     )
+    # Staff review (a layer beside the provider's verdict, never rewriting it): where it stands, why it is in the
+    # queue, since when, and the latest decision that took effect.
+    review = models.CharField(
+        _("review"), max_length=12, choices=ReviewState.choices, blank=True, default=ReviewState.NONE
+    )
+    review_rule = models.CharField(_("reviewed for"), max_length=24, choices=ReviewRule.choices, blank=True)
+    review_since = models.DateTimeField(_("in review since"), null=True, blank=True, editable=False)
+    review_decision = models.ForeignKey(
+        "django_ekyc.ReviewDecision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("latest decision"),
+    )
+    # Where the user stopped in an abandoned hosted flow (CheckVerifyLog's InterruptPage), and its log.
+    stopped_at = models.CharField(_("stopped at"), max_length=64, blank=True, editable=False)
+    verify_log = EncryptedJSONField(_("provider's log of the flow"), null=True, blank=True, editable=False)
     # The Initialize options sent (never MetaInfo, never the URLs or tokens).
     options = models.JSONField(_("options"), default=dict, blank=True)
     passed = models.BooleanField(_("passed"), null=True)
@@ -256,11 +224,16 @@ class KycTransaction(models.Model):
             models.Index(fields=["status", "next_check_at"], name="ekyc_tx_status_next_check"),
             models.Index(fields=["face_status", "next_check_at"], name="ekyc_tx_face_status_next"),
             models.Index(fields=["deepfake", "deepfake_at"], name="ekyc_tx_deepfake"),
+            models.Index(fields=["review", "review_since"], name="ekyc_tx_review_queue"),
         ]
         permissions = [
             ("refresh_kyctransaction", _("Can refresh a KYC transaction from the provider")),
             ("view_identity_data", _("Can reveal the identity data of a KYC transaction")),
             ("accept_reference_face", _("Can accept a flagged face as the user's reference face")),
+            ("review_kyctransaction", _("Can see the review queue of KYC transactions")),
+            ("decide_kyctransaction", _("Can decide a KYC transaction under review")),
+            ("view_operations", _("Can see the operator's view of the verification flow")),
+            ("report_fraud", _("Can report a confirmed fraud to the provider")),
         ]
 
     def __str__(self) -> str:

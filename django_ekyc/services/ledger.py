@@ -38,6 +38,8 @@ logger = logging.getLogger("django_ekyc.services")
 
 T = TypeVar("T")
 MESSAGE_LENGTH = 500
+# The code of a call the site's own rate limit kept from the provider (a ``rejected`` event).
+RATE_LIMITED = "rate_limited"
 
 
 def open_attempt(**fields: Any) -> KycTransaction:
@@ -55,11 +57,13 @@ def recorded_call(
 ) -> tuple[T, KycTransactionEvent]:
     """Run one provider call. A failure is recorded at once; a success is returned with its
     history row unsaved, for the caller to write in the same commit as the state change it causes.
-    The site's own rate limit refusing a call is not a provider call: nothing was sent, nothing is recorded."""
+    The site's own rate limit refusing a call is not a provider call: nothing was sent, and it is recorded as a
+    rejected request (``rate_limited``), so that operators see how often the quota stood in the way."""
     started = time.monotonic()
     try:
         result = call()
     except EkycRateLimited:
+        record_event(kyc, EventKind.REJECTED, source, started, action=action, code=RATE_LIMITED)
         raise
     except EkycError as err:
         outcome = {"code": code_of(err), "http_status": err.status, "request_id": err.request_id or ""}

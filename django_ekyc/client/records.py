@@ -1,0 +1,7 @@
+"""The provider's own records of a verification (filled in by the records work)."""
+
+from __future__ import annotations
+
+
+class RecordOperations:
+    """CheckVerifyLog, FraudResultCallBack and DownloadVerifyRecordIntl."""
