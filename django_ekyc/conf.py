@@ -19,6 +19,7 @@ from django.dispatch import receiver
 
 from django_ekyc.catalogue.regions import DEFAULT_REGION, endpoint_for
 from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.review_policy import ReviewPolicy, clean_review
 from django_ekyc.setting import NUMBER, Setting, Timeout, clean_deadline, clean_number, clean_strings, clean_timeout
 
 __all__ = ["ekyc_settings"]
@@ -211,6 +212,13 @@ class EkycSettings:
     )
     CONSENT_TEXTS = Setting[Mapping[str, Mapping[str, str]]](
         {}, Mapping, "Per consent purpose ('pictures'), the site's own {'version', 'text'} over the app's."
+    )
+    REVIEW = Setting[ReviewPolicy](
+        {},  # type: ignore[arg-type]  # cleaned into a ReviewPolicy
+        (Mapping, ReviewPolicy),
+        "What waits for staff (RULES, SUB_CODES), the reasons they give (REASONS), where two must approve "
+        "(FOUR_EYES) and whether they may approve a failure (APPROVE_FAILED): see the review docs.",
+        clean=clean_review,
     )
     STORE_IMAGES = Setting[bool](False, bool, "Request and keep (encrypted) the document and face images.")
     RETENTION_DAYS = Setting[int](90, int, "Days after completion when ekyc_purge_identity_data strips identity data.")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from django_ekyc.models import KycTransaction, Purpose, Status
+from django_ekyc.models import OPEN_REVIEW, KycTransaction, Purpose, ReviewState, Status
 from django_ekyc.offering import get_product
 
 # The provider's sub codes (its CheckResult pages) and this app's error codes, as a person should read them.
@@ -58,10 +58,58 @@ def reason(kyc: KycTransaction) -> Promise | None:
     return CODE_MESSAGES.get(kyc.error_code) or CODE_MESSAGES.get(kyc.sub_code)
 
 
+STATE_OF_VERDICT = {"approve": ReviewState.APPROVED, "reject": ReviewState.REJECTED, "reverify": ReviewState.REVERIFY}
+# What the person is told of a staff decision: the decision, never the flag that led to it.
+REVIEW_OUTCOMES: dict[str, Outcome] = {
+    "rejected": Outcome(
+        _("Verification failed"),
+        _("We could not verify your identity. Contact us if you think this is a mistake."),
+    ),
+    "verify_again": Outcome(_("Please verify again"), _("We need you to verify your identity again."), can_retry=True),
+    "in_review": Outcome(
+        _("Being reviewed"), _("A person is checking your verification. We will let you know the outcome.")
+    ),
+}
+
+
+def effective_review(kyc: KycTransaction) -> str:
+    """``kyc.review``, where a first approval of four eyes waits, as the decision before it (if any) left it."""
+    if kyc.review == ReviewState.SECOND and kyc.review_decision_id is not None:
+        return STATE_OF_VERDICT[kyc.review_decision.verdict]  # type: ignore[union-attr]
+    return str(kyc.review)
+
+
+def verdict(kyc: KycTransaction) -> str:
+    """The verdict the person sees: the effective one (the latest staff decision, else the provider's), and
+    ``in_review`` while a person checks what the provider did not pass. A passed verification that waits for a
+    review still reads ``passed``: the person is never told of a flag."""
+    review = effective_review(kyc)
+    if review == ReviewState.APPROVED:
+        return Status.PASSED
+    if review == ReviewState.REJECTED:
+        return Status.FAILED
+    if review == ReviewState.REVERIFY:
+        return "verify_again"
+    if review in OPEN_REVIEW and kyc.status != Status.PASSED:
+        return "in_review"
+    return str(kyc.status)
+
+
+def effective_status(kyc: KycTransaction) -> str:
+    """``status`` as the person sees it: a decision's verdict as ``passed`` or ``failed``."""
+    seen = verdict(kyc)
+    if seen == "verify_again":
+        return Status.FAILED
+    return kyc.status if seen == "in_review" else seen
+
+
 def describe(kyc: KycTransaction) -> Outcome:
     """The title and message the result page shows for ``kyc``."""
+    seen = "rejected" if effective_review(kyc) == ReviewState.REJECTED else verdict(kyc)
+    if seen in REVIEW_OUTCOMES:
+        return REVIEW_OUTCOMES[seen]
     reverify = kyc.purpose == Purpose.REVERIFY
-    if kyc.status == Status.PASSED:
+    if seen == Status.PASSED:
         if reverify:
             return Outcome(_("It is you"), _("Thank you: you confirmed it is you."), success=True)
         product = get_product(kyc.product_code)

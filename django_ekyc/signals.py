@@ -33,6 +33,14 @@ reason=<"reference_conflict" | "document_conflict">)``
     provider's (``SuspectDeepForgery``, ``SuspectAIGCFace``...). Sent once per
     verification. The verification still counts as passed: what follows
     (review, block) is the site's policy.
+
+``review_decided(sender=KycTransaction, transaction=<KycTransaction>, decision=<ReviewDecision>,
+verdict=<"approve" | "reject" | "reverify">)``
+    A staff decision took effect (an approval, after its second approver
+    where the site wants four eyes; a rejection; a request that the user
+    verify again). ``transaction.review`` holds the effective verdict; the
+    provider's ``status`` and ``passed`` are unchanged. Sent once per
+    decision, after the commit.
 """
 
 from django.dispatch import Signal
@@ -42,3 +50,4 @@ verification_completed = Signal()
 duplicate_person_found = Signal()
 reference_face_conflict = Signal()
 deepfake_flagged = Signal()
+review_decided = Signal()

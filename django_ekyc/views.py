@@ -29,7 +29,7 @@ from django_ekyc.exceptions import (
     TransactionNotFound,
 )
 from django_ekyc.models import KycTransaction
-from django_ekyc.outcomes import describe
+from django_ekyc.outcomes import describe, verdict
 from django_ekyc.results._base import TRANSACTION_ID_RE
 
 logger = logging.getLogger("django_ekyc.views")
@@ -86,6 +86,7 @@ def result_context(request: HttpRequest, kyc: KycTransaction) -> dict[str, objec
     return {
         "transaction": kyc,
         "outcome": outcome,
+        "verdict": verdict(kyc),  # the effective verdict, as the API says it: never the provider's under a decision
         "home_url": resolve_url(ekyc_settings.HOME_URL),
         "verify_url": _start_page(kyc),
         # A new attempt of the same kind (a re-verification's product is the site's, never the page's).

@@ -153,4 +153,7 @@ def test_sync_hands_its_rows_to_the_next_pass(start, simulator, cache_down):
     assert (report.checked, report.deferred) == (0, 1)
     assert simulator.control.calls("CheckResult") == []
     kyc.refresh_from_db()
-    assert kyc.status == Status.INITIALIZED and not kyc.events.filter(action="CheckResult").exists()
+    assert kyc.status == Status.INITIALIZED
+    assert not kyc.events.filter(action="CheckResult", kind="provider_call").exists()  # nothing was sent
+    [held] = kyc.events.filter(action="CheckResult")  # but the operators see the call that could not be made
+    assert (held.kind, held.code) == ("rejected", "rate_limit_unavailable")

@@ -54,7 +54,7 @@ def test_every_command_and_signal_is_documented():
     from django_ekyc import signals
 
     names = [name for name, value in vars(signals).items() if type(value).__name__ == "Signal"]
-    assert len(names) == 5
+    assert len(names) == 6
     assert sorted(n for n in names if f"django_ekyc.signals.{n}" not in page("reference/signals.md")) == []
 
 

@@ -91,3 +91,35 @@ def test_references_set_by_a_liveness_check_are_flagged_for_staff(at_0007, user)
     assert (status[ekyc.pk], status[kept_by_ekyc.pk]) == ("registered", "reference")
     since = dict(at_0008.get_model(APP, "KycTransaction").objects.values_list("pk", "reference_at"))
     assert since[ekyc.pk] is not None and since[liveness.pk] is None
+
+
+@pytest.fixture
+def at_0009():
+    apps = migrate_to("0009_picture_checks")
+    yield apps
+    call_command("migrate", APP, verbosity=0)
+
+
+def test_what_was_flagged_before_the_queue_waits_in_it(at_0009, user):
+    """0010: a face or deepfake flag raised by an earlier version is in the review queue, since its flag."""
+    transactions = at_0009.get_model(APP, "KycTransaction")
+
+    def passed(n: int, **fields: Any) -> Any:
+        return transactions.objects.create(
+            user_id=user.pk, status="passed", merchant_biz_id=f"{n}" * 32, merchant_user_id="u",
+            return_token_hash=f"{n}" * 64, callback_token_hash="c" * 64, completed_at="2026-11-01T00:00:00Z",
+            **fields,
+        )  # fmt: skip
+
+    conflict = passed(1, face_status="reference_conflict")
+    deepfake = passed(2, deepfake="suspicious")
+    plain = passed(3, face_status="registered")
+    at_0010 = migrate_to("0010_review_and_provider_records")
+    rows = at_0010.get_model(APP, "KycTransaction").objects
+    review = {row.pk: (row.review, row.review_rule) for row in rows.all()}
+    assert review == {
+        conflict.pk: ("waiting", "reference_conflict"),
+        deepfake.pk: ("waiting", "deepfake"),
+        plain.pk: ("", ""),
+    }
+    assert str(rows.get(pk=conflict.pk).review_since.date()) == "2026-11-01"

@@ -157,6 +157,7 @@ def test_a_passed_check_is_screened_and_a_deepfake_flagged_once_without_failing_
         user=user, check_code="FACE_COMPARE", pictures=pictures_sent, consent_version=CONSENT
     )
     assert kyc.status == Status.PASSED and kyc.deepfake == DeepfakeStatus.FLAGGED
+    assert (kyc.review, kyc.review_rule) == ("waiting", "deepfake")  # in the review queue, by the same UPDATE
     assert [flag["risk"] for flag in flags] == ["1"] and "SuspectDeepForgery" in flags[0]["tags"]
     assert kyc.result["deepfake"]["risk"] == "1"
     [sent] = singapore.control.calls("DeepfakeDetectIntl")

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 
 from django_ekyc import services
 from django_ekyc.models import EventKind, FaceRecord, FaceStatus, KycTransaction, Status
-from django_ekyc.services import faces, references
+from django_ekyc.services import faces, references, review
 from django_ekyc.signals import reference_face_conflict
 from tests.face_support import LIBRARY, faces_in_library, reverify, site
 from tests.helpers import api_client
@@ -210,16 +210,24 @@ def test_with_a_task_worker_the_completion_enqueues_the_face_work(library, start
 def reviewer(django_user_model):
     staff = django_user_model.objects.create_user("reviewer", password="pw", is_staff=True)
     staff.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_kyctransaction", "accept_reference_face"])
+        *Permission.objects.filter(
+            codename__in=[
+                "view_kyctransaction",
+                "accept_reference_face",
+                "review_kyctransaction",
+                "decide_kyctransaction",
+            ]
+        )
     )
     return staff
 
 
 def accept_in_admin(client: Any, staff: Any, kyc: KycTransaction) -> Any:
+    """An approval in the verification's review panel: accepting a flagged face is one of the decisions."""
     client.force_login(staff)
     return client.post(
-        "/admin/django_ekyc/kyctransaction/",
-        {"action": "accept_reference_face", "_selected_action": [kyc.pk]},
+        f"/admin/django_ekyc/kyctransaction/{kyc.pk}/decide/",
+        {"review_verdict": "approve", "review_reason": "same_person", "review_seen": review.seen_token(kyc)},
         follow=True,
     )
 
@@ -253,7 +261,7 @@ def test_accepting_needs_its_own_permission(library, verified, user, client, dja
     second = verified(user, "mallory")
     reader = django_user_model.objects.create_user("reader", password="pw", is_staff=True)
     reader.user_permissions.add(*Permission.objects.filter(codename__in=["view_kyctransaction", "view_identity_data"]))
-    accept_in_admin(client, reader, second)
+    assert accept_in_admin(client, reader, second).status_code == 403
     second.refresh_from_db()
     assert second.face_status == FaceStatus.REFERENCE_CONFLICT
     assert not second.events.filter(code="accepted").exists()
@@ -262,7 +270,7 @@ def test_accepting_needs_its_own_permission(library, verified, user, client, dja
 def test_only_a_flagged_face_can_be_accepted(library, verified, user, reviewer):
     kyc = verified(user, "ada")
     with pytest.raises(services.InvalidInput) as refused:
-        services.accept_reference_face(kyc, staff=reviewer)
+        services.accept_reference_face(kyc, staff=reviewer, reason="same_person")
     assert refused.value.code == "not_flagged"
 
 
@@ -271,12 +279,14 @@ def test_a_reference_awaiting_review_is_not_trusted_until_staff_accept_it(
 ):
     old = verified(user, "ada")
     # As migration 0008 leaves a face an earlier version let a liveness check register:
-    KycTransaction.objects.filter(pk=old.pk).update(face_status=FaceStatus.UNVERIFIED_REFERENCE)
+    KycTransaction.objects.filter(pk=old.pk).update(
+        face_status=FaceStatus.UNVERIFIED_REFERENCE, review="waiting", review_rule="unverified_reference"
+    )
     assert reverify(api_client(user)).json()["code"] == "no_verification_to_compare"
     later = verified(user, "ada")
     assert later.face_status == FaceStatus.REFERENCE_CONFLICT  # waits for the staff's decision
     assert conflicts[-1]["reference"] == old
-    accepted = services.accept_reference_face(old, staff=reviewer)
+    accepted = services.accept_reference_face(old, staff=reviewer, reason="checked_documents")
     assert accepted.face_status == FaceStatus.ACCEPTED
     assert len(library.control.calls("FaceVerifyIntl")) == 2  # its face is the library's already: no call
     assert reverified(user, "ada")

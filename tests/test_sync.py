@@ -157,7 +157,8 @@ def test_an_abandoned_transaction_is_checked_a_few_times_then_expired(start, sim
     assert (kyc.status, kyc.error_code) == (Status.EXPIRED, "not_completed")
     checks = simulator.control.calls("CheckResult")
     assert len(checks) == 3 and len(checks) <= 8
-    assert kyc.events.count() == 2 + 3 + 1  # start, three checks, the expiry
+    assert kyc.events.count() == 2 + 3 + 1 + 1  # start, three checks, the expiry, where the user stopped
+    assert len(simulator.control.calls("CheckVerifyLog")) == 1 and kyc.stopped_at == "LOADING"  # never opened
 
 
 def test_a_transaction_completed_before_its_first_check_costs_one_call(start, simulator):

@@ -1,5 +1,6 @@
-"""Staff review of verifications: read-only, because the flow alone creates and moves them; staff decide only what
-the flow leaves to them (a flagged face, :mod:`django_ekyc.admin.faces`).
+"""Staff review of verifications: read-only, because the flow alone creates and moves them; staff decide what the
+flow leaves to them (:mod:`django_ekyc.admin.review`: approve, reject, verify again; :mod:`django_ekyc.admin.queue`:
+the verifications that wait for a person).
 
 Importing the package registers both admins (:mod:`~django_ekyc.admin.transactions` assembles the verifications'
 admin from this package's other modules, one concern each).
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from django_ekyc.admin.consent import ConsentAdmin
 from django_ekyc.admin.faces import FaceRecordAdmin
+from django_ekyc.admin.queue import ReviewQueueAdmin
 from django_ekyc.admin.transactions import KycTransactionAdmin
 
 # A site may subclass or re-register these (admin.site.unregister(KycTransaction), then its own subclass).
-__all__ = ["ConsentAdmin", "FaceRecordAdmin", "KycTransactionAdmin"]
+__all__ = ["ConsentAdmin", "FaceRecordAdmin", "KycTransactionAdmin", "ReviewQueueAdmin"]

@@ -1,27 +1,23 @@
 """The admin's faces: the site's face library records, and the staff decision about a flagged face.
 
 A flagged verification (another person than the user's reference face, another document, a reference set by a
-check without a document) keeps its flag until a staff member with the ``accept_reference_face`` permission
-accepts its face as the user's reference: on record in the verification's history and in Django's admin log.
+check without a document) keeps its flag until a staff member approves it in the review panel
+(:mod:`django_ekyc.admin.review`), which makes its face the user's reference: on record in the verification's
+history and in Django's admin log.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import quote
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from django_ekyc import services
-from django_ekyc.client.deadline import request_deadline
-from django_ekyc.conf import ekyc_settings
-from django_ekyc.exceptions import InvalidInput, ProviderCallFailed
-from django_ekyc.models import FLAGGED_STATUSES, FaceRecord, KycTransaction
+from django_ekyc.models import FaceRecord, KycTransaction
 from django_ekyc.services import references
 
 if TYPE_CHECKING:
@@ -58,33 +54,6 @@ class ReferenceFaceReview(_Admin):
         url = reverse(f"admin:{held._meta.app_label}_{held._meta.model_name}_change", args=[quote(held.pk)])
         label = _("this verification") if held.pk == obj.pk else held.public_id
         return format_html('<a href="{}">{}</a> ({})', url, label, held.get_face_status_display())
-
-    def has_accept_reference_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(f"{self.opts.app_label}.accept_reference_face")
-
-    @admin.action(
-        description=_("Accept the face of the selected flagged verifications as their user's reference face"),
-        permissions=["accept_reference"],
-    )
-    def accept_reference_face(self, request: HttpRequest, queryset: QuerySet[KycTransaction]) -> None:
-        with request_deadline(ekyc_settings.REQUEST_DEADLINE):  # the page must answer within the worker's life
-            self._accept_each(request, queryset)
-
-    def _accept_each(self, request: HttpRequest, queryset: QuerySet[KycTransaction]) -> None:
-        accepted = 0
-        for kyc in queryset.filter(face_status__in=FLAGGED_STATUSES):
-            try:
-                services.accept_reference_face(kyc, staff=request.user)
-            except InvalidInput as refused:
-                self.message_user(request, f"{kyc.public_id}: {refused.message}", messages.WARNING)
-                continue
-            except ProviderCallFailed as failure:
-                code = failure.error.code or type(failure.error).__name__
-                self.message_user(request, f"{kyc.public_id}: {code}", messages.WARNING)
-                continue
-            self.log_change(request, kyc, "Accepted its face as the user's reference face.")
-            accepted += 1
-        self.message_user(request, f"Accepted {accepted} face(s) as the reference; only flagged ones can be.")
 
 
 @admin.register(FaceRecord)

@@ -15,7 +15,9 @@ from django_ekyc.admin.events import KycTransactionEventInline
 from django_ekyc.admin.faces import ReadOnly, ReferenceFaceReview
 from django_ekyc.admin.filters import DocTypeFilter, ProductFilter
 from django_ekyc.admin.identity import IdentityReveal
+from django_ekyc.admin.records import FraudReporting
 from django_ekyc.admin.refresh import ProviderRefresh
+from django_ekyc.admin.review import ReviewDecisions
 from django_ekyc.admin.search import TransactionSearch
 from django_ekyc.models import KycTransaction, Purpose, Status
 from django_ekyc.outcomes import reason as reason_in_words
@@ -28,7 +30,15 @@ else:
 
 @admin.register(KycTransaction)
 class KycTransactionAdmin(
-    ReadOnly, ReferenceFaceReview, IdentityReveal, ProviderRefresh, TransactionSearch, ConsentDisplay, _TransactionAdmin
+    ReadOnly,
+    ReviewDecisions,
+    ReferenceFaceReview,
+    IdentityReveal,
+    ProviderRefresh,
+    FraudReporting,
+    TransactionSearch,
+    ConsentDisplay,
+    _TransactionAdmin,
 ):
     # What a reviewer reads, narrow enough for a 1280-pixel screen: names, not codes; the rest is on the page.
     list_display = ("short_id", "user", "what", "outcome", "face_library", "created_at")
@@ -46,13 +56,14 @@ class KycTransactionAdmin(
         # "document_conflict": not the person (or the document) of the user's reference face; for review.
         "face_status",
         "deepfake",
+        "review",
         "created_at",
     )
     list_select_related = ("user",)
     show_full_result_count = False  # one COUNT(*) per page, not two
     raw_id_fields = ("user",)
     inlines = (KycTransactionEventInline,)
-    actions = ("refresh_from_provider", "accept_reference_face")
+    actions = ("refresh_from_provider", "report_fraud")
     readonly_fields = (
         "public_id",
         "user",
@@ -88,6 +99,9 @@ class KycTransactionAdmin(
         "consent_given",
         "picture_scores",
         "deepfake",
+        "review_panel",
+        "review_panel_decidable",
+        "stopped_at",
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -111,7 +125,11 @@ class KycTransactionAdmin(
                     )
                 },
             ),
-            (_("Decision"), {"fields": ("passed", "sub_code", "error_code", "error_message", "completed_at")}),
+            (
+                _("Decision"),
+                {"fields": ("passed", "sub_code", "error_code", "error_message", "completed_at", "stopped_at")},
+            ),
+            *self.review_fieldsets(request),
             (_("Checks"), {"fields": ("checks", "face_result", "picture_scores", "consent_given")}),
             (
                 _("Faces"),

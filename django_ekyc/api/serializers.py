@@ -9,8 +9,8 @@ from rest_framework.exceptions import ErrorDetail
 
 from django_ekyc import validation
 from django_ekyc.api.errors import ERROR_CODES, FIELD_ERROR_CODES
-from django_ekyc.models import KycTransaction, Purpose
-from django_ekyc.outcomes import describe
+from django_ekyc.models import KycTransaction, Purpose, Status
+from django_ekyc.outcomes import describe, effective_status, verdict
 
 try:
     from drf_spectacular.utils import extend_schema_field
@@ -110,10 +110,56 @@ class OutcomeMessageField(serializers.Field[Any, Any, str, Any]):
         return str(describe(value).message)
 
 
+VERDICTS = (*Status.values, "in_review", "verify_again")
+
+
+@schema_type(
+    {
+        "type": "string",
+        "enum": list(VERDICTS),
+        "description": "What the person should read: the latest staff decision, else the provider's verdict; "
+        "in_review while a person checks a failure, verify_again when staff ask for a new verification.",
+    }
+)
+class VerdictField(serializers.Field[Any, Any, str, Any]):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value: KycTransaction) -> str:
+        return verdict(value)
+
+
+@schema_type({"type": "string", "enum": list(Status.values), "description": "The effective status."})
+class EffectiveStatusField(VerdictField):
+    def to_representation(self, value: KycTransaction) -> str:
+        return effective_status(value)
+
+
+@schema_type({"type": "boolean", "nullable": True, "description": "Whether the effective verdict is a pass."})
+class EffectivePassedField(serializers.Field[Any, Any, Any, Any]):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value: KycTransaction) -> bool | None:
+        seen = effective_status(value)
+        return value.passed if seen == value.status else seen == Status.PASSED
+
+
+@schema_type({"type": "string", "description": "The provider's sub code; blank once staff decided."})
+class EffectiveSubCodeField(VerdictField):
+    def to_representation(self, value: KycTransaction) -> str:
+        return "" if value.review_decision_id else value.sub_code
+
+
 class KycTransactionSerializer(FieldsBuiltOnce, serializers.ModelSerializer[KycTransaction]):
-    """A user's view of an attempt: the outcome, no identity data."""
+    """A user's view of an attempt: the outcome, no identity data. Where staff decided, ``status``, ``passed``
+    and ``verdict`` say the decision (never why); the provider's own answer is for staff, in the admin."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
+    status = EffectiveStatusField()
+    verdict = VerdictField()
+    passed = EffectivePassedField()
+    sub_code = EffectiveSubCodeField()
     message = OutcomeMessageField()
     doc_type_label = serializers.CharField(read_only=True)
     is_final = serializers.BooleanField(read_only=True)
@@ -123,6 +169,7 @@ class KycTransactionSerializer(FieldsBuiltOnce, serializers.ModelSerializer[KycT
         fields: tuple[str, ...] = (
             "id",
             "status",
+            "verdict",
             "is_final",
             "purpose",
             "product_code",

@@ -25,10 +25,12 @@ from django_ekyc.client.pictures import PictureOperations
 from django_ekyc.client.records import RecordOperations
 from django_ekyc.client.retry import RetryPolicy
 from django_ekyc.client.slots import Limiter, take_slot
-from django_ekyc.client.transport import Timeout, Transport
+from django_ekyc.client.transport import Timeout, Transport, transaction_of
 from django_ekyc.conf import DEFAULT_ENDPOINT
 from django_ekyc.exceptions import EkycDeadlineExceeded, EkycError, EkycNotCompleted
+from django_ekyc.metrics import outcome_code
 from django_ekyc.results import DeletionResult, InitializeResult, VerificationResult
+from django_ekyc.tracing import attempt_span
 
 logger = logging.getLogger("django_ekyc.client")
 
@@ -234,46 +236,63 @@ class EkycClient(FaceLibraryOperations, PictureOperations, RecordOperations):
         attempt = 0
         while True:
             try:
-                return self._attempt(declared, params, product)
+                return self._attempt(declared, params, product, attempt + 1)
             except EkycError as err:
-                delay = self._retry_delay(err, attempt, idempotent=idempotent)
+                fields = _failure_fields(action, err, attempt + 1, params)
+                delay = self._retry_delay(err, attempt, idempotent=idempotent, fields=fields)
                 if delay is None:
                     raise
                 logger.warning(
                     "eKYC %s attempt %d failed (%s); retrying in %.2fs",
                     action,
                     attempt + 1,
-                    err.code or type(err).__name__,
+                    fields["code"],
                     delay,
+                    extra={**fields, "retry_in_s": round(delay, 3)},
                 )
                 self._sleep(delay)
                 attempt += 1
 
-    def _attempt(self, declared: Operation, params: Mapping[str, str], product: str) -> dict[str, Any]:
-        """One attempt: a slot of the site's rate limit (every attempt counts against the account's limit, per
-        product and operation, as the provider counts), then the signed request, each cut to what remains of
-        the deadline."""
+    def _attempt(self, declared: Operation, params: Mapping[str, str], product: str, attempt: int) -> dict[str, Any]:
+        """Attempt ``attempt`` (1 for the first), in a span of its own (:mod:`django_ekyc.tracing`): a slot of the
+        site's rate limit (every attempt counts against the account's limit, per product and operation, as the
+        provider counts), then the signed request, each cut to what remains of the deadline."""
         action = declared.action
-        within = deadline.time_for_attempt(action)
-        if self.rate_limiter is not None:
-            take_slot(self.rate_limiter, action, product, within)
+        with attempt_span(action, attempt) as span:
             within = deadline.time_for_attempt(action)
-        query, form = declared.place(params)
-        return self.transport.send(action, query, form, within=within)
+            if self.rate_limiter is not None:
+                span.waited(take_slot(self.rate_limiter, action, product, within))
+                within = deadline.time_for_attempt(action)
+            query, form = declared.place(params)
+            body = self.transport.send(action, query, form, within=within, attempt=attempt)
+            span.answered(body)
+            return body
 
-    def _retry_delay(self, err: EkycError, attempt: int, *, idempotent: bool) -> float | None:
+    def _retry_delay(
+        self, err: EkycError, attempt: int, *, idempotent: bool, fields: Mapping[str, Any]
+    ) -> float | None:
         """The retry policy's wait, unless the deadline ran out or would before the retry could be made."""
         if isinstance(err, EkycDeadlineExceeded):
             return None
         delay = self.retry.delay(err, attempt, idempotent=idempotent)
         if delay is not None and not deadline.leaves_time_after(delay):
             logger.warning(
-                "eKYC %s not retried (%s): the request's deadline ends first",
-                err.action,
-                err.code or type(err).__name__,
+                "eKYC %s not retried (%s): the request's deadline ends first", err.action, fields["code"], extra=fields
             )
             return None
         return delay
+
+
+def _failure_fields(action: str, err: EkycError, attempt: int, params: Mapping[str, str]) -> dict[str, Any]:
+    """The structured fields of a failed attempt's log lines: those of the call's own line, but its duration."""
+    return {
+        "operation": action,
+        "code": outcome_code(err),
+        "status": err.status,
+        "request_id": err.request_id or "",
+        "transaction_id": transaction_of(params),
+        "attempt": attempt,
+    }
 
 
 def place_parameters(action: str, params: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str] | None]:

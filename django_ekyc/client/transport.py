@@ -2,7 +2,8 @@
 
 The transport owns the pooled ``requests.Session`` and the credentials; it knows nothing of operations or
 retries. Every failure leaves it as a typed :class:`~django_ekyc.exceptions.EkycError` raised ``from`` the
-cause, with the AccessKey secret scrubbed from any text the provider echoed back.
+cause, with the AccessKey secret scrubbed from any text the provider echoed back. Each request, whatever came of
+it, is one INFO line with structured fields (:func:`report_call`) and one count in :mod:`django_ekyc.metrics`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from requests.utils import get_environ_proxies
 from urllib3.exceptions import NewConnectionError
 from urllib3.util import Timeout as Urllib3Timeout
 
-from django_ekyc import __version__
+from django_ekyc import __version__, metrics
 from django_ekyc.exceptions import (
     EkycConfigurationError,
     EkycDeadlineExceeded,
@@ -156,6 +157,7 @@ class Transport:
         form: Mapping[str, str] | None = None,
         *,
         within: float | None = None,
+        attempt: int = 1,
     ) -> dict[str, Any]:
         """One attempt: the signed POST, then the parsed answer, or a typed error.
 
@@ -163,13 +165,25 @@ class Transport:
         ``application/x-www-form-urlencoded`` body, exactly where the official SDK puts each parameter.
         ``within`` (seconds) bounds connect and read together, below the client's own timeouts: what remains of
         a request's deadline. A timeout it caused is :class:`~django_ekyc.exceptions.EkycDeadlineExceeded`.
+        ``attempt`` (1 for the first) is only reported, in the call's log line.
         """
+        started, params = time.monotonic(), {**query, **(form or {})}
+        try:
+            body = self._exchange(action, query, form, within)
+        except EkycError as err:
+            report_call(action, attempt, time.monotonic() - started, params, err)
+            raise
+        report_call(action, attempt, time.monotonic() - started, params, body)
+        return body
+
+    def _exchange(
+        self, action: str, query: Mapping[str, str], form: Mapping[str, str] | None, within: float | None
+    ) -> dict[str, Any]:
         query_params = {k: str(v) for k, v in query.items()}
         query_string = canonical_query_string(query_params)
         body = b"" if form is None else canonical_query_string({k: str(v) for k, v in form.items()}).encode("utf-8")
         headers = self._signed_headers(action, query_params, body, with_form=form is not None)
         url = f"{self.base_url}/" + (f"?{query_string}" if query_string else "")
-        started = time.monotonic()
         try:
             response = self.session.post(
                 url,
@@ -189,7 +203,7 @@ class Transport:
             reason = f"connection failed ({type(err).__name__})"
             error = self._transport_error(EkycTransportError, action, reason, sent=not _never_connected(err))
         else:
-            return self._parse(action, response, (time.monotonic() - started) * 1000)
+            return self._parse(action, response)
         raise error from None
 
     def malformed(self, action: str, body: Mapping[str, Any], what: str) -> EkycMalformedResponse:
@@ -224,7 +238,7 @@ class Transport:
         )
         return {**signed, "user-agent": USER_AGENT, "accept": "application/json"}
 
-    def _parse(self, action: str, response: requests.Response, elapsed_ms: float) -> dict[str, Any]:
+    def _parse(self, action: str, response: requests.Response) -> dict[str, Any]:
         header_request_id = response.headers.get("x-acs-request-id")
         try:
             body = response.json()
@@ -240,18 +254,9 @@ class Transport:
                 request_id=header_request_id,
             )
         code = body.get("Code") or body.get("code")
-        request_id = body.get("RequestId") or header_request_id
-        logger.info(
-            "eKYC %s -> HTTP %s %s in %.0f ms [RequestId %s]",
-            action,
-            response.status_code,
-            code,
-            elapsed_ms,
-            request_id,
-        )
         if response.status_code == 200 and str(code).lower() in SUCCESS_CODES:
             return body
-        raise self._provider_error(action, response, body, code, request_id)
+        raise self._provider_error(action, response, body, code, body.get("RequestId") or header_request_id)
 
     def _provider_error(
         self, action: str, response: requests.Response, body: Mapping[str, Any], code: Any, request_id: Any
@@ -290,6 +295,37 @@ class Transport:
         if secret and secret in text:
             text = text.replace(secret, "[redacted]")
         return text[:MAX_MESSAGE_LENGTH]
+
+
+def report_call(
+    action: str, attempt: int, seconds: float, params: Mapping[str, str], outcome: Mapping[str, Any] | EkycError
+) -> None:
+    """A call's one log line and its count, with the same facts: INFO because each is a billed request whose
+    RequestId the provider's support asks for, and the site's rate limit bounds how many there are."""
+    if isinstance(outcome, EkycError):
+        code, status, request_id, body = metrics.outcome_code(outcome), outcome.status, outcome.request_id, None
+    else:
+        code, status, request_id, body = metrics.SUCCESS, 200, str(outcome.get("RequestId") or ""), outcome
+    metrics.observe_call(action, code, seconds)
+    fields = {
+        "operation": action,
+        "code": code,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 1),
+        "request_id": request_id or "",
+        "transaction_id": transaction_of(params, body),
+        "attempt": attempt,
+    }
+    answer = f"no answer ({code})" if status is None else f"HTTP {status} {code} [RequestId {request_id or '-'}]"
+    logger.info("eKYC %s -> %s in %.0f ms", action, answer, seconds * 1000, extra=fields)
+
+
+def transaction_of(params: Mapping[str, str], body: Mapping[str, Any] | None = None) -> str:
+    """The transaction a call is about, for its log lines: the provider's TransactionId (sent, or given by an
+    Initialize), else the site's MerchantBizId, else "". Both are opaque ids, never identity data."""
+    result = body.get("Result") if body is not None else None
+    given = result.get("TransactionId") if isinstance(result, Mapping) else None
+    return str(params.get("TransactionId") or given or params.get("MerchantBizId") or "")
 
 
 def _never_connected(err: requests.RequestException) -> bool:

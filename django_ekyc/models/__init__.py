@@ -3,7 +3,7 @@
 from django_ekyc.models.consent import Consent, ConsentQuerySet
 from django_ekyc.models.faces import DuplicateMatch, FaceRecord, FaceRecordQuerySet
 from django_ekyc.models.history import EventKind, EventSource, KycTransactionEvent
-from django_ekyc.models.review import ReviewDecision
+from django_ekyc.models.review import ReviewDecision, ReviewQueueItem
 from django_ekyc.models.states import (
     ALLOWED_TRANSITIONS,
     CHECK_TRANSITIONS,
@@ -47,6 +47,7 @@ __all__ = [
     "KycTransactionQuerySet",
     "Purpose",
     "ReviewDecision",
+    "ReviewQueueItem",
     "ReviewRule",
     "ReviewState",
     "Status",

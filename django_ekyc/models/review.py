@@ -64,3 +64,13 @@ class ReviewDecision(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValueError("A review decision is never edited: record a new one.")
         super().save(*args, **kwargs)
+
+
+class ReviewQueueItem(KycTransaction):
+    """The verifications waiting for a person, as the admin's review queue lists them (a proxy: the same rows)."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()  # seen with review_kyctransaction, decided with decide_kyctransaction
+        verbose_name = _("verification to review")
+        verbose_name_plural = _("review queue")

@@ -108,7 +108,7 @@ class ReviewRule(models.TextChoices):
     UNVERIFIED_REFERENCE = "unverified_reference", _("Reference face set without a document")
     DEEPFAKE = "deepfake", _("Deepfake suspected")
     SUB_CODE = "sub_code", _("A failure the site reviews (sub code)")
-    PENDING = "pending", _("No answer from the provider for too long")
+    PENDING = "pending", _("The provider's verdict is pending")
 
 
 class Verdict(models.TextChoices):

@@ -24,11 +24,6 @@ from django_ekyc.catalogue.pictures import PICTURE_CHECKS
 from django_ekyc.catalogue.products import CATALOGUE, DOCUMENT_PRODUCTS, Channel
 from django_ekyc.fields import Ciphertext, EncryptedJSONField
 from django_ekyc.models.states import (
-    ALLOWED_TRANSITIONS,
-    CHECK_TRANSITIONS,
-    DEEPFAKE_FLAGS,
-    FLAGGED_STATUSES,
-    REFERENCE_STATUSES,
     TERMINAL_STATUSES,
     DeepfakeStatus,
     FaceStatus,
@@ -78,7 +73,11 @@ def as_product_codes(product: ProductCodes) -> frozenset[str]:
 def effective_pass() -> models.Q:
     """The verifications whose effective verdict is a pass: the latest staff decision, else the provider's."""
     overruled = [ReviewState.REJECTED, ReviewState.REVERIFY]
-    return (models.Q(status=Status.PASSED) & ~models.Q(review__in=overruled)) | models.Q(review=ReviewState.APPROVED)
+    # A first approval of four eyes takes no effect: the decision before it (a rejection, say) still stands.
+    still_overruled = models.Q(review=ReviewState.SECOND, review_decision__verdict__in=["reject", "reverify"])
+    provider_pass = models.Q(status=Status.PASSED) & ~models.Q(review__in=overruled) & ~still_overruled
+    second_after_approval = models.Q(review=ReviewState.SECOND, review_decision__verdict="approve")
+    return provider_pass | models.Q(review=ReviewState.APPROVED) | second_after_approval
 
 
 class KycTransactionQuerySet(models.QuerySet["KycTransaction"]):

@@ -20,6 +20,7 @@ from django_ekyc.results.faces import (
 )
 from django_ekyc.results.hosted import DeletionResult, InitializeResult, VerificationResult
 from django_ekyc.results.pictures import PictureResult
+from django_ekyc.results.records import FraudReport, RecordsExport, VerifyLog
 
 __all__ = [
     "DeletionResult",
@@ -30,7 +31,10 @@ __all__ = [
     "FaceRecordPage",
     "FaceSearchResult",
     "FaceUploadResult",
+    "FraudReport",
     "InitializeResult",
     "PictureResult",
+    "RecordsExport",
     "VerificationResult",
+    "VerifyLog",
 ]

@@ -12,7 +12,10 @@ by job:
 - :mod:`~django_ekyc.services.references`: the user's reference face and the rule that guards it;
 - :mod:`~django_ekyc.services.faces`: the face work after a verification (comparison with the reference, the
   face library's search and registration, duplicate persons); :mod:`~django_ekyc.services.face_deletion`: faces
-  leaving the library; :mod:`~django_ekyc.services.reference_review`: staff accepting a flagged face;
+  leaving the library;
+- :mod:`~django_ekyc.services.review`: staff decisions (approve, reject, verify again; four eyes), the review
+  queue (:mod:`~django_ekyc.services.review_rules` puts verifications in it); accepting a flagged face is one of
+  them (:mod:`~django_ekyc.services.reference_review`, its provider part);
 - :mod:`~django_ekyc.services.reverify`: re-verification of the same person, and its guard.
 
 The names below are the public surface; the old names of the errors (``FlowError``, ``ProviderFailure``,
@@ -36,7 +39,6 @@ from django_ekyc.services.faces import settle_face, settle_pending_faces
 from django_ekyc.services.flow import Started, handle_callback, handle_return, refresh, start_verification
 from django_ekyc.services.identity import stored_result
 from django_ekyc.services.ledger import fit_columns
-from django_ekyc.services.reference_review import accept_reference_face
 from django_ekyc.services.references import face_key_for
 from django_ekyc.services.retention import provider_deletion_pending, purge_candidates, purge_identity_data
 from django_ekyc.services.reverify import (
@@ -46,6 +48,8 @@ from django_ekyc.services.reverify import (
     latest_reverification,
     start_reverification,
 )
+from django_ekyc.services.review import accept_reference_face, decide
+from django_ekyc.services.review import queue as review_queue
 from django_ekyc.services.site import absolute_url_builder, hash_token, merchant_user_id_for, resolve_account
 from django_ekyc.services.sync import CLAIM_LEASE, SyncReport, expire_stale, sync_waiting
 
@@ -65,6 +69,7 @@ __all__ = [
     "absolute_url_builder",
     "accept_reference_face",
     "as_max_age",
+    "decide",
     "delete_pending_faces",
     "expire_stale",
     "face_key_for",
@@ -82,6 +87,7 @@ __all__ = [
     "purge_identity_data",
     "refresh",
     "resolve_account",
+    "review_queue",
     "settle_face",
     "settle_pending_faces",
     "start_reverification",

@@ -32,7 +32,7 @@ from django_ekyc.imaging import PictureProblem, imaging_available, prepare_pictu
 from django_ekyc.models import DeepfakeStatus, EventKind, EventSource, KycTransaction, Status
 from django_ekyc.offering import account_region, get_product
 from django_ekyc.results.pictures import PictureResult
-from django_ekyc.services import ledger
+from django_ekyc.services import ledger, review_rules
 
 logger = logging.getLogger("django_ekyc.services")
 
@@ -176,7 +176,9 @@ def _settle(
             risk = {"risk": result.risk, "risk_tags": list(result.risk_tags), "risk_scores": dict(result.risk_scores)}
             stored["deepfake"] = risk
         values["result"] = stored
-    moved = KycTransaction.objects.filter(pk=kyc.pk, deepfake=DeepfakeStatus.SCREENING).update(**values)
+    moved = KycTransaction.objects.filter(pk=kyc.pk, deepfake=DeepfakeStatus.SCREENING).update(
+        **review_rules.with_review(values)
+    )
     kyc.refresh_from_db()
     if moved:
         ledger.record_event(

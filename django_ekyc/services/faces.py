@@ -36,7 +36,7 @@ from django_ekyc.models import (
 )
 from django_ekyc.ratelimit import background_calls
 from django_ekyc.results import FaceSearchResult, VerificationResult
-from django_ekyc.services import duplicates, ledger, references
+from django_ekyc.services import duplicates, ledger, references, review_rules
 from django_ekyc.services.face_deletion import FaceReport
 from django_ekyc.services.references import face_key_for
 
@@ -270,7 +270,9 @@ def _settle_row(
         values["reference_at"] = timezone.now()
     if not references.keeps_reference_face(kyc):
         values["reference_face"] = None  # the face was kept for this work only
-    moved = KycTransaction.objects.filter(pk=kyc.pk, face_status=FaceStatus.CHECKING).update(**values)
+    moved = KycTransaction.objects.filter(pk=kyc.pk, face_status=FaceStatus.CHECKING).update(
+        **review_rules.with_review(values)
+    )
     if moved:
         ledger.record_event(kyc, EventKind.FACE, source, code=status, message=message)
     return bool(moved)

@@ -27,10 +27,18 @@ from django_ekyc.exceptions import (
     ProviderCallFailed,
     TransactionNotFound,
 )
-from django_ekyc.models import DeepfakeStatus, EventSource, KycTransaction, KycTransactionEvent, Purpose, Status
+from django_ekyc.models import (
+    DeepfakeStatus,
+    EventSource,
+    KycTransaction,
+    KycTransactionEvent,
+    Purpose,
+    ReviewRule,
+    Status,
+)
 from django_ekyc.offering import account_region, get_product
 from django_ekyc.results import VerificationResult
-from django_ekyc.services import deepfake, faces, ledger, references
+from django_ekyc.services import deepfake, faces, ledger, references, review_rules
 from django_ekyc.services.identity import stored_result
 from django_ekyc.services.site import callback_url_for, hash_token, merchant_user_id_for
 from django_ekyc.validation import (
@@ -44,6 +52,9 @@ from django_ekyc.validation import (
 )
 
 logger = logging.getLogger("django_ekyc.services")
+
+# The code EkycClient.check_result raises with for Passed=P: the verdict is pending, updated to Y or N later.
+PENDING_VERDICT = "Passed.P"
 
 # Checks a person prompts (the refresh endpoint, the return page) are gated per transaction; the provider's
 # callback, sync and staff are not: they are rare, and each one may be the one that completes it.
@@ -223,7 +234,9 @@ def refresh(
         # STORE_IMAGES.
         images = ekyc_settings.STORE_IMAGES or faces.wants_face_image(kyc)
         result, record = ledger.recorded_check_result(kyc, source, client, with_images=images)
-    except EkycNotCompleted:
+    except EkycNotCompleted as pending:
+        if pending.code == PENDING_VERDICT:  # the provider has the answer but not the verdict: a person may decide
+            review_rules.enter_review(kyc, ReviewRule.PENDING)
         return kyc
     except EkycError as err:
         if err.code == "TransactionIdInvalid":

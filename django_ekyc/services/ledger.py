@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -20,8 +22,9 @@ from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
+from django_ekyc import metrics
 from django_ekyc.client import EkycClient
-from django_ekyc.exceptions import EkycError, EkycRateLimited
+from django_ekyc.exceptions import EkycError, EkycRateLimited, EkycRateLimitUnavailable
 from django_ekyc.models import (
     ALLOWED_TRANSITIONS,
     CHECK_TRANSITIONS,
@@ -33,13 +36,17 @@ from django_ekyc.models import (
     Status,
 )
 from django_ekyc.results import VerificationResult
+from django_ekyc.services import review_rules
 
 logger = logging.getLogger("django_ekyc.services")
 
 T = TypeVar("T")
 MESSAGE_LENGTH = 500
+# The history rows written inside the current keeping_history() block, if any.
+_written: ContextVar[list[KycTransactionEvent] | None] = ContextVar("ekyc_history_written", default=None)
 # The code of a call the site's own rate limit kept from the provider (a ``rejected`` event).
 RATE_LIMITED = "rate_limited"
+RATE_LIMIT_UNAVAILABLE = "rate_limit_unavailable"  # the limiter could not be asked (its cache is down)
 
 
 def open_attempt(**fields: Any) -> KycTransaction:
@@ -62,8 +69,9 @@ def recorded_call(
     started = time.monotonic()
     try:
         result = call()
-    except EkycRateLimited:
-        record_event(kyc, EventKind.REJECTED, source, started, action=action, code=RATE_LIMITED)
+    except EkycRateLimited as held:
+        code = RATE_LIMIT_UNAVAILABLE if isinstance(held, EkycRateLimitUnavailable) else RATE_LIMITED
+        record_event(kyc, EventKind.REJECTED, source, started, action=action, code=code)
         raise
     except EkycError as err:
         outcome = {"code": code_of(err), "http_status": err.status, "request_id": err.request_id or ""}
@@ -111,7 +119,7 @@ def record_event(
 ) -> None:
     duration = None if started is None else int((time.monotonic() - started) * 1000)
     values = fit_columns(KycTransactionEvent, {"kind": kind, "source": source, **fields})
-    KycTransactionEvent.objects.create(transaction_id=kyc.pk, duration_ms=duration, **values)
+    note(KycTransactionEvent.objects.create(transaction_id=kyc.pk, duration_ms=duration, **values))
 
 
 def transition(
@@ -140,7 +148,7 @@ def transition(
             moved = _move(kyc, to_status, source, fields, from_status)
     except DatabaseError:
         if record is not None:
-            _save_alone(record)
+            save_alone(record)
         raise
     if not moved:
         kyc.refresh_from_db()
@@ -158,16 +166,51 @@ def _move(
     values = {**fit_columns(KycTransaction, fields), "status": to_status, "updated_at": now}
     if to_status in TERMINAL_STATUSES:
         values["completed_at"] = now
-    if not KycTransaction.objects.filter(pk=kyc.pk, status=from_status).update(**values):
+    queued = review_rules.with_review(values, to_status)
+    if not KycTransaction.objects.filter(pk=kyc.pk, status=from_status).update(**queued):
         return False
     for name, value in values.items():
         setattr(kyc, name, value)
+    review_rules.reread_review(kyc, queued)
+    product = kyc.product_code
+    transaction.on_commit(lambda: metrics.observe_state(product, to_status))  # a rolled-back move is not counted
     code = fields.get("error_code") or fields.get("sub_code") or ""
     record_event(kyc, EventKind.STATE_CHANGE, source, from_status=from_status, to_status=to_status, code=code)
     return True
 
 
-def _save_alone(record: KycTransactionEvent) -> None:
+@contextmanager
+def keeping_history() -> Iterator[None]:
+    """Run a block in one transaction; if it fails, the history rows it wrote or meant to write (the provider
+    calls made: :func:`record_event`, :func:`write`, :func:`note`) are written again after the rollback, each
+    once: what was asked of the provider stays on record whatever happens here."""
+    written: list[KycTransactionEvent] = []
+    token = _written.set(written)
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        for record in {id(record): record for record in written}.values():
+            save_alone(record)
+        raise
+    finally:
+        _written.reset(token)
+
+
+def note(record: KycTransactionEvent) -> None:
+    """A history row this block wrote or must write: kept by :func:`keeping_history` if the block fails."""
+    written = _written.get()
+    if written is not None:
+        written.append(record)
+
+
+def write(record: KycTransactionEvent) -> None:
+    """Save a provider call's history row (kept even if the enclosing :func:`keeping_history` block fails)."""
+    record.save()
+    note(record)
+
+
+def save_alone(record: KycTransactionEvent) -> None:
     """Keep the provider call on record even when the state change that follows it failed."""
     record.pk = None
     try:
@@ -230,8 +273,9 @@ def purge_result(kyc: KycTransaction, source: EventSource | str) -> KycTransacti
         if locked.identity_purged_at is None:
             locked.result = None
             locked.reference_face = None  # a re-verification's reference picture is identity data too
+            locked.verify_log = None  # the provider's log of the flow may carry what the user entered
             locked.identity_purged_at = timezone.now()
-            locked.save(update_fields=["result", "reference_face", "identity_purged_at", "updated_at"])
+            locked.save(update_fields=["result", "reference_face", "verify_log", "identity_purged_at", "updated_at"])
             record_event(locked, EventKind.PURGED, source)
     return locked
 

@@ -1,16 +1,16 @@
 """Staff decide about a flagged face: accept it as the user's reference face (the face re-verification trusts).
 
 A flag (another person than the reference, another document, a reference set without a document) never resolves
-by itself; only a staff member with the ``accept_reference_face`` permission moves it, and the decision is on
-record in the verification's history (who, when) and in Django's admin log.
+by itself: accepting the face is a staff decision (:func:`django_ekyc.services.review.decide`, an approval), and
+this module is its provider part and its effect on the face, both on record in the verification's history.
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,35 +30,50 @@ from django_ekyc.models import (
 from django_ekyc.services import duplicates, ledger, references
 
 
-def accept_reference_face(kyc: KycTransaction, *, staff: Any, client: EkycClient | None = None) -> KycTransaction:
-    """Make a flagged verification's face the user's reference, on a staff member's decision.
+@dataclass(frozen=True)
+class Acceptance:
+    """What the provider was asked for a flagged face to become the reference: the library's face id (when the
+    library's entry was replaced) and the calls made, to be written with the decision."""
 
-    With a face library whose entry for the user holds another face, the library's entry is replaced with this
-    verification's face (``FaceVerifyIntl`` with ``UpdateFaceIfUserExists=Y``), so that re-verification finds it.
-    Raises :class:`~django_ekyc.exceptions.InvalidInput` (``not_flagged``, ``face_of_another_account``) and
-    :class:`~django_ekyc.exceptions.ProviderCallFailed`; nothing changes then.
-    """
-    kyc.refresh_from_db()
+    face_status: str
+    face_id: str = ""
+    records: tuple[KycTransactionEvent, ...] = ()
+
+
+def check_acceptable(kyc: KycTransaction) -> None:
+    """Refuse (``not_flagged``) a face that is not flagged: only those wait for this decision."""
     if kyc.status != Status.PASSED or kyc.face_status not in FLAGGED_STATUSES:
         raise InvalidInput("face_status", "not_flagged", _("Only a flagged face can be accepted as the reference."))
-    records: list[KycTransactionEvent] = []
-    face_id = ""
-    if ekyc_settings.FACE_LIBRARY and kyc.face_status != FaceStatus.UNVERIFIED_REFERENCE:
-        face_id, records = _replace_library_face(kyc, client or get_client(kyc.account))
-    with transaction.atomic():
-        for record in records:
-            record.save()
-        moved = KycTransaction.objects.filter(pk=kyc.pk, face_status=kyc.face_status).update(
-            face_status=FaceStatus.ACCEPTED, reference_at=timezone.now(), next_check_at=None
-        )
-        if moved:
-            if ekyc_settings.FACE_LIBRARY and kyc.face_status != FaceStatus.UNVERIFIED_REFERENCE:
-                _library_entry_is(kyc, face_id)
-            who = f"{staff.get_username()} (id {staff.pk})"
-            message = f"accepted as the reference face by {who}, was {kyc.face_status}"
-            ledger.record_event(kyc, EventKind.FACE, EventSource.ADMIN, code=FaceStatus.ACCEPTED, message=message)
-    kyc.refresh_from_db()
-    return kyc
+
+
+def prepare_acceptance(kyc: KycTransaction, client: EkycClient | None = None) -> Acceptance:
+    """The provider's part of accepting a flagged face (replacing the user's face in the library, with
+    ``FaceVerifyIntl`` and ``UpdateFaceIfUserExists=Y``), before anything changes here. Raises
+    :class:`~django_ekyc.exceptions.InvalidInput` (``not_flagged``, ``no_face``, ``face_of_another_account``)
+    and :class:`~django_ekyc.exceptions.ProviderCallFailed`; the calls made are on record either way."""
+    check_acceptable(kyc)
+    if not ekyc_settings.FACE_LIBRARY or kyc.face_status == FaceStatus.UNVERIFIED_REFERENCE:
+        return Acceptance(kyc.face_status)
+    face_id, records = _replace_library_face(kyc, client or get_client(kyc.account))
+    return Acceptance(kyc.face_status, face_id, tuple(records))
+
+
+def apply_acceptance(kyc: KycTransaction, acceptance: Acceptance, *, staff: Any) -> bool:
+    """Make the face the user's reference, in the caller's transaction; False if another decision moved the face
+    first (the provider calls are written either way)."""
+    for record in acceptance.records:
+        ledger.write(record)
+    moved = KycTransaction.objects.filter(pk=kyc.pk, face_status=acceptance.face_status).update(
+        face_status=FaceStatus.ACCEPTED, reference_at=timezone.now(), next_check_at=None
+    )
+    if not moved:
+        return False
+    if ekyc_settings.FACE_LIBRARY and acceptance.face_status != FaceStatus.UNVERIFIED_REFERENCE:
+        _library_entry_is(kyc, acceptance.face_id)
+    who = f"{staff.get_username()} (id {staff.pk})"
+    message = f"accepted as the reference face by {who}, was {acceptance.face_status}"
+    ledger.record_event(kyc, EventKind.FACE, EventSource.ADMIN, code=FaceStatus.ACCEPTED, message=message)
+    return True
 
 
 def _replace_library_face(kyc: KycTransaction, client: EkycClient) -> tuple[str, list[KycTransactionEvent]]:
@@ -85,13 +100,17 @@ def _replace_library_face(kyc: KycTransaction, client: EkycClient) -> tuple[str,
                 extra={"UpdateFaceIfUserExists": "Y"},
             ),
         )
-    except EkycError as err:
+    except (EkycError, InvalidInput) as err:
+        for done in records:  # the calls that succeeded before this one stay on record
+            ledger.write(done)
+        if isinstance(err, InvalidInput):
+            raise
         raise ProviderCallFailed(kyc, err) from err
     records.append(record)
     own = references.face_key_for(kyc.merchant_user_id)
     if any(match.merchant_user_id != own for match in search.matches):
         for done in records:
-            done.save()
+            ledger.write(done)
         raise InvalidInput(
             "face_status", "face_of_another_account", _("This face is registered for another account: not accepted.")
         )

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.exceptions import EkycRateLimited, ProviderCallFailed
+from django_ekyc.exceptions import EkycRateLimited, InvalidInput, ProviderCallFailed
 from django_ekyc.models import EventSource, KycTransaction, Status
 from django_ekyc.ratelimit import background_calls
-from django_ekyc.services import deepfake, face_deletion, faces, ledger, references
+from django_ekyc.services import deepfake, face_deletion, faces, ledger, records, references
+from django_ekyc.services.deadlines import COMPLETION_MARGIN, STALE_AFTER_DEADLINE
 from django_ekyc.services.flow import refresh
+
+logger = logging.getLogger("django_ekyc.services")
 
 # A claimed transaction is skipped by other hosts for this long, even if its host dies mid-pass.
 CLAIM_LEASE = timedelta(minutes=5)
-# After the provider's completion window, a last result may still be settling.
-COMPLETION_MARGIN = timedelta(seconds=60)
-# A waiting transaction no pass could check this long after the provider's deadline is expired unchecked.
-STALE_AFTER_DEADLINE = timedelta(days=1)
 
 
 @dataclass
@@ -116,11 +117,23 @@ def _after_check(kyc: KycTransaction, now: datetime, report: SyncReport) -> None
         report.completed += 1
     elif kyc.status == Status.INITIALIZED and now >= completion_deadline(kyc):
         # The provider can no longer complete it, and this was the check after that moment.
-        _, changed = ledger.transition(kyc, Status.EXPIRED, EventSource.SYNC, error_code="not_completed")
+        kyc, changed = ledger.transition(kyc, Status.EXPIRED, EventSource.SYNC, error_code="not_completed")
         report.expired += changed
+        if changed:
+            _keep_where_it_stopped(kyc)
     elif kyc.status == Status.INITIALIZED:
         report.still_waiting += 1
         _schedule_next_check(kyc, now)
+
+
+def _keep_where_it_stopped(kyc: KycTransaction) -> None:
+    """Ask the provider where the user of an abandoned verification stopped (CheckVerifyLog, free; its logs are
+    ready once the flow's 30 minutes are over, as they are at expiry). A failure is on record and changes
+    nothing: the verification stays expired, without the step."""
+    try:
+        records.store_verify_log(kyc, source=EventSource.EXPIRY)
+    except (ProviderCallFailed, InvalidInput, DatabaseError) as missed:  # the pass goes on without it
+        logger.info("no flow log for %s: %s", kyc.public_id, getattr(missed, "code", "") or type(missed).__name__)
 
 
 def completion_deadline(kyc: KycTransaction) -> datetime:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django_ekyc.simulator import data, face_library, faces, pictures, pictures_documents, rules
+from django_ekyc.simulator import data, face_library, faces, pictures, pictures_documents, records, rules
 from django_ekyc.simulator.errors import SimulatedApiError
 from django_ekyc.simulator.products import BEHAVIOURS
 from django_ekyc.simulator.state import SimulatorState
@@ -92,6 +92,10 @@ OPERATIONS: dict[str, Operation] = {
     "InitializeV2": initialize,  # the same flow; the SDK carries TargetFacePicture in the body
     "CheckResult": check_result,
     "DeleteVerifyResult": delete_verify_result,
+    # The provider's own records of a verification: its log, a fraud report, an export.
+    "CheckVerifyLog": records.check_verify_log,
+    "FraudResultCallBack": records.fraud_result_call_back,
+    "DownloadVerifyRecordIntl": records.download_verify_record_intl,
     "FaceVerifyIntl": faces.face_verify_intl,
     "FaceDuplicationCheckIntl": faces.face_duplication_check_intl,
     "AddFaceRecord": face_library.add_face_record,
