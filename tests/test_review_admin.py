@@ -117,6 +117,15 @@ def test_reporting_fraud_takes_its_own_permission(client, django_user_model, wai
     assert simulator.control.calls("FraudResultCallBack") == []
 
 
+def test_the_list_links_to_the_queue_and_the_operators_view_by_permission(client, django_user_model, waiting):
+    client.force_login(staff_member(django_user_model, "lead", ["view_kyctransaction", "review_kyctransaction"]))
+    page = client.get("/admin/django_ekyc/kyctransaction/").content.decode()
+    assert 'id="ekyc-review-queue-link"' in page and 'id="ekyc-operations-link"' not in page
+    client.force_login(staff_member(django_user_model, "ops", ["view_kyctransaction", "view_operations"]))
+    page = client.get("/admin/django_ekyc/kyctransaction/").content.decode()
+    assert 'href="/admin/django_ekyc/kyctransaction/operations/"' in page and "ekyc-review-queue-link" not in page
+
+
 def test_the_panel_takes_the_review_permission(client, django_user_model, waiting):
     client.force_login(staff_member(django_user_model, "plain", ["view_kyctransaction"]))
     page = client.get(f"/admin/django_ekyc/kyctransaction/{waiting[0].pk}/change/").content.decode()

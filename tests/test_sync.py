@@ -49,6 +49,7 @@ def test_sync_completes_finished_transactions(start, simulator, completed_signal
         "face_failures": 0,
         "faces_deleted": 0,
         "deepfakes_screened": 0,
+        "days_summarised": 0,  # every row is from today: no day is final yet
     }
     finished.refresh_from_db()
     assert finished.status == Status.PASSED
@@ -178,8 +179,8 @@ def test_rows_settled_by_a_return_or_a_callback_are_not_checked(start, simulator
 
 
 def test_a_pass_reads_the_rows_once(start, simulator):
-    """Three reads whatever the number of rows (the stale ones, the claim, the face deletions still to confirm);
-    no row is read again to be checked."""
+    """Three reads whatever the number of rows (the stale ones, the claim, the face deletions still to confirm),
+    and four for the operator's day summaries (nothing to summarise today); no row is read again to be checked."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -189,7 +190,7 @@ def test_a_pass_reads_the_rows_once(start, simulator):
     with CaptureQueriesContext(connection) as queries:
         assert services.sync_waiting().checked == 5
     reads = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
-    assert len(reads) == 3
+    assert len(reads) == 3 + 4
     # per row: the CheckResult on record, and its next check
     assert len(queries.captured_queries) - len(reads) <= 4 + 2 * 5
 

@@ -15,6 +15,7 @@ from django_ekyc.admin.events import KycTransactionEventInline
 from django_ekyc.admin.faces import ReadOnly, ReferenceFaceReview
 from django_ekyc.admin.filters import DocTypeFilter, ProductFilter
 from django_ekyc.admin.identity import IdentityReveal
+from django_ekyc.admin.operator import OperatorView
 from django_ekyc.admin.records import FraudReporting
 from django_ekyc.admin.refresh import ProviderRefresh
 from django_ekyc.admin.review import ReviewDecisions
@@ -31,6 +32,7 @@ else:
 @admin.register(KycTransaction)
 class KycTransactionAdmin(
     ReadOnly,
+    OperatorView,
     ReviewDecisions,
     ReferenceFaceReview,
     IdentityReveal,

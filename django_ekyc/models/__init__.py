@@ -21,6 +21,7 @@ from django_ekyc.models.states import (
     Status,
     Verdict,
 )
+from django_ekyc.models.stats import OperatorDaySummary
 from django_ekyc.models.transaction import IMAGE_FIELDS, KycTransaction, KycTransactionQuerySet, User
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "KycTransaction",
     "KycTransactionEvent",
     "KycTransactionQuerySet",
+    "OperatorDaySummary",
     "Purpose",
     "ReviewDecision",
     "ReviewQueueItem",

@@ -224,6 +224,14 @@ class KycTransaction(models.Model):
             models.Index(fields=["face_status", "next_check_at"], name="ekyc_tx_face_status_next"),
             models.Index(fields=["deepfake", "deepfake_at"], name="ekyc_tx_deepfake"),
             models.Index(fields=["review", "review_since"], name="ekyc_tx_review_queue"),
+            # The deletions at the provider still to make: only the pending rows, not every purged one.
+            models.Index(
+                fields=["identity_purged_at"],
+                name="ekyc_tx_provider_deletion",
+                condition=models.Q(
+                    identity_purged_at__isnull=False, provider_deleted_at=None, transaction_id__isnull=False
+                ),
+            ),
         ]
         permissions = [
             ("refresh_kyctransaction", _("Can refresh a KYC transaction from the provider")),

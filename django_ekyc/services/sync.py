@@ -16,6 +16,7 @@ from django_ekyc.ratelimit import background_calls
 from django_ekyc.services import deepfake, face_deletion, faces, ledger, records, references
 from django_ekyc.services.deadlines import COMPLETION_MARGIN, STALE_AFTER_DEADLINE
 from django_ekyc.services.flow import refresh
+from django_ekyc.services.stats_days import summarise_frozen_days
 
 logger = logging.getLogger("django_ekyc.services")
 
@@ -39,6 +40,7 @@ class SyncReport:
     face_failures: int = 0
     faces_deleted: int = 0  # faces of deleted users or purged verifications, deleted at the provider now
     deepfakes_screened: int = 0  # passed verifications whose face the deepfake screening settled
+    days_summarised: int = 0  # days the operator's view will read from their summary from now on
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -93,6 +95,7 @@ def sync_waiting(*, batch_size: int = 100, now: datetime | None = None) -> SyncR
             report.checked += 1
             _after_check(kyc, now, report)
     _face_work(now, report)
+    report.days_summarised = summarise_frozen_days(now)
     return report
 
 
