@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from django.utils.translation import gettext_noop
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from django_ekyc.exceptions import EkycConfigurationError
 
@@ -27,15 +28,16 @@ RULES = (
     "sub_code",
     "pending",
 )
-# The app's reasons (shown translated: marked for the catalogues); a site lists its own instead, in its words.
-DEFAULT_REASONS: Mapping[str, str] = MappingProxyType(
+# The app's reasons, translated when shown (lazily: the settings are read before any request); a site lists its
+# own instead, in its words.
+DEFAULT_REASONS: Mapping[str, str | Promise] = MappingProxyType(
     {
-        "checked_documents": gettext_noop("The documents and the face were checked by a person"),
-        "same_person": gettext_noop("A person confirmed it is the same person"),
-        "known_customer": gettext_noop("A known customer, verified by other means"),
-        "suspected_fraud": gettext_noop("Suspected fraud"),
-        "unreadable": gettext_noop("The pictures or the document could not be read"),
-        "other": gettext_noop("Other: see the note"),
+        "checked_documents": _("The documents and the face were checked by a person"),
+        "same_person": _("A person confirmed it is the same person"),
+        "known_customer": _("A known customer, verified by other means"),
+        "suspected_fraud": _("Suspected fraud"),
+        "unreadable": _("The pictures or the document could not be read"),
+        "other": _("Other: see the note"),
     }
 )
 KEYS = frozenset({"RULES", "SUB_CODES", "REASONS", "FOUR_EYES", "APPROVE_FAILED"})
@@ -47,7 +49,7 @@ class ReviewPolicy:
 
     rules: frozenset[str] = frozenset(RULES)
     sub_codes: frozenset[str] = frozenset()
-    reasons: Mapping[str, str] = field(default_factory=lambda: DEFAULT_REASONS)
+    reasons: Mapping[str, str | Promise] = field(default_factory=lambda: DEFAULT_REASONS)
     four_eyes: frozenset[str] = frozenset()
     approve_failed: bool = False
 
@@ -69,7 +71,9 @@ def clean_review(value: Any) -> ReviewPolicy:
     return ReviewPolicy(
         rules=rules,
         sub_codes=frozenset(_strings(value.get("SUB_CODES", ()), "SUB_CODES")),
-        reasons=MappingProxyType({str(key): str(label) for key, label in reasons.items()}),
+        reasons=MappingProxyType(
+            {str(key): label if isinstance(label, Promise) else str(label) for key, label in reasons.items()}
+        ),
         four_eyes=_rules(value.get("FOUR_EYES", ()), "FOUR_EYES"),
         approve_failed=approve_failed,
     )

@@ -400,3 +400,14 @@ def test_a_face_approval_the_provider_fails_keeps_every_call_on_record(library, 
     calls = list(flagged.events.filter(source="admin").values_list("action", "code"))
     assert ("CheckResult", "Success") in calls and [a for a, _ in calls].count("FaceVerifyIntl") >= 1
     assert _state(flagged) == ("waiting", "passed", 0)  # no decision, the flag stays
+
+
+def test_the_apps_reasons_are_shown_in_the_readers_language():
+    from django.utils import translation
+
+    from django_ekyc.conf import ekyc_settings
+
+    with translation.override("zh-hans"):
+        assert str(ekyc_settings.REVIEW.reasons["suspected_fraud"]) == "疑似欺诈"
+    with translation.override("en"):
+        assert str(ekyc_settings.REVIEW.reasons["suspected_fraud"]) == "Suspected fraud"

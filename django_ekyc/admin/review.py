@@ -116,7 +116,7 @@ class ReviewDecisions(_Admin):
         )
         verdicts = format_html_join("", '<option value="{}">{}</option>', Verdict.choices)
         reasons = format_html_join(
-            "", '<option value="{}">{}</option>', ((code, gettext(label)) for code, label in _reasons())
+            "", '<option value="{}">{}</option>', ((code, gettext(str(label))) for code, label in _reasons())
         )
         first = review.pending_approval(obj)
         hint = (
@@ -148,7 +148,7 @@ class ReviewDecisions(_Admin):
         )
 
 
-def _reasons() -> list[tuple[str, str]]:
+def _reasons() -> list[tuple[str, Any]]:
     return list(ekyc_settings.REVIEW.reasons.items())
 
 
