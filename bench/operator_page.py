@@ -171,20 +171,6 @@ def explain(sqls: list[str], postgres: bool) -> None:
                 print(f"    {line}")
 
 
-def wire_operator_view() -> None:
-    """Until ``OperatorView`` is among the verifications' admin's bases, register a subclass that has it."""
-    from django.contrib import admin
-
-    from django_ekyc.admin.operator import OperatorView
-    from django_ekyc.admin.transactions import KycTransactionAdmin
-    from django_ekyc.models import KycTransaction
-
-    if OperatorView not in KycTransactionAdmin.__mro__:
-        wired = type("WiredTransactionAdmin", (OperatorView, KycTransactionAdmin), {})
-        admin.site.unregister(KycTransaction)
-        admin.site.register(KycTransaction, wired)
-
-
 def measure(client: Any, repeat: int, base_ms: float) -> list[str]:
     """First and warm loads of each period, the summaries dropped before each first load; the last warm SQL."""
     from django_ekyc.models import OperatorDaySummary
@@ -239,7 +225,6 @@ def main() -> None:
         from django.test import Client
 
         call_command("migrate", verbosity=0)
-        wire_operator_view()
         staff = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
         client = Client()
         client.force_login(staff)
