@@ -13,11 +13,11 @@ class EkycConfig(AppConfig):
 
         from django_ekyc import checks  # noqa: F401 - registers the system checks
         from django_ekyc.logging import install_provider_query_filter
-        from django_ekyc.services.face_deletion import forget_user_faces
+        from django_ekyc.services.erasure import erase_user
 
         install_provider_query_filter()
-        # A deleted user's faces leave the provider's face library.
-        pre_delete.connect(forget_user_faces, sender=get_user_model(), dispatch_uid="django_ekyc.forget_user_faces")
+        # Deleting a user is an erasure: what may go goes, what must stay stays pseudonymised (docs/retention.md).
+        pre_delete.connect(erase_user, sender=get_user_model(), dispatch_uid="django_ekyc.erase_user")
         _connect_face_tasks()
 
 

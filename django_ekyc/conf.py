@@ -18,9 +18,11 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from django_ekyc.catalogue.regions import DEFAULT_REGION, endpoint_for
-from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.exceptions import EkycConfigurationError, unknown_settings
+from django_ekyc.retention_policy import retention_setting
 from django_ekyc.review_policy import ReviewPolicy, clean_review
 from django_ekyc.setting import NUMBER, Setting, Timeout, clean_deadline, clean_number, clean_strings, clean_timeout
+from django_ekyc.webhook_policy import webhooks_setting
 
 __all__ = ["ekyc_settings"]
 
@@ -221,7 +223,8 @@ class EkycSettings:
         clean=clean_review,
     )
     STORE_IMAGES = Setting[bool](False, bool, "Request and keep (encrypted) the document and face images.")
-    RETENTION_DAYS = Setting[int](90, int, "Days after completion when ekyc_purge_identity_data strips identity data.")
+    RETENTION = retention_setting()
+    WEBHOOKS = webhooks_setting()
 
     # -- the provider's quota and background work ------------------------------------------------------------
     RATE_LIMIT = Setting[int | None](
@@ -302,7 +305,7 @@ class EkycSettings:
             raise EkycConfigurationError("settings.EKYC must be a dict.")
         unknown = sorted(set(value) - set(self.declared()))
         if unknown:
-            raise EkycConfigurationError(f"Unknown key(s) in settings.EKYC: {', '.join(unknown)}.")
+            raise unknown_settings(unknown)
         return value
 
     def raw(self, setting: Setting[Any]) -> Any:

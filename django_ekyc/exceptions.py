@@ -274,3 +274,13 @@ class NothingToCompare(VerificationError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+# Settings that went, and what took their place (named in the error a site that still sets them gets).
+RENAMED = {"RETENTION_DAYS": "RETENTION['identity']['DAYS']"}
+
+
+def unknown_settings(names: list[str]) -> EkycConfigurationError:
+    """The error for keys of ``settings.EKYC`` that no setting has: a typo, or a setting that went."""
+    moved = "".join(f" {name} is now {RENAMED[name]}." for name in names if name in RENAMED)
+    return EkycConfigurationError(f"Unknown key(s) in settings.EKYC: {', '.join(names)}.{moved}")

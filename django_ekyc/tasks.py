@@ -79,6 +79,25 @@ def screen_deepfake(transaction_pk: int) -> str:
     return str(kyc.deepfake)
 
 
+@task()  # type: ignore[untyped-decorator,unused-ignore]
+def purge_records(delete_at_provider: bool = False) -> dict[str, int]:
+    """The retention rules applied (:func:`django_ekyc.services.run_purge`, recorded as a purge run), then the
+    deletions still pending at the provider (faces, and with ``delete_at_provider`` the verifications' results);
+    returns what each rule removed and how many provider deletions failed. Schedule it daily."""
+    with background_calls():
+        report = services.run_purge(trigger="task", delete_at_provider=delete_at_provider)
+        if delete_at_provider:
+            for kyc in services.provider_deletion_pending().iterator():
+                try:
+                    services.purge_identity_data(kyc, delete_at_provider=True)
+                except services.ProviderCallFailed:
+                    report.failures += 1
+                except services.InvalidInput:  # held since the list was read: it waits for the release
+                    continue
+        faces = services.delete_pending_faces()
+    return {**report.counts, "failures": report.failures, "faces_deleted": faces.deleted}
+
+
 def _hand_over(task_: Any, transaction: KycTransaction, what: str) -> None:
     """Enqueue ``task_`` for a transaction where the site runs a task worker; without one (or if enqueuing fails)
     the work stays pending and the next sync pass does it: nothing runs in the request."""
@@ -103,6 +122,7 @@ def enqueue_face_work(sender: object, transaction: KycTransaction, **kwargs: obj
 __all__: list[Any] = [
     "enqueue_deepfake_screening",
     "enqueue_face_work",
+    "purge_records",
     "runs_in_background",
     "screen_deepfake",
     "settle_face",

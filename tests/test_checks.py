@@ -236,6 +236,12 @@ def test_face_settings_are_checked(ekyc, problem):
         ({"PUBLIC_BASE_URL": "https://verify.bank-of-testing.hk:8443/"}, []),
         ({"PUBLIC_BASE_URL": "https://[2406:da00::1]"}, []),
         ({"SIMULATOR_URL": "http://127.0.0.1:8765"}, ["django_ekyc.E015", "django_ekyc.W002", "django_ekyc.W003"]),
+        (
+            {"WEBHOOKS": {"ENDPOINTS": {"core": {"URL": "http://core.bank-of-testing.hk/h", "SECRET": "s" * 16}}}},
+            ["django_ekyc.E022"],
+        ),
+        ({"WEBHOOKS": {"ENDPOINTS": {"core": {"URL": "https://core.bank-of-testing.hk/h", "SECRET": "s" * 16}}}}, []),
+        ({"WEBHOOKS": {"ENDPOINTS": {"sidecar": {"URL": "http://127.0.0.1:9000/h", "SECRET": "s" * 16}}}}, []),
     ],
 )
 def test_how_the_site_is_reached_is_checked_outside_debug(ekyc, expected):

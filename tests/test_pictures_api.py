@@ -304,8 +304,10 @@ def test_a_data_url_without_its_comma_is_bad_base64(api, site):
 
 def test_a_user_who_ran_checks_can_be_deleted(api, site, user):
     assert post_check(api, "FACE_COMPARE", face=face("a"), reference=face("a")).status_code == 201
-    user.delete()
-    assert not KycTransaction.objects.exists() and not Consent.objects.exists()
+    user.delete()  # an erasure: the check and its consent stay, without the user, until their own retention ends
+    kyc, consent = KycTransaction.objects.get(), Consent.objects.get()
+    assert kyc.user_id is None and consent.user_id is None and kyc.consent_id == consent.pk
+    assert kyc.result is None and kyc.merchant_user_id == consent.subject_reference
 
 
 def test_a_site_that_cannot_call_the_provider_saves_nothing(api, simulator):

@@ -85,11 +85,11 @@ def test_retention_is_a_dry_run_until_applied(start, finish, simulator):
     recent = finish(start().transaction, "face_mismatch")
     KycTransaction.objects.filter(pk=old.pk).update(completed_at=old.completed_at.replace(year=2020))
     out = io.StringIO()
-    call_command("ekyc_purge_identity_data", "--days", "30", stdout=out)
-    assert "Dry run: 1 transaction(s)" in out.getvalue() and str(old.public_id) in out.getvalue()
+    call_command("ekyc_purge", stdout=out)
+    assert "identity: 1 due; kept 90 day(s) after completion" in out.getvalue()
     assert KycTransaction.objects.get(pk=old.pk).result is not None
 
-    call_command("ekyc_purge_identity_data", "--days", "30", "--apply", stdout=io.StringIO())
+    call_command("ekyc_purge", "--apply", stdout=io.StringIO())
     old.refresh_from_db()
     recent.refresh_from_db()
     assert old.result is None and old.identity_purged_at is not None
@@ -104,7 +104,7 @@ def test_retention_is_a_dry_run_until_applied(start, finish, simulator):
 def test_retention_can_delete_at_the_provider(start, finish, simulator):
     kyc = finish(start().transaction)
     KycTransaction.objects.filter(pk=kyc.pk).update(completed_at=kyc.completed_at.replace(year=2020))
-    call_command("ekyc_purge_identity_data", "--apply", "--delete-at-provider", stdout=io.StringIO())
+    call_command("ekyc_purge", "--apply", "--delete-at-provider", stdout=io.StringIO())
     kyc.refresh_from_db()
     assert kyc.provider_deleted_at is not None and kyc.result is None
     # both parameters the provider requires; images first, then the record
@@ -138,7 +138,7 @@ def test_a_refused_deletion_is_not_recorded_and_stays_pending(start, simulator):
     # a later run, for a transaction with no result of ours to protect, deletes regardless (DeleteAfterQuery=N)
     out = io.StringIO()
     KycTransaction.objects.filter(pk=kyc.pk).update(passed=None)
-    call_command("ekyc_purge_identity_data", "--apply", "--delete-at-provider", stdout=out)
+    call_command("ekyc_purge", "--apply", "--delete-at-provider", stdout=out)
     kyc.refresh_from_db()
     assert kyc.provider_deleted_at is not None
     assert "Retried 1 pending provider deletion(s); 0 still failed." in out.getvalue()
@@ -154,11 +154,15 @@ def test_provider_deletion_failure_keeps_the_local_purge(start, finish, simulato
     assert kyc.result is None and kyc.provider_deleted_at is None
 
 
-def test_deleting_a_user_deletes_their_verifications(start, finish, user):
+def test_deleting_a_user_keeps_their_verifications_pseudonymised(start, finish, user):
     kyc = finish(start().transaction)
+    events = kyc.events.count()
     user.delete()
-    assert not KycTransaction.objects.filter(pk=kyc.pk).exists()
-    assert not kyc.events.exists()
+    kept = KycTransaction.objects.get(pk=kyc.pk)
+    assert kept.user_id is None and kept.merchant_user_id == kyc.merchant_user_id
+    assert kept.result is None and kept.identity_purged_at is not None  # identity data: erased on request
+    assert kept.events.count() == events + 1  # the history stays, and says what was purged
+    assert (kept.status, kept.passed, kept.sub_code) == (kyc.status, kyc.passed, kyc.sub_code)
 
 
 def test_client_delete_verify_result(make_client, simulator, initialize_kwargs):

@@ -14,7 +14,7 @@ from django.test import override_settings
 from django_ekyc import services
 from django_ekyc.models import EventKind, KycTransaction, ReviewDecision, ReviewState, Status
 from django_ekyc.permissions import IsVerified
-from django_ekyc.services import ledger, review, review_rules
+from django_ekyc.services import ledger, ledger_purge, review, review_rules
 from django_ekyc.signals import review_decided
 from tests.face_support import faces_in_library, site
 from tests.helpers import api_client, initialize_params, return_path, shop_url
@@ -357,7 +357,7 @@ def test_a_flagged_face_is_not_accepted_without_the_face_permission(library, ver
 def test_the_purge_takes_the_providers_log_of_the_flow_too(start, decider):
     kyc = start().transaction
     KycTransaction.objects.filter(pk=kyc.pk).update(verify_log={"log_info": ["typed"]}, stopped_at="OCR_SCAN")
-    purged = ledger.purge_result(kyc, "retention")
+    purged = ledger_purge.purge_result(kyc, "retention")
     assert purged.verify_log is None and purged.stopped_at == "OCR_SCAN"
 
 

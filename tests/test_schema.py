@@ -197,7 +197,8 @@ def test_the_field_error_codes_are_every_code_a_field_is_refused_with():
     """What DRF refuses the start serializer's fields with, the serializer's own codes, and the flow's checks'
     ``InvalidInput`` codes (what a start runs: the validation and the services, not the staff's face review)."""
     flow = [PACKAGE / "validation.py", *sorted((PACKAGE / "services").glob("*.py"))]
-    for staff_only in ("reference_review.py", "review.py"):  # staff decisions, not API answers
+    # Staff decisions and retention, not API answers.
+    for staff_only in ("reference_review.py", "review.py", "holds.py", "retention.py"):
         flow.remove(PACKAGE / "services" / staff_only)
     # A picture's problem is refused under its field with the imaging module's code (PictureProblem's literals).
     calls = sum(len(re.findall(r"\bInvalidInput\((?!picture\.name, problem\.code)", path.read_text())) for path in flow)

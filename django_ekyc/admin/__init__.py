@@ -11,7 +11,17 @@ from __future__ import annotations
 from django_ekyc.admin.consent import ConsentAdmin
 from django_ekyc.admin.faces import FaceRecordAdmin
 from django_ekyc.admin.queue import ReviewQueueAdmin
+from django_ekyc.admin.retention import AuditEntryAdmin, KycSubjectAdmin, LegalHoldAdmin, PurgeRunAdmin
 from django_ekyc.admin.transactions import KycTransactionAdmin
 
 # A site may subclass or re-register these (admin.site.unregister(KycTransaction), then its own subclass).
-__all__ = ["ConsentAdmin", "FaceRecordAdmin", "KycTransactionAdmin", "ReviewQueueAdmin"]
+__all__ = [
+    "AuditEntryAdmin",
+    "ConsentAdmin",
+    "FaceRecordAdmin",
+    "KycSubjectAdmin",
+    "KycTransactionAdmin",
+    "LegalHoldAdmin",
+    "PurgeRunAdmin",
+    "ReviewQueueAdmin",
+]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django_ekyc.admin.display import definition_list, unreadable
 from django_ekyc.models import KycTransaction
+from django_ekyc.services import exports
 
 if TYPE_CHECKING:
     _Admin = admin.ModelAdmin[KycTransaction]
@@ -67,6 +68,7 @@ class IdentityReveal(_Admin):
         if obj.ocr_fields:
             # Every look at someone's documents is on record, in Django's admin log.
             self.log_change(request, obj, "Revealed identity data.")
+            exports.record_reveal(obj, request.user)  # and on the verification's tamper-evident history
         return response
 
     @admin.display(description=_("Document fields read (OCR)"))

@@ -12,12 +12,14 @@ from django.utils.translation import gettext_lazy as _
 from django_ekyc.admin.consent import ConsentDisplay
 from django_ekyc.admin.display import change_link, definition_list, unreadable
 from django_ekyc.admin.events import KycTransactionEventInline
+from django_ekyc.admin.exports import PersonExportAdminMixin
 from django_ekyc.admin.faces import ReadOnly, ReferenceFaceReview
 from django_ekyc.admin.filters import DocTypeFilter, ProductFilter
 from django_ekyc.admin.identity import IdentityReveal
 from django_ekyc.admin.operator import OperatorView
 from django_ekyc.admin.records import FraudReporting
 from django_ekyc.admin.refresh import ProviderRefresh
+from django_ekyc.admin.retention import RetentionDisplay
 from django_ekyc.admin.review import ReviewDecisions
 from django_ekyc.admin.search import TransactionSearch
 from django_ekyc.models import KycTransaction, Purpose, Status
@@ -40,6 +42,8 @@ class KycTransactionAdmin(
     FraudReporting,
     TransactionSearch,
     ConsentDisplay,
+    RetentionDisplay,
+    PersonExportAdminMixin,
     _TransactionAdmin,
 ):
     # What a reviewer reads, narrow enough for a 1280-pixel screen: names, not codes; the rest is on the page.
@@ -65,7 +69,7 @@ class KycTransactionAdmin(
     show_full_result_count = False  # one COUNT(*) per page, not two
     raw_id_fields = ("user",)
     inlines = (KycTransactionEventInline,)
-    actions = ("refresh_from_provider", "report_fraud")
+    actions = ("refresh_from_provider", "report_fraud", "export_person_data")
     readonly_fields = (
         "public_id",
         "user",
@@ -104,6 +108,7 @@ class KycTransactionAdmin(
         "review_panel",
         "review_panel_decidable",
         "stopped_at",
+        "retention_state",
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -147,6 +152,7 @@ class KycTransactionAdmin(
                 },
             ),
             (_("Identity data (OCR)"), {"fields": (ocr, "identity_purged_at", "provider_deleted_at")}),
+            (_("Retention"), {"fields": ("retention_state",)}),
             (
                 _("Provider"),
                 {

@@ -24,6 +24,7 @@
 - ``django_ekyc.W016``: outside DEBUG, no ``PUBLIC_BASE_URL`` (return and callback URLs follow the request's host,
   and a callback to a non-https host is silently left out).
 - ``django_ekyc.E017``: outside DEBUG, a ``PUBLIC_BASE_URL`` that is not https, or the documentation's example host.
+- ``django_ekyc.E022``: outside DEBUG, a webhook endpoint (``WEBHOOKS``) over plain http to another host.
 - ``django_ekyc.E014``: the face features do not fit: ``FACE_LIBRARY`` in a region without face libraries, an
   unknown ``REVERIFY_PRODUCT`` or one that does not run in the region, ``FACE_IDU`` without ``FACE_LIBRARY``.
 - ``django_ekyc.E019``: ``PICTURE_CHECKS`` names a check the catalogue does not have or that does not run in the

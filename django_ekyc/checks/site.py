@@ -1,6 +1,6 @@
 """Checks of how the provider and browsers reach this site: E015 (development mode outside DEBUG), W016 (no
 PUBLIC_BASE_URL outside DEBUG), E017 (a PUBLIC_BASE_URL that is not https, the documentation's example, or a
-placeholder such as ``https://<your domain>``)."""
+placeholder such as ``https://<your domain>``), E022 (a webhook endpoint reached over plain http)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,25 @@ HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z
 def check(ekyc: EkycSettings) -> list[CheckMessage]:
     if settings.DEBUG:
         return []
-    return [*_development_mode(ekyc.SIMULATOR_URL), *_public_base_url(ekyc.PUBLIC_BASE_URL)]
+    return [
+        *_development_mode(ekyc.SIMULATOR_URL),
+        *_public_base_url(ekyc.PUBLIC_BASE_URL),
+        *_webhook_urls({name: endpoint.url for name, endpoint in ekyc.WEBHOOKS.endpoints.items()}),
+    ]
+
+
+def _webhook_urls(urls: dict[str, str]) -> list[CheckMessage]:
+    """Events (and, for some endpoints, identity data) must not cross a network in clear: https, or this host."""
+    return [
+        Error(
+            f"EKYC WEBHOOKS endpoint {name!r} is reached over plain http: its events would cross the network "
+            "unencrypted.",
+            hint="Use an https URL (http is accepted only for 127.0.0.1, ::1 and localhost).",
+            id="django_ekyc.E022",
+        )
+        for name, url in urls.items()
+        if _scheme_and_host(url)[0] != "https" and _scheme_and_host(url)[1] not in ("127.0.0.1", "::1", "localhost")
+    ]
 
 
 def _development_mode(simulator_url: str | None) -> list[CheckMessage]:

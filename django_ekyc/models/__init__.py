@@ -3,6 +3,8 @@
 from django_ekyc.models.consent import Consent, ConsentQuerySet
 from django_ekyc.models.faces import DuplicateMatch, FaceRecord, FaceRecordQuerySet
 from django_ekyc.models.history import EventKind, EventSource, KycTransactionEvent
+from django_ekyc.models.outbox import OutboxEvent, WebhookDelivery
+from django_ekyc.models.records import AuditEntry, AuditKind, ChainHead, KycSubject, LegalHold, PurgeRun
 from django_ekyc.models.review import ReviewDecision, ReviewQueueItem
 from django_ekyc.models.states import (
     ALLOWED_TRANSITIONS,
@@ -34,6 +36,9 @@ __all__ = [
     "OPEN_REVIEW",
     "REFERENCE_STATUSES",
     "TERMINAL_STATUSES",
+    "AuditEntry",
+    "AuditKind",
+    "ChainHead",
     "Consent",
     "ConsentQuerySet",
     "DeepfakeStatus",
@@ -43,10 +48,14 @@ __all__ = [
     "FaceRecord",
     "FaceRecordQuerySet",
     "FaceStatus",
+    "KycSubject",
     "KycTransaction",
     "KycTransactionEvent",
     "KycTransactionQuerySet",
+    "LegalHold",
     "OperatorDaySummary",
+    "OutboxEvent",
+    "PurgeRun",
     "Purpose",
     "ReviewDecision",
     "ReviewQueueItem",
@@ -55,4 +64,5 @@ __all__ = [
     "Status",
     "User",
     "Verdict",
+    "WebhookDelivery",
 ]

@@ -24,9 +24,17 @@ class Consent(models.Model):
     """One consent given by a user: which text (purpose, version, hash, language), when, for which check."""
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    # SET_NULL: a consent is the proof of what a check was allowed by, and outlives the account (pseudonymised).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kyc_consents", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="kyc_consents",
+        verbose_name=_("user"),
     )
+    # The person's pseudonym (their verifications' ``merchant_user_id``): how retention finds it after the user goes.
+    subject_reference = models.CharField(_("person (pseudonym)"), max_length=64, blank=True, editable=False)
     purpose = models.CharField(_("purpose"), max_length=32, editable=False)
     # The check (ProductCode) the user was about to run when they agreed.
     check_code = models.CharField(_("check"), max_length=32, editable=False)
@@ -42,7 +50,10 @@ class Consent(models.Model):
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
         ordering = ("-given_at", "-id")
-        indexes = [models.Index(fields=["user", "purpose", "withdrawn_at"], name="ekyc_consent_user_purpose")]
+        indexes = [
+            models.Index(fields=["user", "purpose", "withdrawn_at"], name="ekyc_consent_user_purpose"),
+            models.Index(fields=["subject_reference"], name="ekyc_consent_subject"),
+        ]
 
     def __str__(self) -> str:
         state = "withdrawn" if self.withdrawn_at else "given"

@@ -123,8 +123,15 @@ class KycTransaction(models.Model):
     """A verification attempt: what was asked of the provider, and what it decided."""
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    # SET_NULL: erasing a user keeps the decision trail, pseudonymised (``merchant_user_id`` stays: it is how the
+    # records of an erased person are found, and it names nobody); see docs/retention.md.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kyc_transactions", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="kyc_transactions",
+        verbose_name=_("user"),
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CREATED)
     merchant_biz_id = models.CharField(_("merchant business id"), max_length=32, unique=True, editable=False)
@@ -195,6 +202,8 @@ class KycTransaction(models.Model):
     # The parsed Ext* results (images only if STORE_IMAGES): personal data, encrypted at rest.
     result = EncryptedJSONField(_("result"), null=True, blank=True)
     identity_purged_at = models.DateTimeField(_("identity data purged"), null=True, blank=True)
+    # The pictures (images in the result, the reference face, the face in the library) can go before the text.
+    pictures_purged_at = models.DateTimeField(_("pictures purged"), null=True, blank=True, editable=False)
     provider_deleted_at = models.DateTimeField(_("deleted at the provider"), null=True, blank=True)
     error_code = models.CharField(_("error code"), max_length=64, blank=True)
     error_message = models.TextField(_("error message"), blank=True)
@@ -210,6 +219,8 @@ class KycTransaction(models.Model):
     check_attempts = models.PositiveIntegerField(_("checks"), default=0)
     # When the provider was last asked about it, whoever asked: user-prompted checks are spaced by this.
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True, editable=False)
+    # How many history rows its hash chain holds: a row cut from the chain's end shows against it.
+    history_seq = models.PositiveIntegerField(_("history rows"), default=0, editable=False)
 
     objects = KycTransactionQuerySet.as_manager()
 
@@ -224,6 +235,8 @@ class KycTransaction(models.Model):
             models.Index(fields=["face_status", "next_check_at"], name="ekyc_tx_face_status_next"),
             models.Index(fields=["deepfake", "deepfake_at"], name="ekyc_tx_deepfake"),
             models.Index(fields=["review", "review_since"], name="ekyc_tx_review_queue"),
+            # An erased or departed person's records, found by their pseudonym (the user may be gone).
+            models.Index(fields=["merchant_user_id"], name="ekyc_tx_subject"),
             # The deletions at the provider still to make: only the pending rows, not every purged one.
             models.Index(
                 fields=["identity_purged_at"],
@@ -241,6 +254,7 @@ class KycTransaction(models.Model):
             ("decide_kyctransaction", _("Can decide a KYC transaction under review")),
             ("view_operations", _("Can see the operator's view of the verification flow")),
             ("report_fraud", _("Can report a confirmed fraud to the provider")),
+            ("export_subject_data", _("Can export a person's KYC data (an access request)")),
         ]
 
     def __str__(self) -> str:

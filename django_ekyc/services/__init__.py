@@ -7,7 +7,10 @@ by job:
   provider calls, one-way transitions, on-commit signals);
 - :mod:`~django_ekyc.services.flow`: start a verification, refresh it, handle the return and the callback;
 - :mod:`~django_ekyc.services.sync`: background sync and expiry;
-- :mod:`~django_ekyc.services.retention`: purging identity data, deletion at the provider;
+- :mod:`~django_ekyc.services.retention`: the retention rules applied (identity data, pictures, the decision
+  trail, consents), deletion at the provider; :mod:`~django_ekyc.services.erasure`: the end of a relationship and
+  a user's erasure; :mod:`~django_ekyc.services.holds`: legal holds;
+- :mod:`~django_ekyc.services.outbox`: events for other systems, written with the change they report;
 - :mod:`~django_ekyc.services.identity`: what is kept of a provider's result;
 - :mod:`~django_ekyc.services.references`: the user's reference face and the rule that guards it;
 - :mod:`~django_ekyc.services.faces`: the face work after a verification (comparison with the reference, the
@@ -34,13 +37,23 @@ from django_ekyc.exceptions import (
 )
 from django_ekyc.models import IMAGE_FIELDS, KycTransaction, User
 from django_ekyc.models.transaction import ProductCodes
+from django_ekyc.services.erasure import end_relationship, resume_relationship
 from django_ekyc.services.face_deletion import FaceReport, delete_pending_faces
 from django_ekyc.services.faces import settle_face, settle_pending_faces
 from django_ekyc.services.flow import Started, handle_callback, handle_return, refresh, start_verification
+from django_ekyc.services.holds import place_hold, release_hold
 from django_ekyc.services.identity import stored_result
 from django_ekyc.services.ledger import fit_columns
 from django_ekyc.services.references import face_key_for
-from django_ekyc.services.retention import provider_deletion_pending, purge_candidates, purge_identity_data
+from django_ekyc.services.retention import (
+    PurgeReport,
+    dry_run,
+    provider_deletion_pending,
+    purge_candidates,
+    purge_identity_data,
+    purge_pictures,
+    run_purge,
+)
 from django_ekyc.services.reverify import (
     MaxAge,
     as_max_age,
@@ -62,6 +75,7 @@ __all__ = [
     "MaxAge",
     "NothingToCompare",
     "ProviderCallFailed",
+    "PurgeReport",
     "Started",
     "SyncReport",
     "TransactionNotFound",
@@ -71,6 +85,8 @@ __all__ = [
     "as_max_age",
     "decide",
     "delete_pending_faces",
+    "dry_run",
+    "end_relationship",
     "expire_stale",
     "face_key_for",
     "fit_columns",
@@ -82,12 +98,17 @@ __all__ = [
     "latest_reverification",
     "latest_verification",
     "merchant_user_id_for",
+    "place_hold",
     "provider_deletion_pending",
     "purge_candidates",
     "purge_identity_data",
+    "purge_pictures",
     "refresh",
+    "release_hold",
     "resolve_account",
+    "resume_relationship",
     "review_queue",
+    "run_purge",
     "settle_face",
     "settle_pending_faces",
     "start_reverification",

@@ -13,12 +13,15 @@ import hashlib
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import InvalidInput
-from django_ekyc.models import Consent
+from django_ekyc.models import AuditKind, Consent
+from django_ekyc.services.audit import audit
+from django_ekyc.services.site import merchant_user_id_for
 
 # The app's own texts, by purpose; a site's CONSENT_TEXTS entry replaces one (its version and its words).
 DEFAULT_VERSION = "2026-12-04"
@@ -75,17 +78,41 @@ def check_consent(purpose: str, version: str) -> ConsentText:
 
 
 def record_consent(user: AbstractBaseUser, text: ConsentText, check_code: str) -> Consent:
-    """The user's act, on record: which text (version, hash, language), when, for which check."""
-    return Consent.objects.create(
-        user_id=user.pk,
-        purpose=text.purpose,
-        check_code=check_code,
-        version=text.version,
-        text_sha256=text.sha256,
-        language=translation.get_language() or "",
-    )
+    """The user's act, on record: which text (version, hash, language), when, for which check; and on the
+    person's audit chain."""
+    person = merchant_user_id_for(user)
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            user_id=user.pk,
+            subject_reference=person,
+            purpose=text.purpose,
+            check_code=check_code,
+            version=text.version,
+            text_sha256=text.sha256,
+            language=translation.get_language() or "",
+        )
+        audit(person, AuditKind.CONSENT_GIVEN, consent=str(consent.public_id), **_terms(consent))
+    return consent
 
 
 def withdraw_consent(user: AbstractBaseUser, purpose: str) -> int:
     """Withdraw the user's consents of ``purpose``: no check runs under them again. Returns how many."""
-    return Consent.objects.active().filter(user_id=user.pk, purpose=purpose).update(withdrawn_at=timezone.now())
+    person = merchant_user_id_for(user)
+    with transaction.atomic():
+        consents = list(Consent.objects.active().filter(user_id=user.pk, purpose=purpose).select_for_update())
+        withdrawn = Consent.objects.filter(pk__in=[consent.pk for consent in consents]).update(
+            withdrawn_at=timezone.now()
+        )
+        for consent in consents:
+            audit(person, AuditKind.CONSENT_WITHDRAWN, consent=str(consent.public_id), **_terms(consent))
+    return withdrawn
+
+
+def _terms(consent: Consent) -> dict[str, str]:
+    return {
+        "purpose": consent.purpose,
+        "check": consent.check_code,
+        "version": consent.version,
+        "text_sha256": consent.text_sha256,
+        "language": consent.language,
+    }

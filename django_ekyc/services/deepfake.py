@@ -176,14 +176,15 @@ def _settle(
             risk = {"risk": result.risk, "risk_tags": list(result.risk_tags), "risk_scores": dict(result.risk_scores)}
             stored["deepfake"] = risk
         values["result"] = stored
-    moved = KycTransaction.objects.filter(pk=kyc.pk, deepfake=DeepfakeStatus.SCREENING).update(
-        **review_rules.with_review(values)
-    )
-    kyc.refresh_from_db()
-    if moved:
-        ledger.record_event(
-            kyc, EventKind.FACE, source, action=SCREENING.operation, code=f"deepfake_{status or 'none'}"
+    with transaction.atomic():  # the flag, its history row and its event for other systems: one commit
+        moved = KycTransaction.objects.filter(pk=kyc.pk, deepfake=DeepfakeStatus.SCREENING).update(
+            **review_rules.with_review(values)
         )
-        if status in (DeepfakeStatus.FLAGGED, DeepfakeStatus.SUSPICIOUS) and result is not None:
-            ledger.send_on_commit(signals.deepfake_flagged, kyc, risk=result.risk, tags=list(result.risk_tags))
+        if moved:
+            ledger.record_event(
+                kyc, EventKind.FACE, source, action=SCREENING.operation, code=f"deepfake_{status or 'none'}"
+            )
+    kyc.refresh_from_db()
+    if moved and status in (DeepfakeStatus.FLAGGED, DeepfakeStatus.SUSPICIOUS) and result is not None:
+        ledger.send_on_commit(signals.deepfake_flagged, kyc, risk=result.risk, tags=list(result.risk_tags))
     return kyc

@@ -2,7 +2,7 @@
 
 The site's :class:`~django_ekyc.models.FaceRecord` rows outlive the user on purpose: each records that its face was
 deleted at the provider (``DeleteFaceRecordV2``), or is still to be, and the deletion is retried until the provider
-confirms it (``ekyc_purge_identity_data``, background sync).
+confirms it (``ekyc_purge``, background sync).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 
 from django_ekyc.client import EkycClient, get_client
@@ -48,22 +47,13 @@ def forget_faces(records: Iterable[FaceRecord] | FaceRecord, *, reason: str) -> 
     return ids
 
 
-def forget_user_faces(sender: object, instance: object, **kwargs: object) -> None:
-    """``pre_delete`` of the user model: the user's faces leave the provider's library once the deletion
-    commits (and stay pending, retried by ``ekyc_purge``, if the provider cannot be reached then)."""
-    user_id = getattr(instance, "pk", None)
-    if user_id is None:
-        return
-    ids = forget_faces(FaceRecord.objects.present().filter(user_id=user_id), reason="user_deleted")
-    if ids:
-        transaction.on_commit(lambda: _delete_quietly(ids))
-
-
-def _delete_quietly(ids: list[int]) -> None:
+def delete_quietly(ids: list[int]) -> None:
+    """Delete now, or leave pending for the next purge (a provider that cannot be reached must not fail the
+    commit this follows)."""
     try:
         delete_pending_faces(ids)
     except Exception:
-        logger.exception("eKYC faces of a deleted user could not be deleted now; ekyc_purge retries")
+        logger.exception("eKYC faces could not be deleted now; ekyc_purge retries")
 
 
 def delete_pending_faces(

@@ -98,6 +98,8 @@ def settle_face(
     if not _claim(kyc, now):
         kyc.refresh_from_db()
         return kyc
+    if kyc.user_id is None:  # the person was erased meanwhile: no face of theirs goes into the library
+        return _settle(kyc, FaceStatus.NOT_REGISTERED, source, "The user was erased.", [])
     client = client or get_client(kyc.account)
     try:
         image = face_image or references.kept_picture(kyc) or _fetch_face_image(kyc, source, client)

@@ -78,3 +78,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     return value
+
+
+def without_images(result: Any) -> Any:
+    """A stored result with its pictures taken out (the images of the answer, the pictures a check sent): what
+    the ``pictures`` retention rule leaves of it."""
+    if not isinstance(result, Mapping):
+        return result
+    return {name: _without_images(value) for name, value in result.items() if name != "pictures"}

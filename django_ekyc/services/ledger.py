@@ -36,7 +36,7 @@ from django_ekyc.models import (
     Status,
 )
 from django_ekyc.results import VerificationResult
-from django_ekyc.services import review_rules
+from django_ekyc.services import outbox, review_rules
 
 logger = logging.getLogger("django_ekyc.services")
 
@@ -119,7 +119,12 @@ def record_event(
 ) -> None:
     duration = None if started is None else int((time.monotonic() - started) * 1000)
     values = fit_columns(KycTransactionEvent, {"kind": kind, "source": source, **fields})
-    note(KycTransactionEvent.objects.create(transaction_id=kyc.pk, duration_ms=duration, **values))
+    # A change's event for other systems commits with its history row, or neither (no savepoint: one statement less
+    # each way, and a failure here fails the caller's block anyway).
+    with transaction.atomic(savepoint=False):
+        record = KycTransactionEvent.objects.create(transaction_id=kyc.pk, duration_ms=duration, **values)
+        outbox.publish_history(record)
+    note(record)
 
 
 def transition(
@@ -264,25 +269,6 @@ def claim_due(batch_size: int, now: datetime, lease: timedelta) -> list[KycTrans
             next_check_at=now + lease, last_checked_at=timezone.now()
         )
     return claimed
-
-
-def purge_result(kyc: KycTransaction, source: EventSource | str) -> KycTransaction:
-    """Strip the identity data (once), keeping the decision; the purge is on record."""
-    with transaction.atomic():
-        locked = KycTransaction.objects.select_for_update().get(pk=kyc.pk)
-        if locked.identity_purged_at is None:
-            locked.result = None
-            locked.reference_face = None  # a re-verification's reference picture is identity data too
-            locked.verify_log = None  # the provider's log of the flow may carry what the user entered
-            locked.identity_purged_at = timezone.now()
-            locked.save(update_fields=["result", "reference_face", "verify_log", "identity_purged_at", "updated_at"])
-            record_event(locked, EventKind.PURGED, source)
-    return locked
-
-
-def mark_deleted_at_provider(kyc: KycTransaction) -> None:
-    kyc.provider_deleted_at = timezone.now()
-    kyc.save(update_fields=["provider_deleted_at", "updated_at"])
 
 
 def fit_columns(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:

@@ -119,6 +119,8 @@ def _replace_library_face(kyc: KycTransaction, client: EkycClient) -> tuple[str,
 
 def _library_entry_is(kyc: KycTransaction, face_id: str) -> None:
     """The user's entry in the library now holds this verification's face."""
+    if kyc.user_id is None:  # an erased person has no entry to hold it
+        return
     present = FaceRecord.objects.present().filter(user_id=kyc.user_id, face_group=str(ekyc_settings.FACE_LIBRARY))
     if present.exists():
         present.update(transaction=kyc, **({"face_id": face_id} if face_id else {}))

@@ -99,6 +99,8 @@ def current_reference(user_id: Any, *, other_than: KycTransaction | None = None)
     by search finds), whatever verification it came from; otherwise, the latest verification accepted as the
     reference whose picture is kept.
     """
+    if user_id is None:  # an erased person's: nobody's reference
+        return None
     if ekyc_settings.FACE_LIBRARY:
         record = (
             FaceRecord.objects.present()
@@ -145,7 +147,7 @@ def first_reference_fields(kyc: KycTransaction) -> dict[str, Any]:
 def has_untrusted_reference(kyc: KycTransaction) -> bool:
     """Whether the user has a reference set by a check without a document, flagged for staff: later
     verifications wait for their decision."""
-    return (
+    return kyc.user_id is not None and (
         KycTransaction.objects.filter(user_id=kyc.user_id, face_status=FaceStatus.UNVERIFIED_REFERENCE)
         .exclude(pk=kyc.pk)
         .exists()

@@ -1,37 +1,151 @@
-"""Retention: strip identity data past its time, and have the provider delete its copy."""
+"""Retention: each kind of record removed when its rule (``EKYC["RETENTION"]``) says, and the provider's copy.
+
+:func:`run_purge` is the one pass the command, the task and a person's erasure run: per rule, what is due
+(:mod:`~django_ekyc.services.retention_rules`), counted for a dry run, removed and recorded (a ``PurgeRun``)
+otherwise. Identity data and pictures are stripped from the verification, which stays; the decision trail and
+consents go whole once their own, longer, rule ends. Nothing under a legal hold is touched.
+"""
 
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from django_ekyc.client import EkycClient, get_client
-from django_ekyc.conf import ekyc_settings
-from django_ekyc.exceptions import EkycDeletionRefused, EkycError, ProviderCallFailed
-from django_ekyc.models import EventSource, FaceRecord, KycTransaction, KycTransactionQuerySet, Status
+from django_ekyc.exceptions import EkycDeletionRefused, EkycError, InvalidInput, ProviderCallFailed
+from django_ekyc.models import EventSource, FaceRecord, KycTransaction, KycTransactionQuerySet, PurgeRun
 from django_ekyc.ratelimit import background_calls
-from django_ekyc.services import face_deletion, ledger
+from django_ekyc.retention_policy import KINDS
+from django_ekyc.services import face_deletion, ledger, ledger_purge
+from django_ekyc.services.identity import without_images
+from django_ekyc.services.retention_rules import candidates, held, is_held
+
+logger = logging.getLogger("django_ekyc.services")
 
 # What DeleteVerifyResult deletes, one call each (its DeleteType values): the images, then everything else.
 DELETE_TYPES = ("Img", "Text")
+BATCH = 500
 
 
-def purge_candidates(*, older_than_days: int | None = None, now: datetime | None = None) -> KycTransactionQuerySet:
-    """Finished transactions whose identity data is older than the retention period."""
-    days = ekyc_settings.RETENTION_DAYS if older_than_days is None else older_than_days
-    cutoff = (now or timezone.now()) - timedelta(days=days)
-    return KycTransaction.objects.filter(
-        status__in=[Status.PASSED, Status.FAILED, Status.EXPIRED], completed_at__lt=cutoff, identity_purged_at=None
-    ).order_by("completed_at", "id")
+@dataclass
+class PurgeReport:
+    """What a purge did (or, for a dry run, would do), per rule; and the provider deletions that failed."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    failures: int = 0
+    run: PurgeRun | None = None
+
+
+def purge_candidates(*, now: datetime | None = None) -> KycTransactionQuerySet:
+    """Finished verifications whose identity data the ``identity`` rule has come due for."""
+    return candidates("identity", now=now or timezone.now())  # type: ignore[return-value]
 
 
 def provider_deletion_pending() -> KycTransactionQuerySet:
-    """Purged here, but the provider's copy is not confirmed deleted yet: to be retried."""
-    return KycTransaction.objects.filter(
-        identity_purged_at__isnull=False, provider_deleted_at=None, transaction_id__isnull=False
-    ).order_by("identity_purged_at", "id")
+    """Purged here, but the provider's copy is not confirmed deleted yet: to be retried (not while held)."""
+    return (
+        KycTransaction.objects.filter(
+            identity_purged_at__isnull=False, provider_deleted_at=None, transaction_id__isnull=False
+        )
+        .exclude(held())
+        .order_by("identity_purged_at", "id")
+    )
+
+
+def dry_run(*, now: datetime | None = None, kinds: Iterable[str] = KINDS) -> PurgeReport:
+    """How many records each rule would remove now; nothing is changed."""
+    now = now or timezone.now()
+    return PurgeReport({kind: candidates(kind, now=now).count() for kind in kinds})
+
+
+def run_purge(
+    *,
+    trigger: str,
+    now: datetime | None = None,
+    kinds: Iterable[str] = KINDS,
+    person: str | None = None,
+    delete_at_provider: bool = False,
+    source: EventSource | str = EventSource.RETENTION,
+) -> PurgeReport:
+    """Remove what each rule has come due for (of one ``person`` only, for an erasure), and record the run."""
+    now = now or timezone.now()
+    run = PurgeRun.objects.create(trigger=trigger, started_at=now)
+    report = PurgeReport(run=run)
+    for kind in kinds:
+        due: Any = candidates(kind, now=now, person=person)
+        report.counts[kind] = _PURGES[kind](due, report, delete_at_provider=delete_at_provider, source=source)
+    run.counts, run.failures, run.finished_at = report.counts, report.failures, timezone.now()
+    run.save(update_fields=["counts", "failures", "finished_at"])
+    return report
+
+
+def _purge_identity(due: Iterable[KycTransaction], report: PurgeReport, **options: object) -> int:
+    purged = 0
+    for kyc in _batches(due):
+        try:
+            _strip_identity(kyc, **options)  # type: ignore[arg-type]
+        except ProviderCallFailed as failure:
+            logger.warning("eKYC provider deletion failed for %s: %s", kyc.public_id, failure.error.code)
+            report.failures += 1
+        purged += 1
+    return purged
+
+
+def _purge_pictures(due: Iterable[KycTransaction], report: PurgeReport, **options: object) -> int:
+    purged = 0
+    for kyc in _batches(due):
+        _strip_pictures(kyc, options.get("source", EventSource.RETENTION))  # type: ignore[arg-type]
+        purged += 1
+    return purged
+
+
+def _delete_decisions(due: KycTransactionQuerySet, report: PurgeReport, **options: object) -> int:
+    deleted = 0
+    while ids := list(due.values_list("pk", flat=True)[:BATCH]):
+        gone = ledger_purge.delete_records(KycTransaction.objects.filter(pk__in=ids))
+        deleted += gone
+        if not gone:
+            break
+    return deleted
+
+
+def _delete_consents(due: object, report: PurgeReport, **options: object) -> int:
+    deleted, _by_model = due.delete()  # type: ignore[attr-defined]
+    return int(deleted)
+
+
+def _batches(due: Iterable[KycTransaction]) -> Iterable[KycTransaction]:
+    """The due rows, read a batch at a time (each one leaves the set as it is purged)."""
+    return due.iterator(chunk_size=BATCH) if isinstance(due, KycTransactionQuerySet) else due
+
+
+_PURGES = {
+    "identity": _purge_identity,
+    "pictures": _purge_pictures,
+    "decisions": _delete_decisions,
+    "consent": _delete_consents,
+}
+
+
+def purge_pictures(kyc: KycTransaction, *, source: EventSource | str = EventSource.RETENTION) -> KycTransaction:
+    """Take the pictures out of a verification (the images in its result, its reference face) and its face out
+    of the face library; the text of the result stays until the ``identity`` rule. Refused under a legal hold."""
+    refuse_if_held(kyc)
+    return _strip_pictures(kyc, source)
+
+
+def _strip_pictures(kyc: KycTransaction, source: EventSource | str) -> KycTransaction:
+    purged = ledger_purge.purge_pictures(kyc, source, without_images)
+    _forget_face(purged)
+    return purged
 
 
 def purge_identity_data(
@@ -45,9 +159,19 @@ def purge_identity_data(
 
     With ``delete_at_provider`` the provider is asked to delete its copy too (DeleteVerifyResult); a
     provider that no longer knows the transaction counts as deleted. Provider failures raise
-    :class:`~django_ekyc.exceptions.ProviderCallFailed` after the local purge, which stands.
+    :class:`~django_ekyc.exceptions.ProviderCallFailed` after the local purge, which stands. A verification under
+    a legal hold (its own or its person's) is refused: :class:`~django_ekyc.exceptions.InvalidInput`
+    ``under_legal_hold``.
     """
-    purged = ledger.purge_result(kyc, source)
+    refuse_if_held(kyc)
+    return _strip_identity(kyc, delete_at_provider=delete_at_provider, source=source, client=client)
+
+
+def _strip_identity(
+    kyc: KycTransaction, *, delete_at_provider: bool, source: EventSource | str, client: EkycClient | None = None
+) -> KycTransaction:
+    """:func:`purge_identity_data` for a row the rules chose (holds excluded in the same query)."""
+    purged = ledger_purge.purge_result(kyc, source)
     _forget_face(purged)
     if delete_at_provider and purged.transaction_id and purged.provider_deleted_at is None:
         with background_calls():  # nobody waits for a deletion: it yields to the calls users wait for
@@ -55,12 +179,21 @@ def purge_identity_data(
     return purged
 
 
+def refuse_if_held(kyc: KycTransaction) -> None:
+    if is_held(kyc):
+        raise InvalidInput(
+            "verification",
+            "under_legal_hold",
+            str(_("This verification is under a legal hold: nothing of it is purged.")),
+        )
+
+
 def _forget_face(kyc: KycTransaction) -> None:
     """The face a purged verification registered leaves the library too (unless a later verification of the
     user vouches for it: the face record then points at that one)."""
     ids = face_deletion.forget_faces(FaceRecord.objects.present().filter(transaction=kyc), reason="retention")
-    if ids:
-        face_deletion.delete_pending_faces(ids)
+    if ids:  # after the commit: no provider call inside a transaction (an erasure's, say)
+        transaction.on_commit(lambda: face_deletion.delete_quietly(ids))
 
 
 def _delete_at_provider(kyc: KycTransaction, source: EventSource | str, client: EkycClient) -> None:
@@ -99,4 +232,4 @@ def _delete_at_provider(kyc: KycTransaction, source: EventSource | str, client: 
             raise ProviderCallFailed(kyc, refused)
         record.message = f"DeleteType={delete_type}"
         record.save()
-    ledger.mark_deleted_at_provider(kyc)
+    ledger_purge.mark_deleted_at_provider(kyc)
