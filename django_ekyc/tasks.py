@@ -24,7 +24,7 @@ from django_ekyc import services
 from django_ekyc.exceptions import EkycError
 from django_ekyc.models import EventSource, KycTransaction
 from django_ekyc.ratelimit import background_calls
-from django_ekyc.services import deepfake, faces
+from django_ekyc.services import deepfake, faces, webhook_delivery
 
 logger = logging.getLogger("django_ekyc.tasks")
 
@@ -80,6 +80,13 @@ def screen_deepfake(transaction_pk: int) -> str:
 
 
 @task()  # type: ignore[untyped-decorator,unused-ignore]
+def deliver_webhooks(batch_size: int = 50) -> dict[str, int]:
+    """One pass of webhook delivery (:func:`django_ekyc.services.webhook_delivery.deliver_due`): the outbox's due
+    events POSTed to their endpoints; returns the pass's counts. Safe to overlap with other workers' passes."""
+    return webhook_delivery.deliver_due(batch_size=batch_size).as_dict()
+
+
+@task()  # type: ignore[untyped-decorator,unused-ignore]
 def purge_records(delete_at_provider: bool = False) -> dict[str, int]:
     """The retention rules applied (:func:`django_ekyc.services.run_purge`, recorded as a purge run), then the
     deletions still pending at the provider (faces, and with ``delete_at_provider`` the verifications' results);
@@ -120,6 +127,7 @@ def enqueue_face_work(sender: object, transaction: KycTransaction, **kwargs: obj
 
 
 __all__: list[Any] = [
+    "deliver_webhooks",
     "enqueue_deepfake_screening",
     "enqueue_face_work",
     "purge_records",

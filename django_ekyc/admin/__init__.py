@@ -8,6 +8,7 @@ admin from this package's other modules, one concern each).
 
 from __future__ import annotations
 
+from django_ekyc.admin import outbox as outbox  # registers the outbox's admins (events, webhook deliveries)
 from django_ekyc.admin.consent import ConsentAdmin
 from django_ekyc.admin.faces import FaceRecordAdmin
 from django_ekyc.admin.queue import ReviewQueueAdmin
