@@ -123,3 +123,36 @@ def test_what_was_flagged_before_the_queue_waits_in_it(at_0009, user):
         plain.pk: ("", ""),
     }
     assert str(rows.get(pk=conflict.pk).review_since.date()) == "2026-11-01"
+
+
+@pytest.fixture
+def at_0011():
+    apps = migrate_to("0011_operator_day_summaries")
+    yield apps
+    call_command("migrate", APP, verbosity=0)
+
+
+def test_the_history_written_before_is_chained_and_consents_get_their_person(at_0011, user):
+    """0012: every existing history row becomes a link of its transaction's chain, which then verifies; a consent
+    gets the pseudonym its user's verifications carry."""
+    from django_ekyc.services.site import merchant_user_id_for
+    from django_ekyc.services.trail import verify_database
+
+    transactions = at_0011.get_model(APP, "KycTransaction")
+    events = at_0011.get_model(APP, "KycTransactionEvent")
+    consents = at_0011.get_model(APP, "Consent")
+    kyc = transactions.objects.create(
+        user_id=user.pk, status="passed", merchant_biz_id="1" * 32, merchant_user_id=merchant_user_id_for(user),
+        return_token_hash="1" * 64, callback_token_hash="c" * 64,
+    )  # fmt: skip
+    for code in ("", "Success", "200"):
+        events.objects.create(transaction=kyc, kind="state_change", source="api", code=code)
+    consent = consents.objects.create(user_id=user.pk, purpose="pictures", check_code="ID_OCR", version="1",
+                                      text_sha256="0" * 64)  # fmt: skip
+    at_0012 = migrate_to("0012_retention_audit_outbox")
+    rows = at_0012.get_model(APP, "KycTransactionEvent").objects.filter(transaction_id=kyc.pk).order_by("seq")
+    assert [row.seq for row in rows] == [1, 2, 3] and rows[0].prev_hash == "0" * 64
+    assert at_0012.get_model(APP, "KycTransaction").objects.get(pk=kyc.pk).history_seq == 3
+    assert at_0012.get_model(APP, "Consent").objects.get(pk=consent.pk).subject_reference == kyc.merchant_user_id
+    call_command("migrate", APP, verbosity=0)
+    assert list(verify_database()) == []

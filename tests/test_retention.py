@@ -97,11 +97,23 @@ def test_the_defaults_keep_the_decision_trail_five_years_after_the_relationship(
         ({"identity": {"ON_ERASURE": "maybe"}}, "ON_ERASURE"),
         ({"identity": {"BASIS": " "}}, "BASIS"),
         ({"identity": {"DAYZ": 3}}, "Unknown key"),
+        ({"identity": 90}, "must be a dict"),
     ],
 )
 def test_a_bad_rule_is_a_configuration_error(value, message):
     with pytest.raises(EkycConfigurationError, match=message):
         clean_retention(value)
+
+
+def test_a_policy_is_taken_as_it_is_and_pictures_leave_only_pictures():
+    from django_ekyc.services.identity import without_images
+
+    policy = clean_retention({"identity": {"DAYS": 7}})
+    assert clean_retention(policy) is policy and policy["identity"].days == 7
+    assert without_images(None) is None
+    assert without_images({"pictures": {"face": "x"}, "ext_face_info": {"faceImg": "x", "facePassed": "Y"}}) == {
+        "ext_face_info": {"facePassed": "Y"}
+    }
 
 
 def test_the_old_setting_names_its_replacement():
@@ -347,3 +359,13 @@ def test_the_purge_is_a_task_too(finished, user):
     counts = purge_records.enqueue().return_value
     assert counts == {"identity": 1, "pictures": 0, "decisions": 0, "consent": 0, "failures": 0, "faces_deleted": 0}
     assert kept(kyc).result is None and PurgeRun.objects.get().trigger == "task"
+
+
+def test_the_purge_retries_what_the_provider_has_not_deleted(finished, user, simulator):
+    finished(user)
+    simulator.control.add_fault("internal_error", action="DeleteVerifyResult", count=-1)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("ekyc_purge", "--apply", "--delete-at-provider", stdout=out, stderr=err)
+    assert "identity: 1 record(s) purged" in out.getvalue() and "1 provider deletion(s) failed" in out.getvalue()
+    assert "Retried 1 pending provider deletion(s); 1 still failed." in out.getvalue()
+    assert "provider deletion failed" in err.getvalue()

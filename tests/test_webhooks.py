@@ -24,7 +24,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -449,3 +449,26 @@ def test_send_again_requeues_for_those_who_may_change_deliveries(client, django_
     answer = client.post(DELIVERIES, {"action": "send_again", "_selected_action": [row.pk]}, follow=True)
     assert "1 delivery will be sent again on the worker" in answer.content.decode()
     assert WebhookDelivery.objects.get(pk=row.pk).delivered_at is None
+
+
+def test_the_loop_stops_on_sigterm_between_passes_and_refuses_bad_options(start, simulator):
+    class StopAfterFirstPass(io.StringIO):
+        """The command's output: the first pass's line is written, then the service manager stops it."""
+
+        def write(self, text: str) -> int:
+            if "Claimed" in text and "Stopped" not in text:
+                os.kill(os.getpid(), signal.SIGTERM)  # handled in this (the main) thread, before the next pass
+            return super().write(text)
+
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with receiving() as receiver, webhooks_on({"main": endpoint(receiver)}):
+            completed(start, simulator)
+            out = StopAfterFirstPass()
+            call_command("ekyc_deliver_webhooks", "--loop", "--interval", "0.01", stdout=out)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    assert "Stopped." in out.getvalue() and len(receiver.processed) == 1  # one pass: the next event waits
+    with pytest.raises(CommandError, match="must be positive"):
+        call_command("ekyc_deliver_webhooks", "--batch", "0")
