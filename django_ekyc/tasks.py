@@ -24,7 +24,7 @@ from django_ekyc import services
 from django_ekyc.exceptions import EkycError
 from django_ekyc.models import EventSource, KycTransaction
 from django_ekyc.ratelimit import background_calls
-from django_ekyc.services import deepfake, faces, webhook_delivery
+from django_ekyc.services import deepfake, faces, retention, webhook_delivery
 
 logger = logging.getLogger("django_ekyc.tasks")
 
@@ -94,13 +94,7 @@ def purge_records(delete_at_provider: bool = False) -> dict[str, int]:
     with background_calls():
         report = services.run_purge(trigger="task", delete_at_provider=delete_at_provider)
         if delete_at_provider:
-            for kyc in services.provider_deletion_pending().iterator():
-                try:
-                    services.purge_identity_data(kyc, delete_at_provider=True)
-                except services.ProviderCallFailed:
-                    report.failures += 1
-                except services.InvalidInput:  # held since the list was read: it waits for the release
-                    continue
+            report.failures += len(retention.retry_provider_deletions()[1])
         faces = services.delete_pending_faces()
     return {**report.counts, "failures": report.failures, "faces_deleted": faces.deleted}
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from django_ekyc.admin.display import definition_list
+from django_ekyc.admin.faces import ReadOnly
 from django_ekyc.exceptions import InvalidInput
 from django_ekyc.models import AuditEntry, KycSubject, KycTransaction, LegalHold, PurgeRun
 from django_ekyc.services import erasure, holds
@@ -171,25 +172,14 @@ class KycSubjectAdmin(_SubjectAdmin):
         )
 
 
-class _ReadOnly:
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(PurgeRun)
-class PurgeRunAdmin(_ReadOnly, _RunAdmin):
+class PurgeRunAdmin(ReadOnly, _RunAdmin):
     list_display = ("started_at", "trigger", "counts", "failures", "finished_at")
     list_filter = ("trigger",)
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(_ReadOnly, _AuditAdmin):
+class AuditEntryAdmin(ReadOnly, _AuditAdmin):
     list_display = ("created_at", "kind", "actor", "chain", "seq")
     list_filter = ("kind",)
     search_fields = ("=chain", "actor")

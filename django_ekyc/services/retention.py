@@ -60,6 +60,21 @@ def provider_deletion_pending() -> KycTransactionQuerySet:
     )
 
 
+def retry_provider_deletions() -> tuple[int, list[tuple[KycTransaction, ProviderCallFailed]]]:
+    """Ask the provider again to delete what it refused or failed to before (until it confirms); a verification
+    held since the list was read waits for the release. How many were retried, and the failures."""
+    retried, failures = 0, []
+    for kyc in provider_deletion_pending().iterator():
+        try:
+            purge_identity_data(kyc, delete_at_provider=True)
+        except ProviderCallFailed as failure:
+            failures.append((kyc, failure))
+        except InvalidInput:
+            continue
+        retried += 1
+    return retried, failures
+
+
 def dry_run(*, now: datetime | None = None, kinds: Iterable[str] = KINDS) -> PurgeReport:
     """How many records each rule would remove now; nothing is changed."""
     now = now or timezone.now()

@@ -8,7 +8,6 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from django_ekyc import services
 from django_ekyc.conf import ekyc_settings
-from django_ekyc.exceptions import InvalidInput, ProviderCallFailed
 from django_ekyc.retention_policy import KINDS, RELATIONSHIP_END
 from django_ekyc.services import retention
 
@@ -62,15 +61,8 @@ class Command(BaseCommand):
 
     def _retry_provider_deletions(self) -> None:
         """Deletions the provider refused or failed before stay pending until it confirms them."""
-        retried = failed = 0
-        for kyc in services.provider_deletion_pending().iterator():
-            retried += 1
-            try:
-                services.purge_identity_data(kyc, delete_at_provider=True)
-            except ProviderCallFailed as failure:
-                self.stderr.write(f"{kyc.public_id}: provider deletion failed ({failure.error.code}).")
-                failed += 1
-            except InvalidInput:  # held since the list was read: it waits for the hold's release
-                continue
+        retried, failures = retention.retry_provider_deletions()
+        for kyc, failure in failures:
+            self.stderr.write(f"{kyc.public_id}: provider deletion failed ({failure.error.code}).")
         if retried:
-            self.stdout.write(f"Retried {retried} pending provider deletion(s); {failed} still failed.")
+            self.stdout.write(f"Retried {retried} pending provider deletion(s); {len(failures)} still failed.")
