@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 LIST = "/admin/django_ekyc/kyctransaction/"
 MARKUP = "<script>alert('x')</script> & two accounts"
-NOTE = "Same face as account 4711: part of the ring under investigation"
+NOTE = "Same face as account Oscar-Kilo: part of the ring under investigation"
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_the_command_exports_everything_held_about_the_person(tmp_path, user, re
     # Nor the staff's note, nor the rule the decision was reviewed for (a flag may reveal an investigation).
     assert "note" not in decision and "rule" not in decision and "duplicate" not in json.dumps(decision)
     for text in (json.dumps(data), html):
-        assert "4711" not in text and "under investigation" not in text
+        assert "Oscar-Kilo" not in text and "under investigation" not in text
     assert "Reviewed for" not in html and str(ReviewRule.DUPLICATE.label) not in html and ">Note<" not in html
     # The export is on the person's audit chain, with who made it.
     entry = AuditEntry.objects.get(chain=person, kind="exported")
