@@ -32,10 +32,13 @@ that log holds fewer than its capacity:
   cache backend) for at least *W* (whole seconds, 2 s at the default) when a call takes it: no span of *W* uses a
   slot twice. A call may try every slot (up to ``rate`` round trips) and waits by polling.
 - **Priorities.** User-facing calls (start, return, callback, refresh) may use the whole capacity. Background
-  calls (sync, provider deletions; marked with :func:`background_calls`) are admitted only while the log holds
-  fewer than ``rate * background_share`` calls of any kind: they use at most that share, stop as soon as users
-  are busy, and leave users at least ``rate - rate * background_share`` calls at once. A user call never queues
-  behind background work.
+  calls (sync, provider deletions; marked with :func:`background_calls`) borrow what users leave: while the log
+  holds no user call, all of the capacity but one slot (kept so that the first user to come back never waits);
+  from the moment a user call is admitted, and for as long as one is in the log, only while the log holds fewer
+  than ``rate * background_share`` calls of any kind. So a backlog clears at the quota's pace at night, users
+  always find at least ``rate - rate * background_share`` calls at once while they are active, and a user call
+  never queues behind background work. Users are seen in a second sorted set (a key of its own), updated by the
+  same script.
 
 A caller waits up to its ``max_wait`` (longer for background work, which nobody watches) for a slot, then fails
 with :class:`~django_ekyc.exceptions.EkycRateLimited` (nothing was sent).
@@ -85,14 +88,9 @@ def background_calls() -> Iterator[None]:
         _priority.reset(token)
 
 
-class Log(Protocol):
-    def take(self, key: str, capacity: int, rate: int, window: float, now: float | None) -> tuple[float, float]:
-        """Admit one call if the last ``window`` seconds hold fewer than ``capacity``: (0.0, the moment it was
-        admitted on the log's clock), or (the seconds to wait, 0.0)."""
-
-
-# KEYS[1]: the sorted set of admitted calls (score: ms). ARGV: now in ms ('' = the Redis server's clock),
-# the window in ms, the capacity, a unique member. Returns {0, the moment admitted in ms} or {the ms to wait, 0}.
+# KEYS[1]: the sorted set of admitted calls (score: ms); KEYS[2]: the user calls among them. ARGV: now in ms
+# ('' = the Redis server's clock), the window in ms, the capacity while users call, the capacity while none does,
+# a unique member, '1' for a user call. Returns {0, the moment admitted in ms} or {the ms to wait, 0}.
 SLIDING_LOG_LUA = """
 local now
 if ARGV[1] == '' then
@@ -104,15 +102,40 @@ end
 local window = tonumber(ARGV[2])
 local capacity = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+if redis.call('ZCARD', KEYS[2]) == 0 then
+  capacity = tonumber(ARGV[4])
+end
 local count = redis.call('ZCARD', KEYS[1])
 if count < capacity then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('ZADD', KEYS[1], now, ARGV[5])
   redis.call('PEXPIRE', KEYS[1], window)
+  if ARGV[6] == '1' then
+    redis.call('ZADD', KEYS[2], now, ARGV[5])
+    redis.call('PEXPIRE', KEYS[2], window)
+  end
   return {0, now}
 end
 local freeing = redis.call('ZRANGE', KEYS[1], count - capacity, count - capacity, 'WITHSCORES')
 return {math.max(1, tonumber(freeing[2]) + window - now), 0}
 """
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One admission asked of a log: the call's key, its capacities and whether a person waits for it."""
+
+    key: str
+    capacity: int  # calls per window while users are calling (all of ``rate`` for a user call)
+    idle_capacity: int  # calls per window while the window holds no user call
+    rate: int  # the bound: never more than this many calls per window
+    user: bool
+
+
+class Log(Protocol):
+    def take(self, ask: Ask, window: float, now: float | None) -> tuple[float, float]:
+        """Admit one call if the last ``window`` seconds hold fewer than its capacity: (0.0, the moment it was
+        admitted on the log's clock), or (the seconds to wait, 0.0)."""
 
 
 class RedisSlidingLog:
@@ -122,17 +145,19 @@ class RedisSlidingLog:
         self.script = client.register_script(SLIDING_LOG_LUA)
         self.make_key = make_key
 
-    def take(self, key: str, capacity: int, rate: int, window: float, now: float | None) -> tuple[float, float]:
+    def take(self, ask: Ask, window: float, now: float | None) -> tuple[float, float]:
         stamp = "" if now is None else str(round(now * 1000))
-        args = [stamp, math.ceil(window * 1000), capacity, uuid.uuid4().hex]
-        wait_ms, admitted_ms = self.script(keys=[self.make_key(key)], args=args)
+        args = [stamp, math.ceil(window * 1000), ask.capacity, ask.idle_capacity, uuid.uuid4().hex, int(ask.user)]
+        keys = [self.make_key(ask.key), self.make_key(f"{ask.key}:users")]
+        wait_ms, admitted_ms = self.script(keys=keys, args=args)
         return int(wait_ms) / 1000, int(admitted_ms) / 1000
 
 
 class CacheSlots:
     """The fallback for caches without scripts: ``rate`` slot keys, each held (``cache.add``) the whole window.
 
-    The share of background calls is counted approximately here (a count, then an add); the bound is exact.
+    The share of background calls is counted approximately here (a count, then an add), and a user call marks
+    the users present for the window; the bound is exact.
     """
 
     POLL = 0.05
@@ -140,12 +165,18 @@ class CacheSlots:
     def __init__(self, cache: Any) -> None:
         self.cache = cache
 
-    def take(self, key: str, capacity: int, rate: int, window: float, now: float | None) -> tuple[float, float]:
-        slots = [f"{key}:slot:{index}" for index in range(rate)]
-        if capacity < rate and len(self.cache.get_many(slots)) >= capacity:
-            return self.POLL, 0.0
+    def take(self, ask: Ask, window: float, now: float | None) -> tuple[float, float]:
+        slots = [f"{ask.key}:slot:{index}" for index in range(ask.rate)]
+        users = f"{ask.key}:users"
         hold = math.ceil(window)  # whole seconds: never shorter than the window, whatever the backend rounds
+        if not ask.user:
+            held = self.cache.get_many([*slots, users])
+            capacity = ask.capacity if users in held else ask.idle_capacity
+            if capacity < ask.rate and len(held) - (users in held) >= capacity:
+                return self.POLL, 0.0
         if any(self.cache.add(slot, 1, timeout=hold) for slot in slots):
+            if ask.user:
+                self.cache.set(users, 1, timeout=hold)
             return 0.0, time.time()
         return self.POLL, 0.0
 
@@ -193,9 +224,16 @@ class CacheRateLimiter:
         """The span the log counts: the provider's second and the margin for the delay before arrival."""
         return WINDOW + (self.margin or 0.0)
 
-    @property
-    def background_capacity(self) -> int:
-        return int(self.rate * self.background_share)
+    def ask(self, action: str, product: str, priority: Priority) -> Ask:
+        """What one call asks of the log: users may take the whole rate; background work its share while users
+        call, and all but one slot while none does (none at all with a share of 0: the site keeps it from sync)."""
+        rate = self.capacity_for(product)
+        key = f"{KEY_PREFIX}:{self.group}:{product}:{action}"
+        if priority is Priority.USER:
+            return Ask(key, rate, rate, rate, user=True)
+        share = int(rate * self.background_share)
+        idle = max(rate - 1, share, 1) if self.background_share else 0
+        return Ask(key, share, idle, rate, user=False)
 
     def capacity_for(self, product: str) -> int:
         """Calls per window for one API of ``product``: the lower of the group's rate and the product's quota (the
@@ -208,24 +246,22 @@ class CacheRateLimiter:
         window is full."""
         priority = current_priority()
         background = priority is Priority.BACKGROUND
-        rate = self.capacity_for(product)
-        capacity = int(rate * self.background_share) if background else rate
+        ask = self.ask(action, product, priority)
         max_wait = self.background_max_wait if background else self.max_wait
         if self.log is None:  # once: redis-py clients and Django's shared cache backends are thread-safe
             self.log = log_for(self.cache_alias)
         log = self.log
-        key = f"{KEY_PREFIX}:{self.group}:{product}:{action}"
         waited = 0.0
         while True:
             now = self.clock() if self.clock else None
-            wait, admitted_at = log.take(key, capacity, rate, self.window, now) if capacity else (1.0, 0.0)
+            wait, admitted_at = log.take(ask, self.window, now) if ask.idle_capacity else (1.0, 0.0)
             if wait == 0:
                 if self.on_admit is not None:
                     self.on_admit(action, admitted_at)
                 return
             if waited + wait > max_wait:
                 raise EkycRateLimited(
-                    f"More than {capacity} {action} calls in {self.window:g} s across the site ({priority} calls).",
+                    f"More than {ask.capacity} {action} calls in {self.window:g} s across the site ({priority} calls).",
                     action=action,
                     code="RateLimited.Local",
                     retry_after=round(wait, 3),

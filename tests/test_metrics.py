@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_ekyc import exceptions as exc
 from django_ekyc import metrics
 from django_ekyc.logging import RedactTokensFilter
-from django_ekyc.ratelimit import CacheRateLimiter
+from django_ekyc.ratelimit import Ask, CacheRateLimiter
 
 from .helpers import META_INFO
 
@@ -51,7 +51,7 @@ class WaitsThenFree:
     def __init__(self, *waits: float) -> None:
         self.waits = list(waits)
 
-    def take(self, key: str, capacity: int, rate: int, window: float, now: float | None) -> tuple[float, float]:
+    def take(self, ask: Ask, window: float, now: float | None) -> tuple[float, float]:
         return (self.waits.pop(0), 0.0) if self.waits else (0.0, now or 0.0)
 
 

@@ -211,27 +211,52 @@ def test_background_calls_are_marked_by_their_context():
 
 
 @needs_redis
-def test_background_work_uses_at_most_its_share(redis_log):
+def test_background_work_borrows_all_but_one_slot_while_no_user_calls(redis_log):
     clock = FakeClock(6000.0)
     take = limiter(clock, redis_log, rate=10, background_share=0.5, background_max_wait=0)
     with background_calls():
-        for _ in range(5):
-            take("CheckResult")
+        for _ in range(9):
+            take("CheckResult")  # nobody else calls: the backlog goes at the quota's pace
         with pytest.raises(EkycRateLimited):
-            take("CheckResult")  # half the second is used: background stops there
-    for _ in range(5):
-        take("CheckResult")  # users have the rest at once
+            take("CheckResult")  # the last slot stays for the first user to come back
+    take("CheckResult")  # and that user does not wait
     assert clock.slept == []
 
 
 @needs_redis
-def test_background_work_yields_when_users_are_busy(redis_log):
+def test_background_work_drops_to_its_share_as_soon_as_a_user_calls(redis_log):
     clock = FakeClock(7000.0)
+    take = limiter(clock, redis_log, rate=10, background_share=0.5, background_max_wait=0)
+    take("CheckResult")  # a person is back
+    with background_calls():
+        for _ in range(4):
+            take("CheckResult")
+        with pytest.raises(EkycRateLimited):
+            take("CheckResult")  # half the window is used: background stops there while users call
+    for _ in range(5):
+        take("CheckResult")  # users have the rest at once
+    assert clock.slept == []
+    clock.now += 1.3  # the user's call has left the window: background borrows again
+    with background_calls():
+        for _ in range(9):
+            take("CheckResult")
+
+
+@needs_redis
+def test_background_work_yields_when_users_are_busy(redis_log):
+    clock = FakeClock(7500.0)
     take = limiter(clock, redis_log, rate=10, background_share=0.5, background_max_wait=0)
     for _ in range(5):
         take("CheckResult")
     with background_calls(), pytest.raises(EkycRateLimited):
-        take("CheckResult")  # users already use half of this second
+        take("CheckResult")  # users already use half of this window
+
+
+@needs_redis
+def test_a_share_of_zero_keeps_background_work_out_even_when_idle(redis_log):
+    take = limiter(FakeClock(7700.0), redis_log, rate=10, background_share=0.0, background_max_wait=0)
+    with background_calls(), pytest.raises(EkycRateLimited):
+        take("CheckResult")
 
 
 @needs_redis
@@ -239,13 +264,32 @@ def test_a_user_call_never_queues_behind_a_sync_backlog(redis_log):
     """Background work saturated for a long time: each user call still goes at once."""
     clock = FakeClock(8000.0)
     take = limiter(clock, redis_log, rate=10, background_share=0.5, background_max_wait=60)
-    for step in range(50):
+    for step in range(80):
         with background_calls():
             take("CheckResult")  # as much background work as it may have
         if step % 10 == 0:
             before = len(clock.slept)
             take("CheckResult")  # a person is waiting
             assert len(clock.slept) == before
+
+
+def test_the_fallback_lets_background_work_borrow_and_yield(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "idle"}}
+    clock = FakeClock(9000.0)
+    take = limiter(clock, CacheSlots(caches["default"]), rate=4, background_share=0.5, background_max_wait=0)
+    take.group = uuid.uuid4().hex
+    with background_calls():
+        for _ in range(3):
+            take("CheckResult")  # all but one slot while no user calls
+        with pytest.raises(EkycRateLimited):
+            take("CheckResult")
+    take("CheckResult")  # the kept slot
+    caches["default"].clear()  # the window has passed; the user is still marked present
+    take("CheckResult")
+    with background_calls():
+        take("CheckResult")  # one of four slots held: under the share of two
+        with pytest.raises(EkycRateLimited):
+            take("CheckResult")
 
 
 # -- the fallback for other caches -----------------------------------------------------------------------
