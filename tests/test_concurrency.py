@@ -144,3 +144,21 @@ def test_racing_completions_search_the_face_library_once_and_flag_once(start, si
     assert len(simulator.control.calls("FaceVerifyIntl")) == 2  # one per verification
     assert [kyc.pk for kyc in found] == [second.pk]  # type: ignore[attr-defined]
     assert DuplicateMatch.objects.filter(transaction=second).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite has no row locks; run with DATABASE_URL=postgres")
+def test_hosts_expiring_together_close_each_stale_row_once(start, simulator, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_ekyc.services import ledger_batch
+
+    monkeypatch.setattr(ledger_batch, "BATCH", 2)  # many small batches: the hosts' batches interleave
+    rows = [start(build_url=shop_url).transaction for _ in range(9)]
+    KycTransaction.objects.update(created_at=timezone.now() - timedelta(days=2))
+    closed: list[int] = []
+    assert run_together([lambda: closed.append(services.expire_stale())] * 4) == []
+    assert sum(closed) == 9
+    for kyc in rows:
+        assert kyc.events.filter(kind=EventKind.STATE_CHANGE, to_status=Status.EXPIRED).count() == 1

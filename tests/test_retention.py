@@ -369,3 +369,53 @@ def test_the_purge_retries_what_the_provider_has_not_deleted(finished, user, sim
     assert "identity: 1 record(s) purged" in out.getvalue() and "1 provider deletion(s) failed" in out.getvalue()
     assert "Retried 1 pending provider deletion(s); 1 still failed." in out.getvalue()
     assert "provider deletion failed" in err.getvalue()
+
+
+# -- at scale ----------------------------------------------------------------------------------------------------
+
+
+def test_the_identity_purge_is_set_based_and_decrypts_nothing(finished, user, monkeypatch):
+    """The statements of a purge do not grow with its rows (a batch at a time), and no result is decrypted only to
+    be thrown away; each purged row still gets its chained history row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from django_ekyc import fields
+
+    def purge_counting() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            services.run_purge(trigger="command", kinds=["identity"])
+        return len(queries)
+
+    finished(user)
+    few = purge_counting()
+    rows = [finished(user) for _ in range(4)]
+    decrypted: list[Any] = []
+    original = fields.EncryptedJSONField.from_db_value
+
+    def counting(self: Any, value: Any, *args: Any) -> Any:
+        decrypted.append(value)
+        return original(self, value, *args)
+
+    monkeypatch.setattr(fields.EncryptedJSONField, "from_db_value", counting)
+    assert purge_counting() == few
+    assert [value for value in decrypted if value] == []
+    for kyc in rows:
+        assert kept(kyc).identity_purged_at is not None and kept(kyc).result is None and chain_holds(kyc)
+        assert KycTransactionEvent.objects.filter(transaction=kyc, kind=EventKind.PURGED, code="identity").count() == 1
+
+
+def test_a_batched_purge_leaves_held_rows_and_purges_the_rest(finished, user, other_user, staff):
+    held, free = finished(user), finished(other_user)
+    services.place_hold(staff=staff, reason="investigation", user=user)
+    services.run_purge(trigger="command", kinds=["identity"])
+    assert kept(held).result is not None and kept(free).result is None
+
+
+def test_a_hold_placed_after_the_batch_was_read_still_stops_its_purge(finished, user, other_user, staff):
+    from django_ekyc.services import ledger_batch
+
+    held, free = finished(user), finished(other_user)
+    services.place_hold(staff=staff, reason="investigation", verification=held)  # after the candidates were read
+    assert ledger_batch.purge_results([held.pk, free.pk], "retention") == [free.pk]
+    assert kept(held).result is not None and kept(free).result is None

@@ -179,7 +179,8 @@ def test_rows_settled_by_a_return_or_a_callback_are_not_checked(start, simulator
 
 
 def test_a_pass_reads_the_rows_once(start, simulator):
-    """Three reads whatever the number of rows (the stale ones, the claim, the face deletions still to confirm),
+    """Five reads whatever the number of rows (whether any row is stale, the claim of unscheduled and of due
+    ids, the claimed rows, the face deletions still to confirm),
     and four for the operator's day summaries (nothing to summarise today); no row is read again to be checked."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -192,7 +193,7 @@ def test_a_pass_reads_the_rows_once(start, simulator):
     selects = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
     links = [sql for sql in selects if ' AS "prev" ' in sql]  # the history chain's head, read to extend it
     reads = [sql for sql in selects if sql not in links]
-    assert len(reads) == 3 + 4
+    assert len(reads) == 5 + 4
     # per row: the CheckResult on record (in one transaction: its chain's lock, head and row), and its next check
     assert len(links) == 5
     assert len(queries.captured_queries) - len(reads) - len(links) <= 4 + 5 * 5
@@ -211,3 +212,30 @@ def test_sync_yields_the_quota_to_users_and_hands_the_rest_to_the_next_pass(star
     assert (report.checked, report.deferred) == (1, 3)  # one background call a second at 2/s and half
     assert KycTransaction.objects.filter(next_check_at__lte=timezone.now()).count() == 3  # due for the next pass
     assert not KycTransaction.objects.filter(events__code="RateLimited.Local").exists()  # nothing was sent
+
+
+def test_the_stale_expiry_works_a_batch_at_a_time(start, simulator, monkeypatch):
+    """Statements per batch, not per row; every row closed with its chained history row; abandoned attempts
+    (never initialised) become errors."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from django_ekyc.models import KycTransactionEvent
+    from django_ekyc.services import ledger_batch
+
+    monkeypatch.setattr(ledger_batch, "BATCH", 3)
+    waiting = [start().transaction for _ in range(7)]
+    KycTransaction.objects.filter(pk=waiting[0].pk).update(status=Status.CREATED)
+    KycTransaction.objects.update(created_at=timezone.now() - timedelta(days=2))
+    with CaptureQueriesContext(connection) as queries:
+        assert services.expire_stale() == 7
+    updates = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("UPDATE")]
+    state_updates = [sql for sql in updates if '"status" =' in sql.split("WHERE")[0]]
+    assert len(state_updates) == 1 + 2  # the abandoned one's batch, then 6 expiring in batches of 3
+    statuses = dict(KycTransaction.objects.values_list("pk", "status"))
+    assert statuses[waiting[0].pk] == Status.ERROR
+    assert all(statuses[kyc.pk] == Status.EXPIRED for kyc in waiting[1:])
+    for kyc in waiting:
+        moved = KycTransactionEvent.objects.get(transaction=kyc, kind="state_change", source="expiry")
+        assert moved.seq == KycTransaction.objects.get(pk=kyc.pk).history_seq  # the chain's last link
+    assert services.expire_stale() == 0

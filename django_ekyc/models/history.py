@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import F, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -60,31 +60,41 @@ class EventKind(models.TextChoices):
 
 class HistoryQuerySet(models.QuerySet["KycTransactionEvent"]):
     def bulk_create(self, objs: Iterable[KycTransactionEvent], *args: Any, **kwargs: Any) -> list[KycTransactionEvent]:
-        """Rows written together are chained too, in the order given, each transaction's under its row lock."""
+        """Rows written together are chained too, in the order given, each transaction's under its row lock: one
+        UPDATE per number of rows a transaction gets and one SELECT of every chain's head, however many
+        transactions the rows belong to."""
         rows = list(objs)
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # the caller's transaction, if any: no savepoint round trips
             by_transaction: dict[int, list[KycTransactionEvent]] = {}
             for row in rows:
                 by_transaction.setdefault(row.transaction_id, []).append(row)
-            for transaction_id, own in by_transaction.items():
-                _link_all(transaction_id, own)
+            _link_all(by_transaction)
             return super().bulk_create(rows, *args, **kwargs)
 
 
-def _link_all(transaction_id: int, rows: list[KycTransactionEvent]) -> None:
-    """Give ``rows`` the next places of their transaction's chain (the row lock first: an UPDATE)."""
-    KycTransaction.objects.filter(pk=transaction_id).update(history_seq=F("history_seq") + len(rows))
-    last = KycTransactionEvent.objects.filter(transaction_id=transaction_id).order_by("-seq")
-    public_id, seq, prev = (
-        KycTransaction.objects.filter(pk=transaction_id)
+def _link_all(by_transaction: dict[int, list[KycTransactionEvent]]) -> None:
+    """Give each transaction's rows the next places of its chain (the row locks first: the UPDATEs)."""
+    by_count: dict[int, list[int]] = {}
+    for transaction_id, own in by_transaction.items():
+        by_count.setdefault(len(own), []).append(transaction_id)
+    for count, ids in by_count.items():
+        KycTransaction.objects.filter(pk__in=ids).update(history_seq=F("history_seq") + count)
+    last = KycTransactionEvent.objects.filter(transaction_id=OuterRef("pk")).order_by("-seq")
+    heads = (
+        KycTransaction.objects.filter(pk__in=list(by_transaction))
         .annotate(prev=Subquery(last.values("hash")[:1]))
-        .values_list("public_id", "history_seq", "prev")
-        .get()
+        .values_list("pk", "public_id", "history_seq", "prev")
     )
-    prev = prev or GENESIS
-    for place, row in enumerate(rows, start=seq - len(rows) + 1):
-        row.seq, row.prev_hash = place, prev
-        row.hash = prev = link_hash(prev, row.chain_content(public_id))
+    linked = 0
+    for transaction_id, public_id, seq, prev in heads:
+        own = by_transaction[transaction_id]
+        linked += 1
+        prev = prev or GENESIS
+        for place, row in enumerate(own, start=seq - len(own) + 1):
+            row.seq, row.prev_hash = place, prev
+            row.hash = prev = link_hash(prev, row.chain_content(public_id))
+    if linked != len(by_transaction):
+        raise KycTransaction.DoesNotExist("A history row names a transaction that does not exist.")
 
 
 class KycTransactionEvent(models.Model):
@@ -130,7 +140,7 @@ class KycTransactionEvent(models.Model):
             raise ValueError("A history row is never edited: write a new one.")
         with transaction.atomic(savepoint=False):  # the caller's transaction, if any: no savepoint round trips
             self.created_at = timezone.now()
-            _link_all(self.transaction_id, [self])
+            _link_all({self.transaction_id: [self]})
             super().save(*args, **kwargs)
 
     def chain_content(self, transaction_public_id: Any) -> dict[str, Any]:

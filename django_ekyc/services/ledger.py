@@ -250,24 +250,24 @@ def schedule_check(kyc: KycTransaction, at: datetime, *, attempts: int | None = 
     KycTransaction.objects.filter(pk=kyc.pk, status=kyc.status).update(**values)
 
 
-def release(rows: list[KycTransaction], at: datetime) -> None:
+def release(ids: list[int], at: datetime) -> None:
     """Hand claimed rows back to the next pass (this one stopped before checking them)."""
-    KycTransaction.objects.filter(pk__in=[kyc.pk for kyc in rows], status=Status.INITIALIZED).update(next_check_at=at)
+    KycTransaction.objects.filter(pk__in=ids, status=Status.INITIALIZED).update(next_check_at=at)
 
 
-def claim_due(batch_size: int, now: datetime, lease: timedelta) -> list[KycTransaction]:
-    """Waiting transactions whose next check is due, claimed for ``lease`` so that no other host takes them."""
-    due = Q(next_check_at__lte=now) | Q(next_check_at=None)
+def claim_due(batch_size: int, now: datetime, lease: timedelta) -> list[int]:
+    """The ids of waiting transactions whose next check is due (oldest due first), claimed for ``lease`` so that no
+    other host takes them. Ids only, read in the ``(status, next_check_at)`` index's order: the claim costs the
+    same at any size of the table or of the backlog, and holds no row in memory."""
+    waiting = KycTransaction.objects.select_for_update(skip_locked=True).filter(status=Status.INITIALIZED)
     with transaction.atomic():
-        claimed = list(
-            KycTransaction.objects.select_for_update(skip_locked=True)
-            .filter(due, status=Status.INITIALIZED)
-            .order_by("next_check_at", "id")[:batch_size]
-        )
+        # Rows from before checks were scheduled first (none since), then the due ones in the order they fell due.
+        claimed = list(waiting.filter(next_check_at=None).order_by("id").values_list("pk", flat=True)[:batch_size])
+        if len(claimed) < batch_size:
+            due = waiting.filter(next_check_at__lte=now).order_by("next_check_at", "id").values_list("pk", flat=True)
+            claimed += list(due[: batch_size - len(claimed)])
         # The lease, and the check about to be made (user-prompted checks are spaced from it).
-        KycTransaction.objects.filter(pk__in=[kyc.pk for kyc in claimed]).update(
-            next_check_at=now + lease, last_checked_at=timezone.now()
-        )
+        KycTransaction.objects.filter(pk__in=claimed).update(next_check_at=now + lease, last_checked_at=timezone.now())
     return claimed
 
 

@@ -24,7 +24,7 @@ from django_ekyc.exceptions import EkycDeletionRefused, EkycError, InvalidInput,
 from django_ekyc.models import EventSource, FaceRecord, KycTransaction, KycTransactionQuerySet, PurgeRun
 from django_ekyc.ratelimit import background_calls
 from django_ekyc.retention_policy import KINDS
-from django_ekyc.services import face_deletion, ledger, ledger_purge
+from django_ekyc.services import face_deletion, ledger, ledger_batch, ledger_purge
 from django_ekyc.services.identity import without_images
 from django_ekyc.services.retention_rules import candidates, held, is_held
 
@@ -33,6 +33,8 @@ logger = logging.getLogger("django_ekyc.services")
 # What DeleteVerifyResult deletes, one call each (its DeleteType values): the images, then everything else.
 DELETE_TYPES = ("Img", "Text")
 BATCH = 500
+# The encrypted columns a deletion at the provider does not read.
+ENCRYPTED = ("result", "reference_face", "verify_log")
 
 
 @dataclass
@@ -102,23 +104,43 @@ def run_purge(
     return report
 
 
-def _purge_identity(due: Iterable[KycTransaction], report: PurgeReport, **options: object) -> int:
-    purged = 0
-    for kyc in _batches(due):
-        try:
-            _strip_identity(kyc, **options)  # type: ignore[arg-type]
-        except ProviderCallFailed as failure:
-            logger.warning("eKYC provider deletion failed for %s: %s", kyc.public_id, failure.error.code)
-            report.failures += 1
-        purged += 1
+def _purge_identity(due: KycTransactionQuerySet, report: PurgeReport, **options: Any) -> int:
+    """A batch at a time: the due ids (on the completion index), one UPDATE for the batch, then the faces and,
+    if asked, the provider's copies; nothing decrypted only to be thrown away."""
+    purged, source = 0, options.get("source", EventSource.RETENTION)
+    while ids := list(due.values_list("pk", flat=True)[:BATCH]):
+        done = ledger_batch.purge_results(ids, source)
+        if not done:
+            break  # held or taken by another host since the read: left to them, and to the next run
+        purged += len(done)
+        _forget_faces(done)
+        if options.get("delete_at_provider"):
+            _delete_batch_at_provider(done, source, report)
     return purged
 
 
-def _purge_pictures(due: Iterable[KycTransaction], report: PurgeReport, **options: object) -> int:
-    purged = 0
-    for kyc in _batches(due):
-        _strip_pictures(kyc, options.get("source", EventSource.RETENTION))  # type: ignore[arg-type]
-        purged += 1
+def _delete_batch_at_provider(ids: list[int], source: EventSource | str, report: PurgeReport) -> None:
+    pending = KycTransaction.objects.filter(pk__in=ids, transaction_id__isnull=False, provider_deleted_at=None)
+    with background_calls():  # nobody waits for a deletion: it yields to the calls users wait for
+        for kyc in pending.defer(*ENCRYPTED).order_by("id"):
+            try:
+                _delete_at_provider(kyc, source, get_client(kyc.account))
+            except ProviderCallFailed as failure:
+                logger.warning("eKYC provider deletion failed for %s: %s", kyc.public_id, failure.error.code)
+                report.failures += 1
+
+
+def _purge_pictures(due: KycTransactionQuerySet, report: PurgeReport, **options: Any) -> int:
+    """Row by row (each result is decrypted once, under its lock, to keep its text), the due ids read a batch
+    at a time."""
+    purged, source = 0, options.get("source", EventSource.RETENTION)
+    while ids := list(due.values_list("pk", flat=True)[:BATCH]):
+        before = purged
+        for pk in ids:
+            kept = _strip_pictures(KycTransaction(pk=pk), source)
+            purged += kept.pictures_purged_at is not None
+        if purged == before:
+            break  # none could be purged (taken by another host): left to the next run
     return purged
 
 
@@ -135,11 +157,6 @@ def _delete_decisions(due: KycTransactionQuerySet, report: PurgeReport, **option
 def _delete_consents(due: object, report: PurgeReport, **options: object) -> int:
     deleted, _by_model = due.delete()  # type: ignore[attr-defined]
     return int(deleted)
-
-
-def _batches(due: Iterable[KycTransaction]) -> Iterable[KycTransaction]:
-    """The due rows, read a batch at a time (each one leaves the set as it is purged)."""
-    return due.iterator(chunk_size=BATCH) if isinstance(due, KycTransactionQuerySet) else due
 
 
 _PURGES = {
@@ -204,11 +221,16 @@ def refuse_if_held(kyc: KycTransaction) -> None:
 
 
 def _forget_face(kyc: KycTransaction) -> None:
-    """The face a purged verification registered leaves the library too (unless a later verification of the
-    user vouches for it: the face record then points at that one)."""
-    ids = face_deletion.forget_faces(FaceRecord.objects.present().filter(transaction=kyc), reason="retention")
-    if ids:  # after the commit: no provider call inside a transaction (an erasure's, say)
-        transaction.on_commit(lambda: face_deletion.delete_quietly(ids))
+    _forget_faces([kyc.pk])
+
+
+def _forget_faces(ids: list[int]) -> None:
+    """The faces purged verifications registered leave the library too (unless a later verification of the
+    user vouches for one: its face record then points at that one)."""
+    faces = FaceRecord.objects.present().filter(transaction_id__in=ids)
+    forgotten = face_deletion.forget_faces(faces, reason="retention")
+    if forgotten:  # after the commit: no provider call inside a transaction (an erasure's, say)
+        transaction.on_commit(lambda: face_deletion.delete_quietly(forgotten))
 
 
 def _delete_at_provider(kyc: KycTransaction, source: EventSource | str, client: EkycClient) -> None:
