@@ -132,14 +132,20 @@ class KycTransaction(models.Model):
         blank=True,
         related_name="kyc_transactions",
         verbose_name=_("user"),
+        db_index=False,  # the (user, created_at) index serves every lookup by user
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CREATED)
-    merchant_biz_id = models.CharField(_("merchant business id"), max_length=32, unique=True, editable=False)
+    # Unique by the constraints below, not ``unique=True``: on PostgreSQL that adds a second, pattern-matching index
+    # to each, which no query here uses.
+    merchant_biz_id = models.CharField(_("merchant business id"), max_length=32, editable=False)
     # Which of EKYC["ACCOUNTS"] opened it ("" = the default account); refreshes use the same one.
     account = models.CharField(_("provider account"), max_length=64, blank=True, default="", editable=False)
     # A keyed hash of the user id: the provider never learns who the user is here.
     merchant_user_id = models.CharField(_("merchant user id"), max_length=64, editable=False)
-    transaction_id = models.CharField(_("provider transaction id"), max_length=64, unique=True, null=True, blank=True)
+    # NULL, not "": unique, and many rows have none yet.
+    transaction_id = models.CharField(  # noqa: DJ001
+        _("provider transaction id"), max_length=64, null=True, blank=True
+    )
     # The provider's product (ProductCode) and where the user verifies (a browser or a native app).
     product_code = models.CharField(_("product"), max_length=32, default="eKYC", editable=False)
     channel = models.CharField(_("channel"), max_length=8, choices=CHANNEL_CHOICES, default="web", editable=False)
@@ -209,7 +215,7 @@ class KycTransaction(models.Model):
     error_message = models.TextField(_("error message"), blank=True)
     # SHA-256 of the random tokens in the ReturnUrl and given as CallbackToken:
     # a copy of the database is not enough to forge a return or a callback.
-    return_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    return_token_hash = models.CharField(max_length=64, editable=False)
     callback_token_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -228,6 +234,12 @@ class KycTransaction(models.Model):
         verbose_name = _("KYC transaction")
         verbose_name_plural = _("KYC transactions")
         ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant_biz_id"], name="ekyc_tx_merchant_biz_id_unique"),
+            models.UniqueConstraint(fields=["transaction_id"], name="ekyc_tx_transaction_id_unique"),
+            models.UniqueConstraint(fields=["return_token_hash"], name="ekyc_tx_return_token_unique"),
+        ]
+        # Each index serves a query the app runs (bench/indexes.py prints which, from the plans).
         indexes = [
             models.Index(fields=["user", "-created_at"], name="ekyc_tx_user_created"),
             models.Index(fields=["status", "created_at"], name="ekyc_tx_status_created"),
@@ -237,6 +249,10 @@ class KycTransaction(models.Model):
             models.Index(fields=["review", "review_since"], name="ekyc_tx_review_queue"),
             # An erased or departed person's records, found by their pseudonym (the user may be gone).
             models.Index(fields=["merchant_user_id"], name="ekyc_tx_subject"),
+            # The retention purge's candidates: finished rows whose identity data is still held, oldest first.
+            models.Index(
+                fields=["completed_at", "id"], name="ekyc_tx_purge_due", condition=models.Q(identity_purged_at=None)
+            ),
             # The deletions at the provider still to make: only the pending rows, not every purged one.
             models.Index(
                 fields=["identity_purged_at"],
