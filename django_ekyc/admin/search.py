@@ -1,17 +1,21 @@
-"""Finding a verification from the change list: by provider id, user or public id, with a safe query string."""
+"""Finding a verification from the change list: by provider id, public id or user, with a safe query string."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponseBadRequest
 
 from django_ekyc.models import KycTransaction
 from django_ekyc.validation import has_unsafe_text
+
+# A search for a user lists the verifications of at most this many matching users.
+USER_MATCHES = 100
 
 if TYPE_CHECKING:
     _Admin = admin.ModelAdmin[KycTransaction]
@@ -40,14 +44,24 @@ class TransactionSearch(_Admin):
         return super().changelist_view(request, extra_context)
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
-        return ("=transaction_id", "=merchant_biz_id", *_user_search_fields())
+        return _user_search_fields()
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[KycTransaction], search_term: str
     ) -> tuple[QuerySet[KycTransaction], bool]:
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        try:
-            public_id = uuid.UUID(search_term.strip())
-        except ValueError:
-            return results, may_have_duplicates
-        return results | queryset.filter(public_id=public_id), may_have_duplicates
+        """An id (the provider's transaction id, the merchant business id, the public id) is looked up exactly, on
+        its unique index; anything else is a user, looked up in the user table first, then on the
+        ``(user, created_at)`` index: no search reads the verifications' table beyond what it finds."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        by_id = Q(transaction_id=term) | Q(merchant_biz_id=term)
+        with contextlib.suppress(ValueError):
+            by_id |= Q(public_id=uuid.UUID(term))
+        if KycTransaction.objects.filter(by_id).exists():
+            return queryset.filter(by_id), False
+        matching = Q()
+        for field in _user_search_fields():
+            matching |= Q(**{f"{field.removeprefix('user__')}__icontains": term})
+        users = list(get_user_model().objects.filter(matching).values_list("pk", flat=True)[:USER_MATCHES])
+        return queryset.filter(user_id__in=users), False

@@ -17,6 +17,7 @@ from django_ekyc.admin.faces import ReadOnly, ReferenceFaceReview
 from django_ekyc.admin.filters import DocTypeFilter, ProductFilter
 from django_ekyc.admin.identity import IdentityReveal
 from django_ekyc.admin.operator import OperatorView
+from django_ekyc.admin.paging import LargeTableList
 from django_ekyc.admin.records import FraudReporting
 from django_ekyc.admin.refresh import ProviderRefresh
 from django_ekyc.admin.retention import RetentionDisplay
@@ -41,6 +42,7 @@ class KycTransactionAdmin(
     ProviderRefresh,
     FraudReporting,
     TransactionSearch,
+    LargeTableList,
     ConsentDisplay,
     RetentionDisplay,
     PersonExportAdminMixin,
