@@ -131,3 +131,23 @@ def test_the_gate_opens_again_after_the_interval(start, simulator):
     simulator.control.complete(kyc.transaction_id, "pass")
     KycTransaction.objects.filter(pk=kyc.pk).update(last_checked_at=kyc.created_at.replace(year=2020))
     assert services.refresh(kyc, source="api").status == Status.PASSED
+
+
+def test_a_start_writes_the_attempt_then_the_call_and_the_move_in_one_commit(start, simulator):
+    """The attempt is committed alone before the provider is called (no request can lose it); the Initialize on
+    record and the move it causes are then one commit of four statements, both history rows in one INSERT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        kyc = start().transaction
+    statements = [query["sql"].split()[0] for query in queries.captured_queries]
+    assert [verb for verb in statements if verb not in ("BEGIN", "COMMIT")] == [
+        "INSERT",  # the attempt, committed alone
+        "UPDATE",  # the move
+        "UPDATE",  # the chain's lock and length
+        "SELECT",  # the chain's head
+        "INSERT",  # both history rows
+    ]
+    rows = list(kyc.events.order_by("seq").values_list("seq", "kind", "action"))
+    assert rows == [(1, EventKind.PROVIDER_CALL, "Initialize"), (2, EventKind.STATE_CHANGE, "")]

@@ -148,9 +148,7 @@ def transition(
     """
     try:
         with transaction.atomic():
-            if record is not None:
-                record.save()
-            moved = _move(kyc, to_status, source, fields, from_status)
+            moved = _move(kyc, to_status, source, fields, from_status, record)
     except DatabaseError:
         if record is not None:
             save_alone(record)
@@ -161,7 +159,12 @@ def transition(
 
 
 def _move(
-    kyc: KycTransaction, to_status: str, source: EventSource | str, fields: dict[str, Any], from_status: str | None
+    kyc: KycTransaction,
+    to_status: str,
+    source: EventSource | str,
+    fields: dict[str, Any],
+    from_status: str | None,
+    record: KycTransactionEvent | None,
 ) -> bool:
     if from_status is None:
         [from_status] = [state for state, targets in ALLOWED_TRANSITIONS.items() if to_status in targets]
@@ -173,6 +176,8 @@ def _move(
         values["completed_at"] = now
     queued = review_rules.with_review(values, to_status)
     if not KycTransaction.objects.filter(pk=kyc.pk, status=from_status).update(**queued):
+        if record is not None:
+            record.save()  # the call is on record, though another caller made the move
         return False
     for name, value in values.items():
         setattr(kyc, name, value)
@@ -180,8 +185,18 @@ def _move(
     product = kyc.product_code
     transaction.on_commit(lambda: metrics.observe_state(product, to_status))  # a rolled-back move is not counted
     code = fields.get("error_code") or fields.get("sub_code") or ""
-    record_event(kyc, EventKind.STATE_CHANGE, source, from_status=from_status, to_status=to_status, code=code)
+    change = {"kind": EventKind.STATE_CHANGE, "source": source, "from_status": from_status, "to_status": to_status}
+    _write_change(kyc, record, fit_columns(KycTransactionEvent, {**change, "code": code}))
     return True
+
+
+def _write_change(kyc: KycTransaction, call: KycTransactionEvent | None, change: dict[str, Any]) -> None:
+    """The provider call that led to a move and the move itself, written together: one link of the chain's
+    statements for both rows."""
+    moved = KycTransactionEvent(transaction_id=kyc.pk, created_at=timezone.now(), **change)
+    KycTransactionEvent.objects.bulk_create([call, moved] if call is not None else [moved])
+    outbox.publish_history(moved)
+    note(moved)
 
 
 @contextmanager
