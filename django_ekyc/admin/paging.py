@@ -47,7 +47,7 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]
         object_list: Any = self.object_list
         if not isinstance(object_list, QuerySet):
             return len(object_list)
-        return int(object_list[: COUNT_CAP + 1].count())
+        return int(object_list.order_by()[: COUNT_CAP + 1].count())  # the order changes no count, and costs a sort
 
     @cached_property
     def count(self) -> int:

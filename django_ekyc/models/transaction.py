@@ -249,6 +249,8 @@ class KycTransaction(models.Model):
             models.Index(fields=["review", "review_since"], name="ekyc_tx_review_queue"),
             # An erased or departed person's records, found by their pseudonym (the user may be gone).
             models.Index(fields=["merchant_user_id"], name="ekyc_tx_subject"),
+            # Re-verifications are rare: the admin's filter for them would scan the table to count them.
+            models.Index(fields=["created_at"], name="ekyc_tx_reverifications", condition=models.Q(purpose="reverify")),
             # The retention purge's candidates: finished rows whose identity data is still held, oldest first.
             models.Index(
                 fields=["completed_at", "id"], name="ekyc_tx_purge_due", condition=models.Q(identity_purged_at=None)

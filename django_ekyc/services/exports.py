@@ -156,9 +156,11 @@ def _user_of(person: str, subject: KycSubject | None) -> Any:
         KycTransaction.objects.filter(merchant_user_id=person),
         Consent.objects.filter(subject_reference=person),
     ):
-        user_id = rows.exclude(user=None).values_list("user_id", flat=True).first()
-        if user_id is not None:
-            return get_user_model().objects.filter(pk=user_id).first()
+        # Any linked row will do: unordered, the lookup stays on the pseudonym's index (ordered by creation,
+        # PostgreSQL walked the whole creation index for a person without a linked user).
+        linked = list(rows.exclude(user=None).order_by().values_list("user_id", flat=True)[:1])
+        if linked:
+            return get_user_model().objects.filter(pk=linked[0]).first()
     return None
 
 

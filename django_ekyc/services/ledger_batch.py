@@ -62,7 +62,7 @@ def purge_results(ids: Sequence[int], source: EventSource | str) -> list[int]:
     under the lock), keeping the decision: one UPDATE, nothing decrypted. The ids purged."""
     with transaction.atomic():
         still: QuerySet[KycTransaction] = KycTransaction.objects.filter(pk__in=list(ids), identity_purged_at=None)
-        locked = list(still.exclude(retention_rules.held()).select_for_update().values_list("pk", flat=True))
+        locked = list(still.filter(retention_rules.not_held()).select_for_update().values_list("pk", flat=True))
         if not locked:
             return []
         now = timezone.now()

@@ -60,7 +60,7 @@ def delete_records(rows: models.QuerySet[KycTransaction]) -> int:
     holds go with them (the person's audit chain keeps who held and released them); an active hold refuses."""
     with transaction.atomic():
         # Held meanwhile? Checked again under the lock: a held verification never goes.
-        ids = list(rows.exclude(retention_rules.held()).select_for_update().values_list("pk", flat=True))
+        ids = list(rows.filter(retention_rules.not_held()).select_for_update().values_list("pk", flat=True))
         _leave_a_trace(ids)
         LegalHold.objects.filter(transaction_id__in=ids, released_at__isnull=False).delete()
         decisions = ReviewDecision.objects.filter(transaction_id__in=ids)

@@ -26,7 +26,7 @@ from django_ekyc.ratelimit import background_calls
 from django_ekyc.retention_policy import KINDS
 from django_ekyc.services import face_deletion, ledger, ledger_batch, ledger_purge
 from django_ekyc.services.identity import without_images
-from django_ekyc.services.retention_rules import candidates, held, is_held
+from django_ekyc.services.retention_rules import candidates, is_held, not_held
 
 logger = logging.getLogger("django_ekyc.services")
 
@@ -57,7 +57,7 @@ def provider_deletion_pending() -> KycTransactionQuerySet:
         KycTransaction.objects.filter(
             identity_purged_at__isnull=False, provider_deleted_at=None, transaction_id__isnull=False
         )
-        .exclude(held())
+        .filter(not_held())
         .order_by("identity_purged_at", "id")
     )
 

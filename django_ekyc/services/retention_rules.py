@@ -22,10 +22,23 @@ def rule_for(kind: str) -> RetentionRule:
 
 def held() -> Q:
     """Verifications under an active legal hold: their own, or their person's."""
+    own, persons = _holds()
+    return Q(own) | Q(persons)
+
+
+def not_held() -> Q:
+    """Verifications under no active hold, as two ``NOT EXISTS`` (anti-joins): ``~held()`` is one ``NOT (EXISTS OR
+    EXISTS)``, which PostgreSQL estimates so badly on a large table that it compiles the query (JIT: 0.4 s for a
+    count of a few thousand rows at a million)."""
+    own, persons = _holds()
+    return ~Q(own) & ~Q(persons)
+
+
+def _holds() -> tuple[Exists, Exists]:
     active = LegalHold.objects.active()
     own = Exists(active.filter(transaction=OuterRef("pk")))
     persons = Exists(active.filter(subject_reference=OuterRef("merchant_user_id")))
-    return Q(own) | Q(persons)
+    return own, persons
 
 
 def _due(rule: RetentionRule, now: datetime, *, completed: str, person: str) -> Q:
@@ -58,7 +71,7 @@ def candidates(kind: str, *, now: datetime, person: str | None = None) -> QueryS
         rows = rows.filter(status__in=WITH_RESULTS, pictures_purged_at=None, identity_purged_at=None)
     else:
         rows = rows.filter(status__in=TERMINAL_STATUSES)
-    rows = rows.exclude(held())
+    rows = rows.filter(not_held())
     return (rows if person is None else rows.filter(merchant_user_id=person)).order_by("completed_at", "id")
 
 
