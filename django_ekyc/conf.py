@@ -237,8 +237,8 @@ class EkycSettings:
     RATE_LIMIT_BACKGROUND_SHARE = Setting[float](
         0.5,
         NUMBER,
-        "The share of RATE_LIMIT background work (sync, deletions) may use while users call; while none does, "
-        "it uses all but one slot (0: none at all).",
+        "The share of RATE_LIMIT background work (sync, deletions) may use while users are present; once they have "
+        "been away 10 s, it uses all but one slot (0: none at all).",
         clean=clean_number,
     )
     RATE_LIMIT_BACKGROUND_MAX_WAIT = Setting[float](

@@ -32,13 +32,15 @@ that log holds fewer than its capacity:
   cache backend) for at least *W* (whole seconds, 2 s at the default) when a call takes it: no span of *W* uses a
   slot twice. A call may try every slot (up to ``rate`` round trips) and waits by polling.
 - **Priorities.** User-facing calls (start, return, callback, refresh) may use the whole capacity. Background
-  calls (sync, provider deletions; marked with :func:`background_calls`) borrow what users leave: while the log
-  holds no user call, all of the capacity but one slot (kept so that the first user to come back never waits);
-  from the moment a user call is admitted, and for as long as one is in the log, only while the log holds fewer
-  than ``rate * background_share`` calls of any kind. So a backlog clears at the quota's pace at night, users
-  always find at least ``rate - rate * background_share`` calls at once while they are active, and a user call
-  never queues behind background work. Users are seen in a second sorted set (a key of its own), updated by the
-  same script.
+  calls (sync, provider deletions; marked with :func:`background_calls`) get ``rate * background_share`` of it
+  (counting calls of any kind) while users are present, that is while a user call was admitted in the last
+  ``USER_PRESENCE`` seconds: users then always find at least ``rate - rate * background_share`` calls at once, and
+  a user call never queues behind background work. When users have been away that long, background work borrows
+  their part too, all of the capacity but one slot, its calls spaced ``window / (rate - 1)`` apart (so that slots
+  free one at a time): a backlog clears at the quota's pace at night; the first user to come back finds the kept
+  slot at once and stops the borrowing; a second one in the same window waits at most for the next borrowed slot
+  to free (one spacing, 0.13 s at the defaults). Users are seen in a second sorted set updated by the same
+  script (the cache-slot fallback marks them with a key of its own, and does not space background calls).
 
 A caller waits up to its ``max_wait`` (longer for background work, which nobody watches) for a slot, then fails
 with :class:`~django_ekyc.exceptions.EkycRateLimited` (nothing was sent).
@@ -64,6 +66,9 @@ from django_ekyc.exceptions import EkycRateLimited
 
 KEY_PREFIX = "django_ekyc:ratelimit"
 WINDOW = 1.0  # seconds: the provider counts calls per second
+# Seconds without a user call after which background work may borrow the users' part of the quota: a person's
+# calls come a few seconds apart (start, return, refresh), so a gap this long means nobody is in the middle of one.
+USER_PRESENCE = 10.0
 
 
 class Priority(StrEnum):
@@ -88,9 +93,11 @@ def background_calls() -> Iterator[None]:
         _priority.reset(token)
 
 
-# KEYS[1]: the sorted set of admitted calls (score: ms); KEYS[2]: the user calls among them. ARGV: now in ms
-# ('' = the Redis server's clock), the window in ms, the capacity while users call, the capacity while none does,
-# a unique member, '1' for a user call. Returns {0, the moment admitted in ms} or {the ms to wait, 0}.
+# KEYS[1]: the sorted set of admitted calls (score: ms); KEYS[2]: the user calls of the last USER_PRESENCE. ARGV:
+# now in ms ('' = the Redis server's clock), the window in ms, the capacity while users are present, the capacity
+# while none is, a unique member, '1' for a user call, USER_PRESENCE in ms, the spacing of background calls while
+# no user is present, in ms.
+# Returns {0, the moment admitted in ms} or {the ms to wait, 0}.
 SLIDING_LOG_LUA = """
 local now
 if ARGV[1] == '' then
@@ -101,18 +108,24 @@ else
 end
 local window = tonumber(ARGV[2])
 local capacity = tonumber(ARGV[3])
+local presence = tonumber(ARGV[7])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
-if redis.call('ZCARD', KEYS[2]) == 0 then
-  capacity = tonumber(ARGV[4])
-end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - presence)
 local count = redis.call('ZCARD', KEYS[1])
+if ARGV[6] ~= '1' and redis.call('ZCARD', KEYS[2]) == 0 then
+  capacity = tonumber(ARGV[4])
+  local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  local spacing = tonumber(ARGV[8])
+  if count < capacity and newest[2] and now - tonumber(newest[2]) < spacing then
+    return {tonumber(newest[2]) + spacing - now, 0}
+  end
+end
 if count < capacity then
   redis.call('ZADD', KEYS[1], now, ARGV[5])
   redis.call('PEXPIRE', KEYS[1], window)
   if ARGV[6] == '1' then
     redis.call('ZADD', KEYS[2], now, ARGV[5])
-    redis.call('PEXPIRE', KEYS[2], window)
+    redis.call('PEXPIRE', KEYS[2], presence)
   end
   return {0, now}
 end
@@ -147,7 +160,17 @@ class RedisSlidingLog:
 
     def take(self, ask: Ask, window: float, now: float | None) -> tuple[float, float]:
         stamp = "" if now is None else str(round(now * 1000))
-        args = [stamp, math.ceil(window * 1000), ask.capacity, ask.idle_capacity, uuid.uuid4().hex, int(ask.user)]
+        spacing = 0 if ask.user else math.ceil(window * 1000 / max(ask.idle_capacity, 1))
+        args = [
+            stamp,
+            math.ceil(window * 1000),
+            ask.capacity,
+            ask.idle_capacity,
+            uuid.uuid4().hex,
+            int(ask.user),
+            math.ceil(USER_PRESENCE * 1000),
+            spacing,
+        ]
         keys = [self.make_key(ask.key), self.make_key(f"{ask.key}:users")]
         wait_ms, admitted_ms = self.script(keys=keys, args=args)
         return int(wait_ms) / 1000, int(admitted_ms) / 1000
@@ -176,7 +199,7 @@ class CacheSlots:
                 return self.POLL, 0.0
         if any(self.cache.add(slot, 1, timeout=hold) for slot in slots):
             if ask.user:
-                self.cache.set(users, 1, timeout=hold)
+                self.cache.set(users, 1, timeout=math.ceil(USER_PRESENCE))
             return 0.0, time.time()
         return self.POLL, 0.0
 

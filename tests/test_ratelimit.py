@@ -20,6 +20,7 @@ from django.test import override_settings
 
 from django_ekyc.exceptions import EkycRateLimited
 from django_ekyc.ratelimit import (
+    USER_PRESENCE,
     CacheRateLimiter,
     CacheSlots,
     Priority,
@@ -213,30 +214,53 @@ def test_background_calls_are_marked_by_their_context():
 @needs_redis
 def test_background_work_borrows_all_but_one_slot_while_no_user_calls(redis_log):
     clock = FakeClock(6000.0)
-    take = limiter(clock, redis_log, rate=10, background_share=0.5, background_max_wait=0)
+    take = limiter(clock, redis_log, rate=10, background_share=0.5, background_max_wait=0.2)
+    spacing = take.window / 9
     with background_calls():
         for _ in range(9):
-            take("CheckResult")  # nobody else calls: the backlog goes at the quota's pace
-        with pytest.raises(EkycRateLimited):
-            take("CheckResult")  # the last slot stays for the first user to come back
+            take("CheckResult")  # nobody called lately: the backlog goes at the quota's pace
+        # one spacing apart (so that they free one at a time)
+        assert clock.slept == pytest.approx([spacing] * 8, abs=0.002)
+        take("CheckResult")  # the last slot stays for the first user to come back: this one waits for the oldest
+        assert clock.now >= 6000.0 + take.window - 0.002
+    before = len(clock.slept)
     take("CheckResult")  # and that user does not wait
-    assert clock.slept == []
+    assert len(clock.slept) == before
 
 
 @needs_redis
-def test_background_work_drops_to_its_share_as_soon_as_a_user_calls(redis_log):
+def test_a_second_user_back_in_the_same_window_waits_one_spacing_at_most(redis_log):
+    clock = FakeClock(6500.0)
+    take = limiter(clock, redis_log, rate=10, background_share=0.5, background_max_wait=60)
+    with background_calls():
+        for _ in range(27):
+            take("CheckResult")  # a long backlog, nobody about: the window ends full
+    take("CheckResult")  # the first user: the kept slot
+    before = clock.now
+    take("CheckResult")  # the second: the next borrowed slot to free, none taken since the first came
+    assert clock.now - before <= take.window / 9 + 0.002
+
+
+@needs_redis
+def test_background_work_keeps_to_its_share_while_users_are_present(redis_log):
     clock = FakeClock(7000.0)
-    take = limiter(clock, redis_log, rate=10, background_share=0.5, background_max_wait=0)
+    take = limiter(clock, redis_log, rate=10, background_share=0.5, background_max_wait=0.2)
     take("CheckResult")  # a person is back
     with background_calls():
         for _ in range(4):
             take("CheckResult")
         with pytest.raises(EkycRateLimited):
-            take("CheckResult")  # half the window is used: background stops there while users call
+            take("CheckResult")  # half the window is used: background stops there while users are present
     for _ in range(5):
         take("CheckResult")  # users have the rest at once
+    clock.now += 1.3  # the window has passed, but the user was here lately: still only the share
+    with background_calls():
+        for _ in range(5):
+            take("CheckResult")
+        with pytest.raises(EkycRateLimited):
+            take("CheckResult")
     assert clock.slept == []
-    clock.now += 1.3  # the user's call has left the window: background borrows again
+    clock.now += USER_PRESENCE  # away long enough: background borrows again
     with background_calls():
         for _ in range(9):
             take("CheckResult")
@@ -284,7 +308,7 @@ def test_the_fallback_lets_background_work_borrow_and_yield(settings):
         with pytest.raises(EkycRateLimited):
             take("CheckResult")
     take("CheckResult")  # the kept slot
-    caches["default"].clear()  # the window has passed; the user is still marked present
+    caches["default"].clear()  # the window has passed (and the slots with it); a user calls again
     take("CheckResult")
     with background_calls():
         take("CheckResult")  # one of four slots held: under the share of two
