@@ -28,6 +28,7 @@ class ProviderApi:
         self.wait = wait  # for slow faults: returns early when the simulator stops
 
     def handle(self, request: Request, public_url: str) -> Reply:
+        received_at = self.clock()  # on arrival: the moment the provider counts a call at, before any work or fault
         request_id = new_request_id()
         generation = self.state.generation
         params = dict(parse_qsl(request.query, keep_blank_values=True))
@@ -36,7 +37,7 @@ class ProviderApi:
             form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
             params.update(form)
         reply = self._reply(request, params, request_id, public_url)
-        self._record(request, params, form, reply, generation)
+        self._record(request, params, form, reply, generation, received_at)
         return reply
 
     def _reply(self, request: Request, params: dict[str, str], request_id: str, public_url: str) -> Reply:
@@ -61,7 +62,13 @@ class ProviderApi:
         return Reply.json(200, payload, **{"x-acs-request-id": request_id})
 
     def _record(
-        self, request: Request, params: Mapping[str, str], form: Mapping[str, str] | None, reply: Reply, generation: int
+        self,
+        request: Request,
+        params: Mapping[str, str],
+        form: Mapping[str, str] | None,
+        reply: Reply,
+        generation: int,
+        received_at: float,
     ) -> None:
         shown = dict(request.headers)
         if "authorization" in shown:
@@ -80,7 +87,7 @@ class ProviderApi:
                 "peer": request.peer,  # client address:port, to count connections
                 "status": None if reply.drop else reply.status,
                 "code": code,
-                "received_at": self.clock(),
+                "received_at": received_at,
             },
             generation,
         )
