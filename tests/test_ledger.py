@@ -135,7 +135,7 @@ def test_the_gate_opens_again_after_the_interval(start, simulator):
 
 def test_a_start_writes_the_attempt_then_the_call_and_the_move_in_one_commit(start, simulator):
     """The attempt is committed alone before the provider is called (no request can lose it); the Initialize on
-    record and the move it causes are then one commit of four statements, both history rows in one INSERT."""
+    record and the move it causes are then one commit of three statements, both history rows in one INSERT."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -144,8 +144,7 @@ def test_a_start_writes_the_attempt_then_the_call_and_the_move_in_one_commit(sta
     statements = [query["sql"].split()[0] for query in queries.captured_queries]
     assert [verb for verb in statements if verb not in ("BEGIN", "COMMIT")] == [
         "INSERT",  # the attempt, committed alone
-        "UPDATE",  # the move
-        "UPDATE",  # the chain's lock and length
+        "UPDATE",  # the move, which locks the row and counts the two history rows in the chain's length
         "SELECT",  # the chain's head
         "INSERT",  # both history rows
     ]

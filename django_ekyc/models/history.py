@@ -71,6 +71,14 @@ class HistoryQuerySet(models.QuerySet["KycTransactionEvent"]):
             _link_all(by_transaction)
             return super().bulk_create(rows, *args, **kwargs)
 
+    def append_counted(self, transaction_id: int, rows: list[KycTransactionEvent]) -> list[KycTransactionEvent]:
+        """Chain and insert ``rows`` of one transaction whose caller has already added ``len(rows)`` to its
+        ``history_seq`` in an UPDATE of its own in this transaction (that UPDATE is the chain's lock): one SELECT
+        of the head and one INSERT."""
+        with transaction.atomic(savepoint=False):
+            _link_heads({transaction_id: rows})
+            return super().bulk_create(rows)
+
 
 def _link_all(by_transaction: dict[int, list[KycTransactionEvent]]) -> None:
     """Give each transaction's rows the next places of its chain (the row locks first: the UPDATEs)."""
@@ -79,6 +87,11 @@ def _link_all(by_transaction: dict[int, list[KycTransactionEvent]]) -> None:
         by_count.setdefault(len(own), []).append(transaction_id)
     for count, ids in by_count.items():
         KycTransaction.objects.filter(pk__in=ids).update(history_seq=F("history_seq") + count)
+    _link_heads(by_transaction)
+
+
+def _link_heads(by_transaction: dict[int, list[KycTransactionEvent]]) -> None:
+    """Number and hash the rows after each chain's head (their count already added to ``history_seq``)."""
     last = KycTransactionEvent.objects.filter(transaction_id=OuterRef("pk")).order_by("-seq")
     heads = (
         KycTransaction.objects.filter(pk__in=list(by_transaction))

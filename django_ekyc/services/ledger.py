@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import DatabaseError, models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -175,7 +175,9 @@ def _move(
     if to_status in TERMINAL_STATUSES:
         values["completed_at"] = now
     queued = review_rules.with_review(values, to_status)
-    if not KycTransaction.objects.filter(pk=kyc.pk, status=from_status).update(**queued):
+    written = 2 if record is not None else 1  # the call and the move: the chain's length grows in the same UPDATE
+    moving = KycTransaction.objects.filter(pk=kyc.pk, status=from_status)
+    if not moving.update(**queued, history_seq=F("history_seq") + written):
         if record is not None:
             record.save()  # the call is on record, though another caller made the move
         return False
@@ -191,10 +193,10 @@ def _move(
 
 
 def _write_change(kyc: KycTransaction, call: KycTransactionEvent | None, change: dict[str, Any]) -> None:
-    """The provider call that led to a move and the move itself, written together: one link of the chain's
-    statements for both rows."""
+    """The provider call that led to a move and the move itself, written together after the move's UPDATE (which
+    counted them): the chain's head read once, both rows in one INSERT."""
     moved = KycTransactionEvent(transaction_id=kyc.pk, created_at=timezone.now(), **change)
-    KycTransactionEvent.objects.bulk_create([call, moved] if call is not None else [moved])
+    KycTransactionEvent.objects.append_counted(kyc.pk, [call, moved] if call is not None else [moved])
     outbox.publish_history(moved)
     note(moved)
 
