@@ -162,3 +162,51 @@ def test_hosts_expiring_together_close_each_stale_row_once(start, simulator, mon
     assert sum(closed) == 9
     for kyc in rows:
         assert kyc.events.filter(kind=EventKind.STATE_CHANGE, to_status=Status.EXPIRED).count() == 1
+
+
+def wait_until_someone_waits_for_a_lock(timeout: float = 20.0) -> None:
+    """Until another backend of this database waits for a row lock (PostgreSQL)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # pg_locks is read live (pg_stat_activity is a snapshot, frozen for the rest of a transaction)
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("nobody waited for the lock")
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite has no row locks; run with DATABASE_URL=postgres")
+@pytest.mark.parametrize("purge", ["identity", "records"])
+def test_a_hold_committed_while_a_purge_waits_for_its_row_stops_the_purge(start, finish, simulator, user, purge):
+    """The hold's transaction locks the verification (its history row); the purge's batch waits for that lock, and
+    must see the hold once it has it (a snapshot taken before the wait would not)."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from django_ekyc.services import ledger_batch, ledger_purge
+
+    kyc = finish(start(build_url=shop_url).transaction)
+    staff = get_user_model().objects.create_user("keeper", is_staff=True)
+    outcome: list[object] = []
+    placed = threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic():
+            services.place_hold(staff=staff, reason="investigation", verification=kyc)
+            placed.set()  # the row is locked by this uncommitted transaction
+            wait_until_someone_waits_for_a_lock()  # the purge is blocked behind it: now commit
+
+    def purge_it() -> None:
+        assert placed.wait(timeout=30)
+        if purge == "identity":
+            outcome.append(ledger_batch.purge_results([kyc.pk], "retention"))
+        else:
+            outcome.append(ledger_purge.delete_records(KycTransaction.objects.filter(pk=kyc.pk)))
+
+    assert run_together([hold, purge_it]) == []
+    assert outcome in ([[]], [0])
+    assert KycTransaction.objects.get(pk=kyc.pk).result is not None

@@ -59,10 +59,14 @@ def close_stale(from_status: str, to_status: str, code: str, cutoff: datetime, *
 
 def purge_results(ids: Sequence[int], source: EventSource | str) -> list[int]:
     """Strip the identity data of the verifications ``ids`` not yet purged and under no legal hold (checked
-    under the lock), keeping the decision: one UPDATE, nothing decrypted. The ids purged."""
+    once their rows are locked, in order), keeping the decision: one UPDATE, nothing decrypted. The ids purged."""
     with transaction.atomic():
         still: QuerySet[KycTransaction] = KycTransaction.objects.filter(pk__in=list(ids), identity_purged_at=None)
-        locked = list(still.filter(retention_rules.not_held()).select_for_update().values_list("pk", flat=True))
+        rows = list(still.select_for_update().order_by("pk").values_list("pk", flat=True))
+        # Under the locks, in a statement of its own: a hold committed while this waited for a lock is seen (the
+        # locking statement's snapshot predates it).
+        free = KycTransaction.objects.filter(retention_rules.not_held(), pk__in=rows)
+        locked = list(free.values_list("pk", flat=True))
         if not locked:
             return []
         now = timezone.now()

@@ -60,7 +60,10 @@ def delete_records(rows: models.QuerySet[KycTransaction]) -> int:
     holds go with them (the person's audit chain keeps who held and released them); an active hold refuses."""
     with transaction.atomic():
         # Held meanwhile? Checked again under the lock: a held verification never goes.
-        ids = list(rows.filter(retention_rules.not_held()).select_for_update().values_list("pk", flat=True))
+        locked = list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+        # Checked in a statement of its own, under the locks: it sees a hold committed while this waited.
+        free = KycTransaction.objects.filter(retention_rules.not_held(), pk__in=locked)
+        ids = list(free.values_list("pk", flat=True))
         _leave_a_trace(ids)
         LegalHold.objects.filter(transaction_id__in=ids, released_at__isnull=False).delete()
         decisions = ReviewDecision.objects.filter(transaction_id__in=ids)
