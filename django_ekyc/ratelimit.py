@@ -120,12 +120,16 @@ if ARGV[6] ~= '1' and redis.call('ZCARD', KEYS[2]) == 0 then
     return {tonumber(newest[2]) + spacing - now, 0}
   end
 end
+if capacity < 1 then
+  return {window, 0}
+end
 if count < capacity then
+  local keep = 2 * math.max(window, presence)  -- the sets trim themselves; this only drops idle keys
   redis.call('ZADD', KEYS[1], now, ARGV[5])
-  redis.call('PEXPIRE', KEYS[1], window)
+  redis.call('PEXPIRE', KEYS[1], keep)
   if ARGV[6] == '1' then
     redis.call('ZADD', KEYS[2], now, ARGV[5])
-    redis.call('PEXPIRE', KEYS[2], presence)
+    redis.call('PEXPIRE', KEYS[2], keep)
   end
   return {0, now}
 end

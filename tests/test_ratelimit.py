@@ -277,6 +277,18 @@ def test_background_work_yields_when_users_are_busy(redis_log):
 
 
 @needs_redis
+@pytest.mark.parametrize(("rate", "share"), [(1, 0.5), (3, 0.3)])
+def test_a_share_that_rounds_to_nothing_waits_while_users_are_present(redis_log, rate, share):
+    """No background slot while users are present: the call waits (and fails when it may not), never an error."""
+    clock = FakeClock(7800.0)
+    take = limiter(clock, redis_log, rate=rate, background_share=share, background_max_wait=0.5)
+    take("CheckResult")  # a user is present
+    with background_calls(), pytest.raises(EkycRateLimited) as refused:
+        take("CheckResult")
+    assert refused.value.code == "RateLimited.Local"
+
+
+@needs_redis
 def test_a_share_of_zero_keeps_background_work_out_even_when_idle(redis_log):
     take = limiter(FakeClock(7700.0), redis_log, rate=10, background_share=0.0, background_max_wait=0)
     with background_calls(), pytest.raises(EkycRateLimited):
