@@ -75,11 +75,12 @@ def test_below_the_cap_the_count_is_exact_and_nothing_is_said(staff_client, rows
     assert "More than" not in html and "3 KYC transactions" in html
 
 
-def test_an_action_on_every_row_beyond_the_cap_is_refused(staff_client, rows, small_cap):
+@pytest.mark.parametrize("across", ["1", "True", "on"])  # every spelling Django's action form takes for yes
+def test_an_action_on_every_row_beyond_the_cap_is_refused(staff_client, rows, small_cap, across):
     made = rows(5)
     answer = staff_client.post(
         LIST,
-        {"action": "refresh_from_provider", "select_across": "1", "_selected_action": [str(made[0].pk)]},
+        {"action": "refresh_from_provider", "select_across": across, "_selected_action": [str(made[0].pk)]},
         follow=True,
     )
     assert "An action applies to at most 3 verifications" in answer.content.decode()

@@ -18,6 +18,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
@@ -84,7 +85,8 @@ class LargeTableList(_Admin):
     def response_action(
         self, request: HttpRequest, queryset: QuerySet[KycTransaction], *args: Any, **kwargs: Any
     ) -> HttpResponse | None:
-        if request.POST.get("select_across") == "1" and queryset.order_by()[COUNT_CAP : COUNT_CAP + 1].exists():
+        across = forms.BooleanField(required=False).to_python(request.POST.get("select_across"))  # as the action form
+        if across and queryset.order_by()[COUNT_CAP : COUNT_CAP + 1].exists():
             self.message_user(
                 request,
                 _("An action applies to at most %(count)s verifications: narrow the list with the filters.")
