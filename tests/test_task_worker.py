@@ -90,5 +90,6 @@ def test_two_workers_check_every_due_transaction_once_within_the_quota(user):
         Status.PASSED
     }
     assert KycTransaction.objects.filter(status=Status.INITIALIZED).count() == 6
-    # background work on a site limit of 6 a second uses at most half of it, however many workers run
-    assert busiest_span([call["received_at"] for call in checks], span=0.98) <= RATE // 2
+    # background work on a site limit of 6 a second, with no user calling, uses all of it but the slot kept for the
+    # first user to come back, however many workers run
+    assert busiest_span([call["received_at"] for call in checks], span=0.98) <= RATE - 1
