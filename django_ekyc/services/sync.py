@@ -106,9 +106,8 @@ def _rows(ids: list[int]) -> Iterator[tuple[int, KycTransaction]]:
     holds a chunk in memory, not its batch (a row deleted meanwhile is skipped)."""
     for start in range(0, len(ids), LOAD_CHUNK):
         rows = KycTransaction.objects.in_bulk(ids[start : start + LOAD_CHUNK])
-        yield from (
-            (place, rows[pk]) for place, pk in enumerate(ids) if start <= place < start + LOAD_CHUNK and pk in rows
-        )
+        chunk = enumerate(ids[start : start + LOAD_CHUNK], start)
+        yield from ((place, rows[pk]) for place, pk in chunk if pk in rows)
 
 
 def _face_work(now: datetime, report: SyncReport) -> None:
