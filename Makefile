@@ -13,7 +13,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || { sudo -n true 2>/dev/null && echo sudo; 
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'pip>=25.1'   # dependency groups (PEP 735)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e . --group test --group lint
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -28,7 +29,7 @@ test: $(STAMP) browser
 # is downloaded but Debian packages. Without root (and no password-less sudo) nothing is installed: those tests
 # are skipped with a message saying why (CI, which runs as root, requires them).
 browser:
-	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	@missing=""; [ -x /usr/bin/chromium ] || missing=" chromium"; command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$(SUDO)" = none ]; then echo "Not root: not installing$$missing; the tests that need it are skipped."; \
 	  else echo "Installing$$missing for the browser and translation tests"; \
@@ -44,7 +45,7 @@ lint: $(STAMP)
 
 # The documentation site, strictly: a broken link or reference fails the build.
 docs: $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[docs]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --group docs
 	$(BIN)/python scripts/settings_reference.py
 	$(BIN)/mkdocs build --strict --site-dir site
 

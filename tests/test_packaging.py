@@ -3,11 +3,15 @@ the wheel carries the templates, static files and catalogues the app needs at ru
 
 from __future__ import annotations
 
+import configparser
 import os
+import re
 import subprocess
 import sys
 import tarfile
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +77,38 @@ def test_the_sdists_tests_run_from_it(sdist: Path) -> None:
     )
     assert run.returncode == 0, run.stdout[-3000:]
     assert " passed" in run.stdout
+
+
+def _metadata() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def _tested() -> set[str]:
+    """The classifiers tox.ini's env_list stands for: py312-django61 tests Python 3.12 and Django 6.1."""
+    tox = configparser.ConfigParser()
+    tox.read(ROOT / "tox.ini")
+    tested = set()
+    for env in tox["tox"]["env_list"].split():
+        if match := re.fullmatch(r"py3(\d+)-django(\d)(\d+)", env):
+            tested.add(f"Programming Language :: Python :: 3.{match[1]}")
+            tested.add(f"Framework :: Django :: {match[2]}.{match[3]}")
+    return tested
+
+
+def test_the_classifiers_claim_exactly_what_the_matrix_tests() -> None:
+    versions = {c for c in _metadata()["classifiers"] if re.search(r":: \d+\.\d+$", c)}
+    assert versions == _tested()
+
+
+def test_the_index_page_links_work_off_the_repository() -> None:
+    # The package index renders README.md with no repository around it: a relative link there leads nowhere.
+    links = re.findall(r"\]\(([^)]+)\)", (ROOT / "README.md").read_text())
+    assert links
+    assert [link for link in links if not link.startswith("https://")] == []
+    assert set(_metadata()["urls"]) == {"Documentation", "Changelog", "Issues", "Source"}
+
+
+def test_the_development_tools_are_groups_not_published_extras() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert {"test", "lint", "docs"} <= set(project["dependency-groups"])
+    assert not {"test", "lint", "docs"} & set(project["project"]["optional-dependencies"])
