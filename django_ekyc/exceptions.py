@@ -276,11 +276,33 @@ class NothingToCompare(VerificationError):
         self.message = message
 
 
-# Settings that went, and what took their place (named in the error a site that still sets them gets).
-RENAMED = {"RETENTION_DAYS": "RETENTION['identity']['DAYS']"}
+# Settings that went before a release, and what to do instead: "renamed: <where the value goes now>" or
+# "removed: <why nothing replaces it>". Entries stay (a line each): a site that still sets an old key gets an error
+# that says what to set, never a silent default (docs/upgrading.md states the policy; tests keep the targets real).
+RETIRED_SETTINGS: dict[str, str] = {
+    "RETENTION_DAYS": "renamed: RETENTION['identity']['DAYS']",
+    "PRODUCT_CODE": "renamed: PRODUCTS (its first product is the default of a start that names none)",
+    "PROCEDURE_PRIORITY": "renamed: INITIALIZE_DEFAULTS {'ProcedurePriority': 'keep'} (sent with browser starts only)",
+    "START_THROTTLE_RATE": "renamed: REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['ekyc_start']",
+    "REFRESH_THROTTLE_RATE": "renamed: REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['ekyc_refresh']",
+    "EXPIRE_AFTER": "renamed: COMPLETION_WINDOW (expiry has one clock, the provider's window)",
+    "DOC_TYPES": "removed: eKYC's documents are the catalogue's (django_ekyc.catalogue.documents.DEFAULT_DOC_TYPES)",
+    "META_INFO_MAX_LENGTH": "removed: MetaInfo is limited to 10,000 characters (django_ekyc.catalogue.annotations)",
+    "JSON_OPTION_MAX_LENGTH": "removed: JSON options are limited to 20,000 characters "
+    "(django_ekyc.catalogue.annotations)",
+    "PROVIDER_DELETE_TYPES": "removed: a provider deletion always sends both DeleteType values, Img then Text",
+}
 
 
 def unknown_settings(names: list[str]) -> EkycConfigurationError:
-    """The error for keys of ``settings.EKYC`` that no setting has: a typo, or a setting that went."""
-    moved = "".join(f" {name} is now {RENAMED[name]}." for name in names if name in RENAMED)
-    return EkycConfigurationError(f"Unknown key(s) in settings.EKYC: {', '.join(names)}.{moved}")
+    """The error for keys of ``settings.EKYC`` that no setting has: a typo, or a setting that went (then the error
+    says what to set instead, or why nothing is needed)."""
+    unknown = [name for name in names if name not in RETIRED_SETTINGS]
+    parts = [f"Unknown key(s) in settings.EKYC: {', '.join(unknown)}."] if unknown else []
+    for name in names:
+        change, _, what = RETIRED_SETTINGS.get(name, "").partition(": ")
+        if change == "renamed":
+            parts.append(f"EKYC['{name}'] was renamed: set {what} instead.")
+        elif change == "removed":
+            parts.append(f"EKYC['{name}'] was removed ({what}): delete it.")
+    return EkycConfigurationError(" ".join(parts))

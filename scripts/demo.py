@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +23,25 @@ from scripts._support import wait_until_up  # noqa: E402
 MANAGE = [sys.executable, str(ROOT / "manage.py")]
 SITE = os.environ.get("DEMO_ADDRESS", "127.0.0.1:8000")
 SIMULATOR_PORT = os.environ.get("EKYC_SIMULATOR_PORT", "8765")
+
+
+DEMO_DATABASE = ROOT / ".demo" / "db.sqlite3"
+
+
+def set_aside_a_database_from_before_the_squash() -> None:
+    """A demo database migrated by the development chain (0001..0013, replaced by one initial migration before the
+    first release) cannot take the new one: keep it beside, as ``db.sqlite3.old``, and start a new one."""
+    if "DATABASE_URL" in os.environ or not DEMO_DATABASE.exists():
+        return
+    on_disk = {path.stem for path in (ROOT / "django_ekyc" / "migrations").glob("0*.py")}
+    with closing(sqlite3.connect(DEMO_DATABASE)) as db:
+        try:
+            applied = {name for (name,) in db.execute("SELECT name FROM django_migrations WHERE app='django_ekyc'")}
+        except sqlite3.OperationalError:  # not migrated yet
+            return
+    if applied - on_disk:
+        DEMO_DATABASE.replace(DEMO_DATABASE.with_suffix(".sqlite3.old"))
+        print(f"The demo database predates django-ekyc's initial migration: kept as {DEMO_DATABASE.name}.old")
 
 
 def manage(*args: str) -> None:
@@ -45,6 +66,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main() -> None:
     (ROOT / ".demo").mkdir(exist_ok=True)
+    set_aside_a_database_from_before_the_squash()
     manage("migrate", "--noinput", "-v", "0")
     ensure_demo_users()
     # Stopped by Ctrl-C or by kill alike, the demo takes its children with it.

@@ -17,7 +17,7 @@ from django.test import override_settings
 
 from django_ekyc.checks import check_settings
 from django_ekyc.client.configured import client_options
-from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.exceptions import RETIRED_SETTINGS, EkycConfigurationError
 from tests.helpers import throttle_rates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +51,16 @@ GOOD: dict[str, Any] = {
 def test_check_ids(debug, ekyc, expected):
     with override_settings(DEBUG=debug, EKYC=ekyc, CACHES=SHARED_CACHE):
         assert sorted(str(message.id) for message in check_settings()) == expected
+
+
+@pytest.mark.parametrize("name", sorted(RETIRED_SETTINGS))
+def test_a_renamed_or_removed_setting_is_an_error_that_names_its_replacement(name):
+    with override_settings(DEBUG=False, EKYC={**GOOD, name: 1}, CACHES=SHARED_CACHE):
+        messages = check_settings()
+    assert [str(message.id) for message in messages] == ["django_ekyc.E006"]
+    change, _, what = RETIRED_SETTINGS[name].partition(": ")
+    assert f"EKYC['{name}'] was {change}" in messages[0].msg and what in messages[0].msg
+    assert "Unknown key" not in messages[0].msg  # it is known: as what it became
 
 
 LOCAL_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

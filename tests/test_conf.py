@@ -7,7 +7,7 @@ from django.test import override_settings
 
 from django_ekyc.catalogue.documents import DEFAULT_DOC_TYPES
 from django_ekyc.conf import DEFAULT_ENDPOINT, DEFAULTS, EkycSettings, ekyc_settings
-from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.exceptions import RETIRED_SETTINGS, EkycConfigurationError
 from django_ekyc.offering import account_endpoint
 
 
@@ -44,6 +44,38 @@ def test_site_values_win_and_changes_are_picked_up():
 def test_unknown_keys_are_refused():
     with override_settings(EKYC={"ACCESS_KEY_SECERT": "typo"}), pytest.raises(EkycConfigurationError, match="SECERT"):
         _ = ekyc_settings.ENDPOINT
+
+
+def test_a_retired_key_is_refused_with_what_to_set_instead_and_a_typo_beside_it_is_still_named():
+    ekyc = {"PRODUCT_CODE": "eKYC", "ACCESS_KEY_SECERT": "typo", "PROVIDER_DELETE_TYPES": ["Img"]}
+    with override_settings(EKYC=ekyc), pytest.raises(EkycConfigurationError) as refused:
+        _ = ekyc_settings.ENDPOINT
+    assert str(refused.value) == (
+        "Unknown key(s) in settings.EKYC: ACCESS_KEY_SECERT. "
+        "EKYC['PRODUCT_CODE'] was renamed: set PRODUCTS (its first product is the default of a start that names "
+        "none) instead. "
+        "EKYC['PROVIDER_DELETE_TYPES'] was removed (a provider deletion always sends both DeleteType values, Img then "
+        "Text): delete it."
+    )
+
+
+def test_every_retired_setting_is_renamed_to_a_live_one_or_removed_with_a_reason():
+    """A table entry that shadows a live setting would refuse it; a rename must point somewhere that exists."""
+    live = set(EkycSettings.declared())
+    assert not set(RETIRED_SETTINGS) & live
+    for name, change in RETIRED_SETTINGS.items():
+        kind, _, what = change.partition(": ")
+        assert kind in ("renamed", "removed") and what, name
+        if kind == "renamed":
+            target = what.split("[")[0].split(" ")[0]
+            assert target in live or target == "REST_FRAMEWORK", name
+
+
+def test_the_upgrading_page_lists_every_retired_setting():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "upgrading.md").read_text(encoding="utf-8")
+    assert [name for name in RETIRED_SETTINGS if f"| `{name}` |" not in page] == []
 
 
 def test_a_non_dict_is_refused():
