@@ -40,6 +40,14 @@ class EkycSettings:
     # -- credentials and endpoint ----------------------------------------------------------------------------
     ACCESS_KEY_ID = Setting[str]("", str, "AccessKey ID of a RAM user with AliyunAntCloudAuthFullAccess.")
     ACCESS_KEY_SECRET = Setting[str]("", str, "Its secret: never logged, never in an exception or repr.")
+    CREDENTIALS = Setting[Any](
+        None,
+        (str, object),
+        "Temporary credentials instead of the AccessKey (ECS RAM role, STS AssumeRole, OIDC role on ACK): 'default' "
+        "(alibabacloud-credentials' default chain), a credentials client (anything with get_credential()), its "
+        "class (built with no arguments), or a callable or dotted path giving one. Asked before each request.",
+        optional=True,
+    )
     REGION = Setting[str](
         DEFAULT_REGION,
         str,
@@ -64,8 +72,8 @@ class EkycSettings:
     ACCOUNTS = Setting[Mapping[str, Mapping[str, Any]]](
         {},
         Mapping,
-        "Other provider accounts: name -> {ACCESS_KEY_ID, ACCESS_KEY_SECRET, and optionally REGION, ENDPOINT, "
-        "RATE_LIMIT, RATE_LIMIT_GROUP}. The top-level keys are account ''.",
+        "Other provider accounts: name -> {ACCESS_KEY_ID and ACCESS_KEY_SECRET, or CREDENTIALS, and optionally "
+        "REGION, ENDPOINT, RATE_LIMIT, RATE_LIMIT_GROUP}. The top-level keys are account ''.",
     )
     ACCOUNT_RESOLVER = Setting[str | Callable[..., Any] | None](
         None,
@@ -83,10 +91,7 @@ class EkycSettings:
         0.25, NUMBER, "First backoff in seconds; doubles per attempt, with jitter.", clean=clean_number
     )
     RETRY_MAX_WAIT = Setting[float](
-        5.0,
-        NUMBER,
-        "Longest single wait between attempts; a throttled call asking for longer fails.",
-        clean=clean_number,
+        5.0, NUMBER, "Longest wait between two attempts; a throttled call asking for longer fails.", clean=clean_number
     )
     POOL_MAXSIZE = Setting[int](32, int, "Connections kept per client; match the server's thread count.")
     REQUEST_DEADLINE = Setting[float | None](
@@ -177,10 +182,7 @@ class EkycSettings:
     # -- limits on what clients send -------------------------------------------------------------------------
     MAX_REQUEST_BYTES = Setting[int](64 * 1024, int, "Largest start request body (413 beyond).")
     REFRESH_MIN_INTERVAL = Setting[float](
-        5,
-        NUMBER,
-        "Seconds between two user-prompted provider checks of one transaction (0: no gate).",
-        clean=clean_number,
+        5, NUMBER, "Seconds between two user-prompted provider checks of a transaction (0: none).", clean=clean_number
     )
 
     # -- identity data ---------------------------------------------------------------------------------------
@@ -267,10 +269,7 @@ class EkycSettings:
         clean=clean_number,
     )
     SYNC_BACKOFF = Setting[float](
-        3,
-        NUMBER,
-        "Each sync check that finds no result multiplies the wait before the next by this.",
-        clean=clean_number,
+        3, NUMBER, "Each sync check that finds no result multiplies the wait before the next by it.", clean=clean_number
     )
     COMPLETION_WINDOW = Setting[float](
         30 * 60,

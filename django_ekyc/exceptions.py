@@ -224,13 +224,18 @@ ERROR_CLASSES: dict[str, type[EkycError]] = {
 }
 
 
+# STS adds MissingSecurityToken and InvalidSecurityToken.Expired / .Malformed / .MismatchWithAccessKey (the gateway
+# answers them with 400): the credentials are wrong, not the request.
+AUTH_CODE_PREFIXES = ("Forbidden", "InvalidAccessKeyId", "Signature", "MissingSecurityToken", "InvalidSecurityToken")
+
+
 def error_class_for(code: str | None, status: int | None) -> type[EkycError]:
     """Pick the exception class for a provider answer: by ``Code`` first, then by status."""
     if code in ERROR_CLASSES:
         return ERROR_CLASSES[code]
     if code and code.startswith("Throttling"):
         return EkycThrottled
-    if code and code.startswith(("Forbidden", "InvalidAccessKeyId", "Signature")):
+    if code and code.startswith(AUTH_CODE_PREFIXES):
         return EkycAuthError
     if status == 403:
         return EkycAuthError

@@ -76,6 +76,13 @@ class SimulatorControl:
         """Every face library and its faces (``merchant_user_id``, ``person``, ``face_id``...)."""
         return self._request("GET", "/_sim/face-groups")["face_groups"]  # type: ignore[no-any-return]
 
+    def temporary_credentials(self, duration_seconds: float = 3600, **values: Any) -> dict[str, Any]:
+        """Temporary credentials the simulator accepts until they expire, shaped as STS gives them
+        (``AccessKeyId``, ``AccessKeySecret``, ``SecurityToken``, ``Expiration``). ``values`` may bring them:
+        ``access_key_id`` (``STS.``...), ``access_key_secret``, ``security_token``, ``expires_at`` (epoch seconds)."""
+        payload = {"duration_seconds": duration_seconds, **values}
+        return self._request("POST", "/_sim/sts", payload)  # type: ignore[no-any-return]
+
     def transaction(self, transaction_id: str) -> dict[str, Any]:
         return self._request("GET", f"/_sim/transactions/{transaction_id}")  # type: ignore[no-any-return]
 

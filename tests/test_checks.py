@@ -178,6 +178,11 @@ def test_settings_of_the_wrong_type(wrong):
     assert name in messages[0].msg
 
 
+class _StaticProvider:
+    def get_credential(self) -> object:
+        raise AssertionError("a check never asks a provider for credentials")
+
+
 @pytest.mark.parametrize(
     ("accounts", "expected"),
     [
@@ -187,6 +192,8 @@ def test_settings_of_the_wrong_type(wrong):
         ({"brand": {"ACCESS_KEY_ID": "a", "ACCESS_KEY_SECRET": "b", "REGION_TYPO": "x"}}, ["django_ekyc.E010"]),
         ({"brand": {"ACCESS_KEY_ID": "a", "ACCESS_KEY_SECRET": "b", "RATE_LIMIT_GROUP": 5}}, ["django_ekyc.E010"]),
         ({"": {"ACCESS_KEY_ID": "a", "ACCESS_KEY_SECRET": "b"}}, ["django_ekyc.E010"]),
+        # A credentials provider instead of an AccessKey: no AccessKey is missing, the object is no string to check.
+        ({"brand": {"CREDENTIALS": _StaticProvider()}}, []),
     ],
 )
 def test_the_shape_of_accounts(accounts, expected):

@@ -15,7 +15,7 @@ from django.test import override_settings
 
 from django_ekyc import exceptions as exc
 from django_ekyc.client import EkycClient, get_client
-from django_ekyc.client.transport import normalize_timeout, split_endpoint
+from django_ekyc.client.http import normalize_timeout, split_endpoint
 from django_ekyc.exceptions import EkycConfigurationError
 from django_ekyc.results import InitializeResult, VerificationResult
 

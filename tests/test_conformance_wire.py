@@ -4,8 +4,10 @@ completes every product against the simulator."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from alibabacloud_cloudauth_intl20220809 import models as sdk_models
@@ -304,3 +306,60 @@ def test_the_face_comparison_travels_and_reads_as_the_sdk_has_it(simulator, ekyc
     sent_by_us, sent_by_sdk = simulator.control.calls("FaceVerifyIntl")
     assert placement(sent_by_us) == placement(sent_by_sdk)
     assert placement(sent_by_us)["TargetFacePicture"][0] == "body"
+
+
+# -- temporary credentials -----------------------------------------------------------------------------------
+
+
+def test_the_sdk_and_our_client_send_and_sign_sts_credentials_alike(simulator, make_client, monkeypatch):
+    """Given the same STS credentials, date and request, the SDK and our client send the same AccessKey ID and
+    security token headers and sign them, and the SDK's own ACS3 signer computes our signature over our request.
+    Both are accepted by the simulator, which checks the token."""
+    from alibabacloud_credentials.client import Client as CredentialsClient
+    from alibabacloud_credentials.models import Config as CredentialsConfig
+    from alibabacloud_tea_openapi.utils import Utils as SdkUtils
+
+    from django_ekyc.client import transport
+
+    sts = simulator.control.temporary_credentials()
+    key_id, secret, token = sts["AccessKeyId"], sts["AccessKeySecret"], sts["SecurityToken"]
+    date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    monkeypatch.setattr(transport, "utc_timestamp", lambda: date)
+    monkeypatch.setattr(f"{transport.__name__}.uuid", SimpleNamespace(uuid4=lambda: SimpleNamespace(hex="0" * 32)))
+    monkeypatch.setattr(SdkUtils, "get_timestamp", staticmethod(lambda: date))
+    monkeypatch.setattr(SdkUtils, "get_nonce", staticmethod(lambda: "1" * 32))  # another: a nonce is single-use
+    provider = CredentialsClient(
+        CredentialsConfig(type="sts", access_key_id=key_id, access_key_secret=secret, security_token=token)
+    )
+    ours = make_client(access_key_id="", access_key_secret="", credentials=provider)
+    sent: list[Any] = []
+    ours.session.hooks["response"].append(lambda response, *args, **kwargs: sent.append(response.request))
+    our_initialize(ours, INITIALIZE)
+    config = Config(
+        access_key_id=key_id,
+        access_key_secret=secret,
+        security_token=token,
+        endpoint=urlsplit(simulator.url).netloc,
+        protocol="HTTP",
+        read_timeout=5000,
+        connect_timeout=5000,
+    )
+    SdkClient(config).initialize_with_options(sdk_models.InitializeRequest(**INITIALIZE), NO_RETRIES)
+    mine, theirs = simulator.control.calls("Initialize")
+    assert mine["code"] == theirs["code"] == "Success"
+    [request] = sent
+    authorization = request.headers["Authorization"]
+    signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
+    assert {"x-acs-accesskey-id", "x-acs-security-token"} <= set(signed)
+    assert set(signed) <= set(theirs["headers"]["authorization"].split("SignedHeaders=")[1].split(";"))
+    same = [name for name in signed if name != "x-acs-signature-nonce"]
+    assert {name: mine["headers"][name] for name in same} == {name: theirs["headers"][name] for name in same}
+    assert (mine["headers"]["x-acs-security-token"], mine["headers"]["x-acs-accesskey-id"]) == (token, key_id)
+    sdk_view = SimpleNamespace(
+        pathname="/",
+        method="POST",
+        query=dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True)),
+        headers={name: request.headers[name] for name in signed},
+    )
+    payload = request.headers["x-acs-content-sha256"]
+    assert SdkUtils.get_authorization(sdk_view, "ACS3-HMAC-SHA256", payload, key_id, secret) == authorization

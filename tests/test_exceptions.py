@@ -13,6 +13,10 @@ from django_ekyc import exceptions as exc
         ("Throttling.User", 403, exc.EkycThrottled),
         ("Forbidden.NewThing", 403, exc.EkycAuthError),
         ("InvalidAccessKeyId.Inactive", 403, exc.EkycAuthError),
+        # STS tokens: the gateway answers 400, but retrying or blaming the request would not help.
+        ("MissingSecurityToken", 400, exc.EkycAuthError),
+        ("InvalidSecurityToken.Expired", 400, exc.EkycAuthError),
+        ("InvalidSecurityToken.MismatchWithAccessKey", 400, exc.EkycAuthError),
         (None, 401, exc.EkycBadRequest),
         (None, 429, exc.EkycBadRequest),
         (None, 502, exc.EkycProviderError),

@@ -169,3 +169,28 @@ def test_signing_needs_no_django() -> None:
 
     code = "import sys, django_ekyc.signing; sys.exit('django' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_sts_headers_are_signed_as_the_official_sdk_signs_them() -> None:
+    """Temporary credentials add two x-acs-* headers, the AccessKey ID and the security token (its characters
+    include + / =): both are signed, and the SDK's signer agrees."""
+    headers = {
+        **OFFICIAL_HEADERS,
+        "x-acs-accesskey-id": "STS.NUgYrLnoC37mZZCNnAbez2xyz",
+        "x-acs-security-token": "CAIS+/=some+opaque/token==",
+    }
+    ours = signing.sign_request(
+        access_key_id="STS.NUgYrLnoC37mZZCNnAbez2xyz",
+        access_key_secret="temporary-secret",
+        method="POST",
+        path="/",
+        query=OFFICIAL_QUERY,
+        headers=headers,
+    )
+    assert "x-acs-accesskey-id;x-acs-action;" in ours["Authorization"]
+    assert ";x-acs-security-token;x-acs-signature-nonce;" in ours["Authorization"]
+    unsigned = {k: v for k, v in ours.items() if k != "Authorization"}
+    sdk_request = SimpleNamespace(pathname="/", method="POST", query=OFFICIAL_QUERY, headers=unsigned)
+    key_id, payload = "STS.NUgYrLnoC37mZZCNnAbez2xyz", signing.EMPTY_PAYLOAD_HASH
+    theirs = SdkUtils.get_authorization(sdk_request, "ACS3-HMAC-SHA256", payload, key_id, "temporary-secret")
+    assert ours["Authorization"] == theirs

@@ -503,3 +503,164 @@ def test_invented_results_never_fail_whatever_the_transaction(doc_type):
             transaction_id=f"hks{index:029x}", doc_type=doc_type, outcome=data.OUTCOMES["pass"], with_images=False
         )
         assert json.loads(payload["ExtIdInfo"])["ocrIdInfo"]
+
+
+# -- temporary credentials (STS) -----------------------------------------------------------------------------
+
+
+def sts_call(sim: RunningSimulator, credentials: dict[str, str], token: str | None) -> requests.PreparedRequest:
+    """A call signed by hand with temporary credentials, carrying ``token`` (None: no token header)."""
+    endpoint = Endpoint(sim.url, credentials["AccessKeyId"], credentials["AccessKeySecret"])
+    prepared = signed_call(endpoint, VALID_PARAMS)
+    if token is None:
+        return prepared
+    headers = {
+        k.lower(): v for k, v in prepared.headers.items() if k.lower() not in ("authorization", "content-length")
+    }
+    headers.pop("x-acs-content-sha256", None)
+    signed = signing.sign_request(
+        access_key_id=endpoint.access_key_id,
+        access_key_secret=endpoint.access_key_secret,
+        method="POST",
+        path="/",
+        query={},
+        headers={**headers, "x-acs-security-token": token},
+        body=prepared.body if isinstance(prepared.body, bytes) else b"",
+    )
+    return requests.Request("POST", f"{sim.url}/", headers=signed, data=prepared.body).prepare()
+
+
+def test_temporary_credentials_are_accepted_with_their_own_token(simulator):
+    issued = simulator.control.temporary_credentials(duration_seconds=900)
+    assert issued["AccessKeyId"].startswith("STS.") and issued["Code"] == "Success"
+    expires = datetime.strptime(issued["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert timedelta(minutes=14) < expires - datetime.now(UTC) <= timedelta(minutes=15)
+    response = send(sts_call(simulator, issued, issued["SecurityToken"]))
+    assert response.status_code == 200, response.text
+
+
+def test_a_temporary_key_without_its_valid_token_is_refused(simulator):
+    mine = simulator.control.temporary_credentials()
+    theirs = simulator.control.temporary_credentials()
+    expired = simulator.control.temporary_credentials(duration_seconds=-1)
+    assert error_of(send(sts_call(simulator, mine, None))) == (400, "MissingSecurityToken")
+    assert error_of(send(sts_call(simulator, mine, "CAISnot-a-token"))) == (400, "InvalidSecurityToken.Malformed")
+    mismatch = error_of(send(sts_call(simulator, mine, theirs["SecurityToken"])))
+    assert mismatch == (400, "InvalidSecurityToken.MismatchWithAccessKey")
+    assert error_of(send(sts_call(simulator, expired, expired["SecurityToken"]))) == (
+        400,
+        "InvalidSecurityToken.Expired",
+    )
+    unknown = {**mine, "AccessKeyId": "STS.never-issued"}
+    assert error_of(send(sts_call(simulator, unknown, mine["SecurityToken"]))) == (404, "InvalidAccessKeyId.NotFound")
+
+
+def test_a_long_lived_key_is_not_judged_by_a_token_it_carries(simulator):
+    """The provider's pages say nothing of it; the simulator ignores the token (the client may be given one)."""
+    long_lived = {"AccessKeyId": simulator.access_key_id, "AccessKeySecret": simulator.access_key_secret}
+    assert send(sts_call(simulator, long_lived, "anything")).status_code == 200
+
+
+def test_a_temporary_keys_token_must_be_signed(simulator):
+    """A token carried but left out of SignedHeaders could be swapped in transit: refused, though it is valid."""
+    issued = simulator.control.temporary_credentials()
+    prepared = signed_call(Endpoint(simulator.url, issued["AccessKeyId"], issued["AccessKeySecret"]), VALID_PARAMS)
+    prepared.headers["x-acs-security-token"] = issued["SecurityToken"]  # sent, not signed
+    response = send(prepared)
+    assert error_of(response) == (400, "IncompleteSignature")
+    assert "x-acs-security-token" in response.json()["Message"]
+    assert simulator.control.calls("Initialize")[-1]["code"] == "IncompleteSignature"
+
+
+@pytest.mark.parametrize("token", [None, "CAISnot-a-token", "theirs"], ids=["missing", "malformed", "mismatch"])
+def test_a_badly_signed_temporary_call_learns_nothing_of_its_token(simulator, token):
+    """The token is judged after the signature: a caller without the secret hears only that the signature is bad."""
+    mine = simulator.control.temporary_credentials()
+    carried = simulator.control.temporary_credentials()["SecurityToken"] if token == "theirs" else token
+    assert error_of(send(sts_call(simulator, {**mine, "AccessKeySecret": "guessed"}, carried))) == (
+        400,
+        "SignatureDoesNotMatch",
+    )
+
+
+def test_temporary_credentials_a_test_brings_are_registered_and_forgotten_on_reset(simulator):
+    expires_at = int(time.time()) + 3600
+    brought = {"access_key_id": "STS.mine", "access_key_secret": "s3cret", "security_token": "tok"}
+    registered = simulator.control.temporary_credentials(**brought, expires_at=expires_at)
+    assert (registered["AccessKeyId"], registered["SecurityToken"]) == ("STS.mine", "tok")
+    assert registered["Expiration"] == datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert send(sts_call(simulator, registered, "tok")).status_code == 200
+    simulator.control.reset()
+    assert error_of(send(sts_call(simulator, registered, "tok"))) == (404, "InvalidAccessKeyId.NotFound")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"access_key_id": "LTAI-not-sts"}, {"duration_seconds": "soon"}, {"security_token": ""}, {"expires_at": True}],
+)
+def test_bad_temporary_credential_requests_are_refused(simulator, payload):
+    response = requests.post(f"{simulator.url}/_sim/sts", json=payload, timeout=5)
+    assert response.status_code == 400 and response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"duration_seconds": NaN}',
+        '{"duration_seconds": Infinity}',
+        '{"duration_seconds": 1e300}',
+        '{"duration_seconds": 1' + "0" * 400 + "}",
+        '{"duration_seconds": 43201}',
+        '{"duration_seconds": -43201}',
+        '{"expires_at": 1e300}',
+        '{"expires_at": NaN}',
+        '{"expires_at": 0}',
+    ],
+    ids=[
+        "nan",
+        "infinity",
+        "1e300",
+        "huge integer",
+        "over 12 h",
+        "expired over 12 h ago",
+        "far expiry",
+        "nan expiry",
+        "1970",
+    ],
+)
+def test_a_validity_that_is_not_a_sane_number_of_seconds_is_refused_and_registers_nothing(simulator, body):
+    """JSON as Python writes it (NaN, Infinity) and numbers no clock reaches: 400 with the range, not a 500; and the
+    credential it names is not registered, so that a call signed with it is an unknown key."""
+    brought = '{"access_key_id": "STS.refused", "access_key_secret": "s3cret", "security_token": "tok", ' + body[1:]
+    response = requests.post(
+        f"{simulator.url}/_sim/sts", data=brought, headers={"content-type": "application/json"}, timeout=5
+    )
+    assert response.status_code == 400, response.text
+    assert "43200" in response.json()["error"]
+    refused = {"AccessKeyId": "STS.refused", "AccessKeySecret": "s3cret"}
+    assert error_of(send(sts_call(simulator, refused, "tok"))) == (404, "InvalidAccessKeyId.NotFound")
+
+
+@pytest.mark.parametrize("duration", ["nan", "inf", "1e300", "soon"])
+def test_the_credentials_uri_refuses_a_duration_that_is_not_a_sane_number(simulator, duration):
+    response = requests.get(f"{simulator.url}/_sim/sts", params={"duration_seconds": duration}, timeout=5)
+    assert response.status_code == 400 and "duration_seconds" in response.json()["error"]
+
+
+def test_a_short_and_a_long_validity_are_accepted(simulator):
+    """Shorter than AssumeRole's 900 seconds (for tests) and up to its longest, 43200."""
+    for seconds, expected in ((60, timedelta(seconds=60)), (43200, timedelta(hours=12))):
+        issued = simulator.control.temporary_credentials(duration_seconds=seconds)
+        expires = datetime.strptime(issued["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        assert expected - timedelta(seconds=60) < expires - datetime.now(UTC) <= expected
+
+
+def test_the_sts_endpoint_answers_as_a_credentials_uri(simulator):
+    """``GET /_sim/sts``: what alibabacloud-credentials' ``credentials_uri`` provider reads (status 200)."""
+    response = requests.get(f"{simulator.url}/_sim/sts", params={"duration_seconds": "120"}, timeout=5)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"Code", "AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration"}
+    expires = datetime.strptime(body["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert timedelta(seconds=60) < expires - datetime.now(UTC) <= timedelta(seconds=120)
+    assert send(sts_call(simulator, body, body["SecurityToken"])).status_code == 200

@@ -31,6 +31,7 @@
   region, ``PICTURE_CHECK_OPTIONS`` an option its check does not take; ``django_ekyc.W020``: checks are offered and
   Pillow is missing; ``django_ekyc.E021``: a ``CONSENT_TEXTS`` entry is not ``{"version", "text"}``.
 - ``django_ekyc.E018``: in DEBUG (where E001 is quiet), no AccessKey and no ``SIMULATOR_URL``: no start can succeed.
+- ``django_ekyc.E023``: ``CREDENTIALS`` names no credentials provider, or comes together with an AccessKey.
 
 Each group lives in its own module; a wrong type (E009) stops the other checks, which read typed values. A group
 must survive any value of the right type (an unknown ``REGION`` is E012's to report, not a reason for another

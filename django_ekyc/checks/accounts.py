@@ -10,7 +10,9 @@ from django.utils.module_loading import import_string
 
 from django_ekyc.conf import EkycSettings
 
-ACCOUNT_KEYS = frozenset({"ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "REGION", "ENDPOINT", "RATE_LIMIT_GROUP", "RATE_LIMIT"})
+ACCOUNT_KEYS = frozenset(
+    {"ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "REGION", "ENDPOINT", "RATE_LIMIT_GROUP", "RATE_LIMIT", "CREDENTIALS"}
+)
 REQUIRED_KEYS = ("ACCESS_KEY_ID", "ACCESS_KEY_SECRET")
 
 
@@ -23,8 +25,9 @@ def _accounts(accounts: Mapping[str, Any]) -> list[CheckMessage]:
     for name, config in accounts.items():
         problem = _account_problem(name, config)
         if problem:
-            hint = f"Each account is a dict with {', '.join(REQUIRED_KEYS)} (strings) and optionally " + ", ".join(
-                sorted(ACCOUNT_KEYS - set(REQUIRED_KEYS))
+            hint = (
+                f"Each account is a dict with {', '.join(REQUIRED_KEYS)} (strings) or CREDENTIALS (a credentials "
+                "provider), and optionally " + ", ".join(sorted(ACCOUNT_KEYS - {*REQUIRED_KEYS, "CREDENTIALS"}))
             )
             messages.append(Error(f"EKYC ACCOUNTS[{name!r}] {problem}.", hint=hint + ".", id="django_ekyc.E010"))
     return messages
@@ -39,10 +42,14 @@ def _account_problem(name: Any, config: Any) -> str | None:
     if unknown:
         return f"has unknown keys: {', '.join(map(str, unknown))}"
     missing = [key for key in REQUIRED_KEYS if not isinstance(config.get(key), str) or not config.get(key)]
-    if missing:
-        return f"needs {', '.join(missing)}"
-    wrong = sorted(key for key, value in config.items() if not isinstance(value, int if key == "RATE_LIMIT" else str))
+    if missing and config.get("CREDENTIALS") is None:  # a credentials provider signs instead (E023 checks it)
+        return f"needs {', '.join(missing)} or CREDENTIALS"
+    wrong = sorted(key for key, value in config.items() if key != "CREDENTIALS" and not _fits(key, value))
     return f"has values that are not strings: {', '.join(wrong)}" if wrong else None
+
+
+def _fits(key: str, value: Any) -> bool:
+    return isinstance(value, int if key == "RATE_LIMIT" else str)
 
 
 def _resolver(resolver: Any) -> list[CheckMessage]:

@@ -47,8 +47,8 @@ class EkycClient(FaceLibraryOperations, PictureOperations, RecordOperations):
     def __init__(
         self,
         *,
-        access_key_id: str,
-        access_key_secret: str,
+        access_key_id: str = "",
+        access_key_secret: str = "",
         endpoint: str = DEFAULT_ENDPOINT,
         timeout: Timeout = (3.05, 10.0),
         max_retries: int = 2,
@@ -59,6 +59,7 @@ class EkycClient(FaceLibraryOperations, PictureOperations, RecordOperations):
         initialize_defaults: Mapping[str, str] | None = None,
         product_defaults: Mapping[str, Mapping[str, str]] | None = None,
         security_token: str | None = None,
+        credentials: Any = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rate_limiter: Limiter | None = None,
@@ -71,6 +72,7 @@ class EkycClient(FaceLibraryOperations, PictureOperations, RecordOperations):
             endpoint=endpoint,
             timeout=timeout,
             security_token=security_token,
+            credentials=credentials,
             session=session,
             pool_maxsize=pool_maxsize,
         )
@@ -254,17 +256,21 @@ class EkycClient(FaceLibraryOperations, PictureOperations, RecordOperations):
                 attempt += 1
 
     def _attempt(self, declared: Operation, params: Mapping[str, str], product: str, attempt: int) -> dict[str, Any]:
-        """Attempt ``attempt`` (1 for the first), in a span of its own (:mod:`django_ekyc.tracing`): a slot of the
-        site's rate limit (every attempt counts against the account's limit, per product and operation, as the
-        provider counts), then the signed request, each cut to what remains of the deadline."""
+        """Attempt ``attempt`` (1 for the first), in a span of its own (:mod:`django_ekyc.tracing`): the credential
+        to sign with (a provider's refresh may be slow: it counts against the deadline, and when it fails no slot
+        was taken), a slot of the site's rate limit (every attempt counts against the account's limit, per product
+        and operation, as the provider counts), then the signed request, each cut to what remains of the
+        deadline."""
         action = declared.action
         with attempt_span(action, attempt) as span:
+            deadline.time_for_attempt(action)  # nothing left: not even the provider is asked
+            credential = self.transport.credential(action, params, attempt=attempt)
             within = deadline.time_for_attempt(action)
             if self.rate_limiter is not None:
                 span.waited(take_slot(self.rate_limiter, action, product, within))
                 within = deadline.time_for_attempt(action)
             query, form = declared.place(params)
-            body = self.transport.send(action, query, form, within=within, attempt=attempt)
+            body = self.transport.send(action, query, form, within=within, attempt=attempt, credential=credential)
             span.answered(body)
             return body
 

@@ -1,32 +1,30 @@
 """One signed request to ``cloudauth-intl`` and its answer: sign, send, parse, map errors, scrub the secret.
 
-The transport owns the pooled ``requests.Session`` and the credentials; it knows nothing of operations or
-retries. Every failure leaves it as a typed :class:`~django_ekyc.exceptions.EkycError` raised ``from`` the
-cause, with the AccessKey secret scrubbed from any text the provider echoed back. Each request, whatever came of
-it, is one INFO line with structured fields (:func:`report_call`) and one count in :mod:`django_ekyc.metrics`.
+The transport owns the pooled ``requests.Session`` and the credentials (:mod:`~django_ekyc.client.credentials`: an
+AccessKey, or a provider of temporary ones asked before each attempt); it knows nothing of operations or retries.
+Every failure leaves it as a typed :class:`~django_ekyc.exceptions.EkycError` raised ``from`` the cause, with the
+AccessKey secret and the security token scrubbed from any text the provider echoed back. Each request, whatever
+came of it, is one INFO line with structured fields (:func:`report_call`) and one count in
+:mod:`django_ekyc.metrics`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from requests.utils import get_environ_proxies
 from urllib3.exceptions import NewConnectionError
 from urllib3.util import Timeout as Urllib3Timeout
 
 from django_ekyc import __version__, metrics
+from django_ekyc.client.credentials import Credential, CredentialsUnavailable, credentials_for
+from django_ekyc.client.http import new_session, normalize_timeout, split_endpoint
 from django_ekyc.exceptions import (
-    EkycConfigurationError,
     EkycDeadlineExceeded,
     EkycError,
     EkycMalformedResponse,
@@ -52,76 +50,8 @@ Timeout = float | tuple[float, float]
 SUCCESS_CODES = frozenset({"success", "200"})
 
 
-class _Secret:
-    """Holds the AccessKey secret so that no ``repr``, log or traceback shows it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "'********'"
-
-    __str__ = __repr__
-
-
-class _NoCookies(DefaultCookiePolicy):
-    """The API sets no cookies we need; refusing them keeps the shared session stateless."""
-
-    def set_ok(self, cookie: Any, request: Any) -> bool:
-        return False
-
-
-def normalize_timeout(value: Any) -> tuple[float, float]:
-    """Accept a number or a ``(connect, read)`` pair, as ``requests`` does."""
-    pair = (value, value) if isinstance(value, int | float) else tuple(value or ())
-    if len(pair) != 2 or not all(isinstance(v, int | float) and v > 0 for v in pair):
-        raise EkycConfigurationError("TIMEOUT must be a positive number or a (connect, read) pair.")
-    return float(pair[0]), float(pair[1])
-
-
-def split_endpoint(endpoint: str) -> tuple[str, str]:
-    """Return ``(base_url, host)``; the host is exactly what we sign and send."""
-    if "://" not in endpoint:
-        endpoint = f"https://{endpoint}"
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EkycConfigurationError(f"ENDPOINT must be an http(s) URL, not {endpoint!r}.")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise EkycConfigurationError("ENDPOINT must be a base URL without a path or query.")
-    default_port = {"http": 80, "https": 443}[parts.scheme]
-    host = parts.hostname if parts.port in (None, default_port) else f"{parts.hostname}:{parts.port}"
-    if ":" in parts.hostname:  # IPv6 literal
-        host = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port not in (None, default_port) else "")
-    return f"{parts.scheme}://{host}", host
-
-
 def utc_timestamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def new_session(pool_maxsize: int, base_url: str) -> requests.Session:
-    """A pooled, cookie-less session whose environment (proxies, CA bundle) is read once, here.
-
-    ``requests`` otherwise re-reads the environment on every request (``HTTPS_PROXY``, ``NO_PROXY``, ``.netrc``,
-    ``REQUESTS_CA_BUNDLE``): a measurable cost on every start. The proxies for the provider's URL and the CA
-    bundle are resolved when the client is built, so corporate egress proxies keep working; the provider's
-    requests carry their own signature, so ``.netrc`` credentials never applied to them.
-    """
-    session = requests.Session()
-    # Retries are ours (signed anew each time); urllib3 must not replay a request with a used nonce.
-    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.cookies.set_policy(_NoCookies())
-    session.proxies.update(get_environ_proxies(base_url))
-    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-    session.trust_env = False
-    return session
 
 
 class Transport:
@@ -130,25 +60,40 @@ class Transport:
     def __init__(
         self,
         *,
-        access_key_id: str,
-        access_key_secret: str,
+        access_key_id: str = "",
+        access_key_secret: str = "",
         endpoint: str,
         timeout: Timeout,
         security_token: str | None = None,
+        credentials: Any = None,
         session: requests.Session | None = None,
         pool_maxsize: int = 32,
     ) -> None:
-        if not access_key_id or not access_key_secret:
-            raise EkycConfigurationError("An AccessKey ID and secret are required.")
-        self.access_key_id = access_key_id
-        self._secret = _Secret(access_key_secret)
-        self._security_token = _Secret(security_token) if security_token else None
+        """``credentials``, a provider (anything with ``get_credential()``), wins over the fixed AccessKey."""
+        self.credentials = credentials_for(access_key_id, access_key_secret, security_token, credentials)
         self.base_url, self.host = split_endpoint(endpoint)
         self.timeout = normalize_timeout(timeout)
         self.session = session or new_session(pool_maxsize, self.base_url)
 
+    @property
+    def access_key_id(self) -> str:
+        """The AccessKey ID requests are signed with (a provider's: the last one used, "" before the first)."""
+        return self.credentials.access_key_id
+
     def close(self) -> None:
         self.session.close()
+
+    def credential(self, action: str, params: Mapping[str, str] | None = None, *, attempt: int = 1) -> Credential:
+        """What an attempt signs with, asked of the provider now: the client asks first, so that a slow refresh
+        counts against the deadline and a failing one takes no rate-limit slot. A failure is logged and counted
+        as the attempt's, an :class:`~django_ekyc.exceptions.EkycTransportError` with nothing sent."""
+        started = time.monotonic()
+        try:
+            return self.credentials.current()
+        except CredentialsUnavailable as err:
+            error = self._transport_error(EkycTransportError, action, str(err), sent=False)
+        report_call(action, attempt, time.monotonic() - started, params or {}, error)
+        raise error from None
 
     def send(
         self,
@@ -158,6 +103,7 @@ class Transport:
         *,
         within: float | None = None,
         attempt: int = 1,
+        credential: Credential | None = None,
     ) -> dict[str, Any]:
         """One attempt: the signed POST, then the parsed answer, or a typed error.
 
@@ -165,11 +111,15 @@ class Transport:
         ``application/x-www-form-urlencoded`` body, exactly where the official SDK puts each parameter.
         ``within`` (seconds) bounds connect and read together, below the client's own timeouts: what remains of
         a request's deadline. A timeout it caused is :class:`~django_ekyc.exceptions.EkycDeadlineExceeded`.
-        ``attempt`` (1 for the first) is only reported, in the call's log line.
+        ``credential``: what to sign with (None: :meth:`credential` asked here). ``attempt`` (1 for the first) is
+        only reported, in the call's log line.
         """
-        started, params = time.monotonic(), {**query, **(form or {})}
+        params = {**query, **(form or {})}
+        if credential is None:
+            credential = self.credential(action, params, attempt=attempt)
+        started = time.monotonic()
         try:
-            body = self._exchange(action, query, form, within)
+            body = self._exchange(action, query, form, within, credential)
         except EkycError as err:
             report_call(action, attempt, time.monotonic() - started, params, err)
             raise
@@ -177,12 +127,17 @@ class Transport:
         return body
 
     def _exchange(
-        self, action: str, query: Mapping[str, str], form: Mapping[str, str] | None, within: float | None
+        self,
+        action: str,
+        query: Mapping[str, str],
+        form: Mapping[str, str] | None,
+        within: float | None,
+        credential: Credential,
     ) -> dict[str, Any]:
         query_params = {k: str(v) for k, v in query.items()}
         query_string = canonical_query_string(query_params)
         body = b"" if form is None else canonical_query_string({k: str(v) for k, v in form.items()}).encode("utf-8")
-        headers = self._signed_headers(action, query_params, body, with_form=form is not None)
+        headers = self._signed_headers(credential, action, query_params, body, with_form=form is not None)
         url = f"{self.base_url}/" + (f"?{query_string}" if query_string else "")
         try:
             response = self.session.post(
@@ -203,7 +158,7 @@ class Transport:
             reason = f"connection failed ({type(err).__name__})"
             error = self._transport_error(EkycTransportError, action, reason, sent=not _never_connected(err))
         else:
-            return self._parse(action, response)
+            return self._parse(action, response, credential)
         raise error from None
 
     def malformed(self, action: str, body: Mapping[str, Any], what: str) -> EkycMalformedResponse:
@@ -215,7 +170,9 @@ class Transport:
             request_id=str(body.get("RequestId") or "") or None,
         )
 
-    def _signed_headers(self, action: str, query: Mapping[str, str], body: bytes, *, with_form: bool) -> dict[str, str]:
+    def _signed_headers(
+        self, credential: Credential, action: str, query: Mapping[str, str], body: bytes, *, with_form: bool
+    ) -> dict[str, str]:
         headers = {
             "host": self.host,
             "x-acs-action": action,
@@ -225,11 +182,14 @@ class Transport:
         }
         if with_form:
             headers["content-type"] = FORM_CONTENT_TYPE
-        if self._security_token:
-            headers["x-acs-security-token"] = self._security_token.reveal()
+        if credential.security_token is not None:
+            # Temporary credentials, as the official SDK sends them: the key's ID and the STS token in two x-acs-*
+            # headers, both signed (tea-openapi's ACS3 path; every x-acs-* header is signed).
+            headers["x-acs-accesskey-id"] = credential.access_key_id
+            headers["x-acs-security-token"] = credential.security_token.reveal()
         signed = sign_request(
-            access_key_id=self.access_key_id,
-            access_key_secret=self._secret.reveal(),
+            access_key_id=credential.access_key_id,
+            access_key_secret=credential.secret.reveal(),
             method="POST",
             path="/",
             query=query,
@@ -238,7 +198,7 @@ class Transport:
         )
         return {**signed, "user-agent": USER_AGENT, "accept": "application/json"}
 
-    def _parse(self, action: str, response: requests.Response) -> dict[str, Any]:
+    def _parse(self, action: str, response: requests.Response, credential: Credential) -> dict[str, Any]:
         header_request_id = response.headers.get("x-acs-request-id")
         try:
             body = response.json()
@@ -256,13 +216,14 @@ class Transport:
         code = body.get("Code") or body.get("code")
         if response.status_code == 200 and str(code).lower() in SUCCESS_CODES:
             return body
-        raise self._provider_error(action, response, body, code, body.get("RequestId") or header_request_id)
+        raise self._provider_error(action, response, body, code, credential)
 
     def _provider_error(
-        self, action: str, response: requests.Response, body: Mapping[str, Any], code: Any, request_id: Any
+        self, action: str, response: requests.Response, body: Mapping[str, Any], code: Any, credential: Credential
     ) -> EkycError:
         cls = error_class_for(str(code) if code else None, response.status_code)
-        message = self._scrub(str(body.get("Message") or body.get("message") or ""))
+        request_id = body.get("RequestId") or response.headers.get("x-acs-request-id")
+        message = credential.scrub(str(body.get("Message") or body.get("message") or ""))[:MAX_MESSAGE_LENGTH]
         kwargs: dict[str, Any] = {
             "action": action,
             "status": response.status_code,
@@ -288,13 +249,6 @@ class Transport:
 
     def _transport_error(self, cls: type[EkycTransportError], action: str, reason: str, *, sent: bool) -> EkycError:
         return cls(f"{reason} calling {self.host}", action=action, request_sent=sent)
-
-    def _scrub(self, text: str) -> str:
-        """Provider messages are copied into exceptions: never let the secret ride along."""
-        secret = self._secret.reveal()
-        if secret and secret in text:
-            text = text.replace(secret, "[redacted]")
-        return text[:MAX_MESSAGE_LENGTH]
 
 
 def report_call(

@@ -1,4 +1,5 @@
-"""The ``/_sim/`` control routes: health, recorded calls, reset, faults, transactions and face libraries.
+"""The ``/_sim/`` control routes: health, recorded calls, reset, faults, transactions, face libraries and
+temporary credentials.
 
 They have no authentication: a simulator must never be exposed publicly.
 """
@@ -9,8 +10,9 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
-from django_ekyc.simulator import faults, hosted, picture_marks
+from django_ekyc.simulator import faults, hosted, picture_marks, sts
 from django_ekyc.simulator.errors import HostedFlowError
 from django_ekyc.simulator.messages import Reply, Request
 from django_ekyc.simulator.operations import OPERATIONS
@@ -20,6 +22,7 @@ Route = Callable[[SimulatorState, dict[str, Any]], Reply]
 
 TRANSACTION_PATH = re.compile(r"/_sim/transactions/([A-Za-z0-9]+)(/complete)?")
 FACE_GROUP_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+STS_PATH = "/_sim/sts"
 
 
 def handle(state: SimulatorState, request: Request) -> Reply:
@@ -31,6 +34,8 @@ def handle(state: SimulatorState, request: Request) -> Reply:
         return Reply.json(400, {"error": "The body must be a JSON object."})
     if (request.method, request.path) == ("GET", picture_marks.SAMPLE_PATH):
         return _sample_picture(request.query)
+    if (request.method, request.path) == ("GET", STS_PATH):  # a credentials URI: the duration in the query
+        payload = {k: _number(v) for k, v in parse_qsl(request.query) if k == "duration_seconds"}
     match = TRANSACTION_PATH.fullmatch(request.path)
     if match:
         return _transaction(state, request.method, match[1], bool(match[2]), payload)
@@ -48,6 +53,32 @@ def _sample_picture(query: str) -> Reply:
     except ValueError as err:
         return Reply.json(400, {"error": str(err)})
     return Reply(200, png, content_type="image/png")
+
+
+def _number(text: str) -> float | str:
+    """A query's number, or the text itself, which the route then refuses as not a number."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _register_temporary(state: SimulatorState, payload: dict[str, Any], status: int = 201) -> Reply:
+    """``POST /_sim/sts`` {duration_seconds | expires_at, access_key_id, access_key_secret, security_token: all
+    optional}: issue (or register) temporary credentials, which the gateway accepts until they expire."""
+    try:
+        credential = sts.from_payload(payload)
+        answer = {"Code": "Success", **credential.as_dict()}
+    except ValueError as err:  # refused before anything is registered
+        return Reply.json(400, {"error": str(err)})
+    state.add_temporary(credential)
+    return Reply.json(status, answer)
+
+
+def _issue_temporary(state: SimulatorState, payload: dict[str, Any]) -> Reply:
+    """``GET /_sim/sts?duration_seconds=N``: new temporary credentials, answered as a credentials URI answers
+    (alibabacloud-credentials' ``credentials_uri`` provider reads ``Code``, the keys and ``Expiration``)."""
+    return _register_temporary(state, payload, status=200)
 
 
 def _health(state: SimulatorState, payload: dict[str, Any]) -> Reply:
@@ -124,6 +155,8 @@ def _face_groups(state: SimulatorState, payload: dict[str, Any]) -> Reply:
 
 
 ROUTES: dict[tuple[str, str], Route] = {
+    ("POST", STS_PATH): _register_temporary,
+    ("GET", STS_PATH): _issue_temporary,
     ("POST", "/_sim/face-groups"): _create_face_group,
     ("GET", "/_sim/face-groups"): _face_groups,
     ("POST", "/_sim/app/verify"): _app_verify,

@@ -1,8 +1,10 @@
-"""The API gateway's checks: ACS3 signature, clock, nonce, action and version.
+"""The API gateway's checks: ACS3 signature, clock, security token, nonce, action and version.
 
 The order follows what a caller can learn: a malformed header is reported
-before the key is looked up, the key before the signature, and the nonce only
-once the signature is good so that nobody can burn another caller's nonces.
+before the key is looked up, the key before the signature, and a temporary
+key's STS token (which must be among the signed headers, so that nobody can
+swap it) and the nonce only once the signature is good: an unsigned request
+learns nothing of the token, and nobody can burn another caller's nonces.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django_ekyc import signing
+from django_ekyc.simulator import sts
 from django_ekyc.simulator.errors import SimulatedApiError
 from django_ekyc.simulator.state import CLOCK_SKEW_SECONDS, SimulatorState
 
 API_VERSION = "2022-08-09"
+TOKEN_HEADER = "x-acs-security-token"  # noqa: S105 - a header's name, not a token
 
 
 class GatewayError(SimulatedApiError):
@@ -68,9 +72,12 @@ def authenticate(request: IncomingRequest, state: SimulatorState, now: float) ->
     signed_at = _parse_date(request.headers["x-acs-date"]).timestamp()
     if abs(now - signed_at) > CLOCK_SKEW_SECONDS:
         raise GatewayError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
-    secret = state.credentials.get(auth.access_key_id)
+    secret, temporary = state.signing_key(auth.access_key_id)
     if secret is None:
         raise GatewayError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+    token = request.headers.get(TOKEN_HEADER)
+    if temporary is not None and token and TOKEN_HEADER not in auth.signed_headers:
+        raise GatewayError(400, "IncompleteSignature", f"These headers must be present and signed: {TOKEN_HEADER}.")
     body_hash = signing.payload_hash(request.body)
     if request.headers["x-acs-content-sha256"].lower() != body_hash:
         raise GatewayError(400, "SignatureDoesNotMatch", "The x-acs-content-sha256 header does not match the body.")
@@ -89,6 +96,10 @@ def authenticate(request: IncomingRequest, state: SimulatorState, now: float) ->
             "SignatureDoesNotMatch",
             f"Specified signature does not match our calculation. Server string to sign is: {to_sign!r}",
         )
+    try:
+        sts.check_token(temporary, token, state.token_holder, now)
+    except SimulatedApiError as err:
+        raise GatewayError(err.status, err.code, err.message) from None
     if not state.use_nonce(request.headers["x-acs-signature-nonce"], now):
         raise GatewayError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
     return auth.access_key_id

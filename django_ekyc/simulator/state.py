@@ -1,9 +1,9 @@
-"""What the simulator remembers: accounts, transactions, nonces, faults and calls.
+"""What the simulator remembers: accounts, temporary credentials, transactions, nonces, faults and calls.
 
 Everything lives in memory behind one lock, and only this module takes it:
 other modules go through :class:`SimulatorState`'s methods, each of which is
 atomic. A simulator is a test and demo tool, restarted freely, and
-``/_sim/reset`` forgets all but the accounts.
+``/_sim/reset`` forgets all but the accounts (temporary credentials too).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from django_ekyc.simulator.face_records import FaceSearch, FaceSearchOutcome, SimFace
 from django_ekyc.simulator.faults import Fault
+from django_ekyc.simulator.sts import TemporaryCredential
 
 # A signed request is valid this long either side of the server's clock; a
 # nonce must be remembered at least twice as long to catch every replay.
@@ -82,6 +83,7 @@ class SimulatorState:
     credentials: dict[str, str]
     region: str = "cn-hongkong"  # the provider's region this simulator stands for
     lock: threading.Lock = field(default_factory=threading.Lock)
+    temporary: dict[str, TemporaryCredential] = field(default_factory=dict)  # STS AccessKey ID -> its credential
     transactions: dict[str, SimTransaction] = field(default_factory=dict)
     pages: dict[str, str] = field(default_factory=dict)  # page token -> TransactionId
     nonces: dict[str, float] = field(default_factory=dict)
@@ -102,8 +104,24 @@ class SimulatorState:
             self.nonces.clear()
             self.faults.clear()
             self.calls.clear()
+            self.temporary.clear()
             for faces in self.face_groups.values():  # the libraries are configuration; their faces are not
                 faces.clear()
+
+    def add_temporary(self, credential: TemporaryCredential) -> None:
+        with self.lock:
+            self.temporary[credential.access_key_id] = credential
+
+    def signing_key(self, access_key_id: str) -> tuple[str | None, TemporaryCredential | None]:
+        """The secret an AccessKey ID signs with (None: unknown), and its temporary credential if it is one."""
+        with self.lock:
+            temporary = self.temporary.get(access_key_id)
+            return (temporary.access_key_secret if temporary else self.credentials.get(access_key_id)), temporary
+
+    def token_holder(self, token: str) -> str | None:
+        """The temporary AccessKey ID a security token was issued with."""
+        with self.lock:
+            return next((c.access_key_id for c in self.temporary.values() if c.security_token == token), None)
 
     def use_nonce(self, nonce: str, now: float) -> bool:
         """Remember a nonce; False when it was already used within its lifetime."""
