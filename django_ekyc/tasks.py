@@ -1,9 +1,13 @@
 """Background work as tasks for Django's tasks framework.
 
-``django.tasks`` on Django 6, the ``django-tasks`` backport on 5.2 (``pip install django-ekyc[tasks]``, which also
-brings the ORM backend ``django-tasks-db`` and its worker, ``manage.py db_worker``). The periodic trigger is
+``django.tasks`` on Django 6, the ``django-tasks`` backport on 5.2. Any engine runs them: the ORM backend
+(``django-tasks-db`` and ``manage.py db_worker``), Celery (``django-tasks-celery``), RQ (``django-tasks-rq``);
+each task is called by its name (``django_ekyc.tasks.<function>``) from the engine's scheduler, cron or
+django-crontask (docs/tasks.md has the recipes). The periodic trigger of sync without a scheduler is
 ``manage.py ekyc_enqueue_sync`` (cron every minute, or ``--every 60``). Each run is one pass of
-:func:`django_ekyc.services.sync_waiting`, safe to overlap with runs on other workers and hosts.
+:func:`django_ekyc.services.sync_waiting`, safe to overlap with runs on other workers and hosts. The maintenance
+tasks (:func:`purge_records`, :func:`retry_provider_deletions`, :func:`delete_pending_faces`) run the same code
+as ``manage.py ekyc_purge`` (:mod:`django_ekyc.tasks_passes`).
 
 :func:`settle_face` does the face work of one passed verification (the library search, the comparison with the
 user's reference face): enqueued after the completion commits when the site runs a task worker, so that no return,
@@ -20,11 +24,11 @@ try:
 except ImportError:  # Django 5.2
     from django_tasks import task, task_backends  # type: ignore[no-redef,assignment,unused-ignore]
 
-from django_ekyc import services
+from django_ekyc import services, tasks_passes
 from django_ekyc.exceptions import EkycError
 from django_ekyc.models import EventSource, KycTransaction
 from django_ekyc.ratelimit import background_calls
-from django_ekyc.services import deepfake, faces, retention, webhook_delivery
+from django_ekyc.services import deepfake, faces, webhook_delivery
 
 logger = logging.getLogger("django_ekyc.tasks")
 
@@ -87,16 +91,32 @@ def deliver_webhooks(batch_size: int = 50) -> dict[str, int]:
 
 
 @task()  # type: ignore[untyped-decorator,unused-ignore]
-def purge_records(delete_at_provider: bool = False) -> dict[str, int]:
-    """The retention rules applied (:func:`django_ekyc.services.run_purge`, recorded as a purge run), then the
-    deletions still pending at the provider (faces, and with ``delete_at_provider`` the verifications' results);
-    returns what each rule removed and how many provider deletions failed. Schedule it daily."""
+def purge_records(delete_at_provider: bool = False, kinds: list[str] | None = None) -> dict[str, int]:
+    """What ``manage.py ekyc_purge --apply`` does (:func:`django_ekyc.tasks_passes.purge`, recorded as a purge run
+    with the trigger ``task``): the retention rules (``kinds``: some of them only), then the deletions still
+    pending at the provider (with ``delete_at_provider`` the verifications' results; the faces always). Returns
+    what each rule removed and how many provider deletions failed. Schedule it daily."""
+    tasks_passes.check_kinds(kinds)
     with background_calls():
-        report = services.run_purge(trigger="task", delete_at_provider=delete_at_provider)
-        if delete_at_provider:
-            report.failures += len(retention.retry_provider_deletions()[1])
-        faces = services.delete_pending_faces()
-    return {**report.counts, "failures": report.failures, "faces_deleted": faces.deleted}
+        return tasks_passes.purge(trigger="task", kinds=kinds, delete_at_provider=delete_at_provider).as_dict()
+
+
+@task()  # type: ignore[untyped-decorator,unused-ignore]
+def retry_provider_deletions() -> dict[str, int]:
+    """The verification results purged here that the provider has not confirmed deleted, asked again
+    (``DeleteVerifyResult``; never while held); returns how many were retried and how many failed again. The
+    daily ``purge_records(delete_at_provider=True)`` does it too: schedule this one where a purge runs seldom."""
+    with background_calls():
+        return tasks_passes.retry_provider_deletions().as_dict()
+
+
+@task()  # type: ignore[untyped-decorator,unused-ignore]
+def delete_pending_faces(batch_size: int = 100) -> dict[str, int]:
+    """The faces marked for deletion (a deleted user's, a purged verification's) asked out of the provider's face
+    library, until it confirms (``DeleteFaceRecordV2``); returns how many went and how many failed (they stay
+    pending for the next pass)."""
+    faces = tasks_passes.delete_pending_faces(batch_size=batch_size)
+    return {"deleted": faces.deleted, "failed": faces.deletion_failures}
 
 
 def _hand_over(task_: Any, transaction: KycTransaction, what: str) -> None:
@@ -121,10 +141,12 @@ def enqueue_face_work(sender: object, transaction: KycTransaction, **kwargs: obj
 
 
 __all__: list[Any] = [
+    "delete_pending_faces",
     "deliver_webhooks",
     "enqueue_deepfake_screening",
     "enqueue_face_work",
     "purge_records",
+    "retry_provider_deletions",
     "runs_in_background",
     "screen_deepfake",
     "settle_face",

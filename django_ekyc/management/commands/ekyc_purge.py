@@ -1,4 +1,6 @@
-"""``manage.py ekyc_purge``: apply the retention rules (a dry run, counted per rule, unless ``--apply``)."""
+"""``manage.py ekyc_purge``: apply the retention rules (a dry run, counted per rule, unless ``--apply``).
+
+The work is :func:`django_ekyc.tasks_passes.purge`, which the ``purge_records`` task runs too."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from django_ekyc import services
+from django_ekyc import services, tasks_passes
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.retention_policy import KINDS, RELATIONSHIP_END
 from django_ekyc.services import retention
@@ -31,16 +33,17 @@ class Command(BaseCommand):
         if not options["apply"]:
             self._dry_run(kinds)
             return
-        report = retention.run_purge(trigger="command", kinds=kinds, delete_at_provider=options["delete_at_provider"])
+        done = tasks_passes.purge(trigger="command", kinds=kinds, delete_at_provider=options["delete_at_provider"])
+        report = done.report
         for kind in kinds:
             self.stdout.write(f"{kind}: {report.counts[kind]} record(s) purged")
         self.stdout.write(
             f"Recorded as purge run {report.run.pk if report.run else '-'}; "
             f"{report.failures} provider deletion(s) failed."
         )
-        if options["delete_at_provider"]:
-            self._retry_provider_deletions()
-        faces = services.delete_pending_faces()
+        if done.provider is not None:
+            self._report_provider_deletions(done.provider)
+        faces = done.faces
         if faces.deleted or faces.deletion_failures:
             self.stdout.write(
                 f"Deleted {faces.deleted} face(s) from the face library; {faces.deletion_failures} still pending."
@@ -59,10 +62,11 @@ class Command(BaseCommand):
         pending = services.provider_deletion_pending().count()
         self.stdout.write(f"{pending} provider deletion(s) are pending. Run again with --apply to purge.")
 
-    def _retry_provider_deletions(self) -> None:
+    def _report_provider_deletions(self, provider: tasks_passes.ProviderDeletions) -> None:
         """Deletions the provider refused or failed before stay pending until it confirms them."""
-        retried, failures = retention.retry_provider_deletions()
-        for kyc, failure in failures:
+        for kyc, failure in provider.failures:
             self.stderr.write(f"{kyc.public_id}: provider deletion failed ({failure.error.code}).")
-        if retried:
-            self.stdout.write(f"Retried {retried} pending provider deletion(s); {len(failures)} still failed.")
+        if provider.retried:
+            self.stdout.write(
+                f"Retried {provider.retried} pending provider deletion(s); {len(provider.failures)} still failed."
+            )
