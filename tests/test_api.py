@@ -9,6 +9,7 @@ from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from django_ekyc.api.drf_answers import PARSE_ERROR, CsrfFailed, throttled_message
 from django_ekyc.models import KycTransaction, Status
 from tests.helpers import throttle_rates
 
@@ -132,15 +133,23 @@ def test_token_authentication_works(simulator, start_payload, user):
     assert client.get(LIST_URL).json()[0]["status"] == "initialized"
 
 
-def test_session_authentication_enforces_csrf(simulator, start_payload, user):
+def test_session_authentication_enforces_csrf_in_words_a_catalogue_translates(simulator, start_payload, user):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(user)
     response = client.post(LIST_URL, start_payload, format="json")
     assert response.status_code == 403
-    assert "CSRF" in response.json()["detail"]
+    assert response.json() == {"code": "csrf_failed", "detail": str(CsrfFailed.default_detail)}  # not "CSRF Failed: "
     client.get("/admin/login/")  # sets the csrftoken cookie
     token = client.cookies["csrftoken"].value
     assert client.post(LIST_URL, start_payload, format="json", HTTP_X_CSRFTOKEN=token).status_code == 201
+
+
+@pytest.mark.parametrize("body", ["{not json", '{"doc_type": "01000000",', "\ufeff"])
+def test_a_body_that_is_not_json_is_answered_in_our_words(api, simulator, body):
+    response = api.post(LIST_URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"code": "parse_error", "detail": str(PARSE_ERROR)}  # not "JSON parse error - ..."
+    assert simulator.control.calls() == []
 
 
 def test_users_see_only_their_own(api, simulator, start_payload, other_user):
@@ -172,12 +181,52 @@ def test_refresh_with_the_provider_down(api, simulator, start_payload):
     assert response.json()["transaction"]["status"] == "initialized"
 
 
-def test_starts_are_throttled(api, simulator, start_payload):
+def test_starts_are_throttled_in_words_with_retry_after(api, simulator, start_payload):
     with throttle_rates(start="2/hour"):
-        codes = [api.post(LIST_URL, start_payload, format="json").status_code for _ in range(3)]
-        assert codes == [201, 201, 429]
+        codes = [api.post(LIST_URL, start_payload, format="json").status_code for _ in range(2)]
+        refused = api.post(LIST_URL, start_payload, format="json")
+        assert codes == [201, 201] and refused.status_code == 429
         assert api.get(LIST_URL).status_code == 200  # reading is not throttled
+    body = refused.json()
+    # DRF's throttle waits the hour's rest: about 3600 seconds, which is 60 minutes in words.
+    assert body["code"] == "throttled" and 3000 < body["retry_after"] <= 3600
+    assert refused["Retry-After"] == str(body["retry_after"])
+    assert body["detail"] == "Too many requests: try again in 60 minutes."
     assert KycTransaction.objects.count() == 2  # the refused start saved nothing
+
+
+@pytest.mark.parametrize("wait", [0.0, 0.4, -2.0])
+def test_a_throttle_wait_under_a_second_is_one_second_in_the_body_and_the_header(
+    api, simulator, start_payload, monkeypatch, wait
+):
+    """A throttle may say to wait 0 (or less, its clock having moved): DRF then sends no Retry-After. The answer
+    says 1 second in the body, the header and the words alike, never "0 seconds"."""
+    from django_ekyc.api.throttling import StartVerificationThrottle
+
+    monkeypatch.setattr(StartVerificationThrottle, "wait", lambda self: wait)
+    with throttle_rates(start="1/hour"):
+        assert api.post(LIST_URL, start_payload, format="json").status_code == 201
+        refused = api.post(LIST_URL, start_payload, format="json")
+    assert refused.status_code == 429
+    body = refused.json()
+    assert (body["retry_after"], refused.headers.get("Retry-After")) == (1, "1")
+    assert body["detail"] == "Too many requests: try again in 1 second."
+
+
+@pytest.mark.parametrize(
+    ("wait", "words"),
+    [
+        (None, "try again later."),
+        (1, "try again in 1 second."),
+        (59, "try again in 59 seconds."),
+        (60, "try again in 1 minute."),
+        (3599, "try again in 60 minutes."),
+        (7200, "try again in 2 hours."),
+        (86_399, "try again in 24 hours."),
+    ],
+)
+def test_a_throttles_wait_in_words(wait, words):
+    assert throttled_message(wait) == f"Too many requests: {words}"
 
 
 def test_openapi_schema_describes_only_this_api(client):

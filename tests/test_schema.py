@@ -115,9 +115,30 @@ def test_what_a_start_answers_is_what_the_schema_says(schema, api, simulator, me
     assert not conforms(body, component(schema, f"{other}Started"))  # one of the two, never both
 
 
-def test_the_message_is_a_string(schema):
-    message = component(schema, "KycTransaction")["properties"]["message"]
-    assert message["type"] == "string" and message["readOnly"]
+def test_the_message_is_described_not_a_fallback(schema):
+    """drf-spectacular's fallback for a custom field is a bare string (and a warning); ours says what it is."""
+    for name in ("KycTransaction", "BrowserStarted", "AppStarted", "CheckAnswer"):
+        message = component(schema, name)["properties"]["message"]
+        assert message == {
+            "type": "string",
+            "description": "The state in words for the person, in the request's language.",
+            "readOnly": True,
+        }
+        assert "message" in component(schema, name)["required"]
+
+
+def test_every_429_names_its_retry_after_header(schema):
+    """Every endpoint may be throttled (ours, or the site's DEFAULT_THROTTLE_CLASSES), and says when to retry."""
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            throttled = operation["responses"].get("429")
+            assert throttled is not None, (method, path)
+            assert throttled["headers"]["Retry-After"]["schema"] == {"type": "integer"}, (method, path)
+            assert throttled["headers"]["Retry-After"].get("required") is not True  # not with daily_limit_reached
+            others = {status for status, answer in operation["responses"].items() if "headers" in answer}
+            assert others == {"429"}, (method, path)
+    retry_after = component(schema, "Error")["properties"]["retry_after"]
+    assert retry_after["type"] == "integer" and "retry_after" not in component(schema, "Error")["required"]
 
 
 # -- errors ----------------------------------------------------------------------------------------------
@@ -168,7 +189,12 @@ def test_the_error_codes_are_every_code_the_api_answers():
         and value not in (drf_exceptions.APIException, drf_exceptions.ValidationError)
     }
     api = PACKAGE / "api"
-    ours = _found(r'default_code = "(\w+)"|code="(\w+)"|"code": "(\w+)"', api / "errors.py", api / "parsers.py")
+    ours = _found(
+        r'default_code = "(\w+)"|code="(\w+)"|"code": "(\w+)"',
+        api / "errors.py",
+        api / "parsers.py",
+        api / "drf_answers.py",
+    )
     ours |= _found(r'\bcode = "(\w+)"', PACKAGE / "exceptions.py")
     found = drf | set(parsers.MESSAGES) | ours
     assert sorted(found) == sorted(ERROR_CODES)

@@ -19,6 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from django_ekyc.api.drf_answers import drf_answer
 from django_ekyc.exceptions import (
     EkycAuthError,
     EkycBadRequest,
@@ -52,6 +53,7 @@ ERROR_CODES: tuple[str, ...] = (
     "unsupported_media_type",
     "throttled",
     # this API's
+    "csrf_failed",
     "no_verification_to_compare",
     "request_too_large",
     "provider_rejected",
@@ -227,8 +229,35 @@ class NotConfigured(exceptions.APIException):
     default_code = "not_configured"
 
 
+def stable_code(exc: exceptions.APIException) -> str:
+    """The answer's ``code``: its own when it is one of :data:`ERROR_CODES`, else that of the nearest DRF class it
+    derives from (SimpleJWT's ``InvalidToken``, ``token_not_valid``, is an ``AuthenticationFailed``)."""
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else exc.default_code
+    if code in ERROR_CODES:
+        return str(code)
+    for cls in type(exc).__mro__:
+        default = getattr(cls, "default_code", None)
+        if default in ERROR_CODES:
+            return str(default)
+    return str(code)
+
+
+def detail_text(exc: exceptions.APIException) -> str:
+    """The answer's ``detail``: one message, also where the exception carries a dict (SimpleJWT's ``detail``,
+    ``code`` and ``messages``) or a list."""
+    detail: Any = exc.detail
+    if isinstance(detail, dict):
+        detail = detail.get("detail", exc.default_detail)
+    elif isinstance(detail, list):
+        detail = detail[0] if detail else exc.default_detail
+    return str(detail)
+
+
 def as_api_exception(exc: Exception) -> Exception:
     """Django's own 404 and 403, and a lost database connection, as API errors with stable codes."""
+    if isinstance(exc, exceptions.APIException):
+        return drf_answer(exc)
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
@@ -256,10 +285,5 @@ def ekyc_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
         }
         return response
     if isinstance(exc, exceptions.APIException):
-        codes = exc.get_codes()
-        response.data = {
-            "code": codes if isinstance(codes, str) else exc.default_code,
-            "detail": str(exc.detail),
-            **getattr(exc, "extra", {}),
-        }
+        response.data = {"code": stable_code(exc), "detail": detail_text(exc), **getattr(exc, "extra", {})}
     return response

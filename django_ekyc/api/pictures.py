@@ -31,7 +31,7 @@ from django_ekyc.api.errors import (
     ekyc_exception_handler,
 )
 from django_ekyc.api.parsers import SafeJSONParser
-from django_ekyc.api.schema import document_view, error_responses
+from django_ekyc.api.schema import document_view, error_responses, retry_after
 from django_ekyc.api.serializers import KycTransactionSerializer, schema_type
 from django_ekyc.api.throttling import CacheCheckedThrottles, PictureCheckThrottle
 from django_ekyc.api.views import _provider_error, signed_in_user
@@ -165,6 +165,7 @@ class PictureCheckView(CacheCheckedThrottles):
     @document_view(
         summary="Run a check from the user's pictures",
         request={"multipart/form-data": PictureCheckSerializer, "application/json": PictureCheckSerializer},
+        parameters=retry_after(),
         responses={
             201: CheckAnswerSerializer,
             **error_responses(400, 401, 403, 406, 409, 413, 415, 422, 429, 502, 503),
@@ -236,7 +237,11 @@ class ConsentView(CacheCheckedThrottles):
     def get_exception_handler(self) -> Any:
         return ekyc_exception_handler
 
-    @document_view(summary="The consent texts, and the user's consents", responses={200: ConsentsSerializer})
+    @document_view(
+        summary="The consent texts, and the user's consents",
+        parameters=retry_after(),
+        responses={200: ConsentsSerializer, **error_responses(401, 403, 406, 429, 503)},
+    )
     def get(self, request: Request) -> Response:
         user = signed_in_user(request)
         given = Consent.objects.active().filter(user_id=user.pk)
@@ -261,8 +266,8 @@ class ConsentView(CacheCheckedThrottles):
 
     @document_view(
         summary="Withdraw the user's consents of a purpose",
-        parameters=[PURPOSE_PARAMETER],
-        responses={200: WithdrawnSerializer, **error_responses(400, 401, 403, 503)},
+        parameters=[PURPOSE_PARAMETER, *retry_after()],
+        responses={200: WithdrawnSerializer, **error_responses(400, 401, 403, 406, 429, 503)},
     )
     def delete(self, request: Request) -> Response:
         purpose = str(request.query_params.get("purpose") or "")

@@ -27,7 +27,7 @@ from django_ekyc.api.serializers import (
 )
 
 try:
-    from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+    from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 except ImportError:  # optional
     extend_schema = None  # type: ignore[assignment]
 
@@ -44,6 +44,22 @@ SCHEMA_SETTINGS: dict[str, Any] = {
 def document_view(**kwargs: Any) -> Callable[[Any], Any]:
     """``extend_schema`` when drf-spectacular is installed; nothing otherwise."""
     return _document(**kwargs)
+
+
+def retry_after() -> list[Any]:
+    """The ``Retry-After`` header of a throttle's 429 (seconds), for ``parameters``; not sent with a 429
+    ``daily_limit_reached``, so not required."""
+    if extend_schema is None:
+        return []
+    return [
+        OpenApiParameter(
+            "Retry-After",
+            int,
+            OpenApiParameter.HEADER,
+            description="With throttled: the seconds to wait before trying again.",
+            response=[429],
+        )
+    ]
 
 
 def error_responses(*statuses: int) -> dict[int, Any]:
@@ -72,20 +88,26 @@ def _started() -> Any:
     )
 
 
-# Every endpoint may also answer 406 (an Accept it cannot serve) and 503 (the database, or the cache that the
-# throttles count in, cannot be reached).
+# Every endpoint may also answer 406 (an Accept it cannot serve), 429 (the site's own DEFAULT_THROTTLE_CLASSES apply
+# too) and 503 (the database, or the cache that the throttles count in, cannot be reached).
 start_schema = _document(
     summary="Start a verification",
     request=StartVerificationSerializer,
+    parameters=retry_after(),
     responses={201: _started(), **_errors(400, 401, 403, 406, 409, 413, 415, 429, 502, 503)},
 )
 refresh_schema = _document(
     summary="Ask the provider for the result now",
     request=None,
+    parameters=retry_after(),
     responses={200: KycTransactionSerializer, **_errors(401, 403, 404, 406, 429, 502, 503)},
 )
-read_schema = _document(responses={200: KycTransactionSerializer, **_errors(401, 403, 404, 406, 503)})
-list_schema = _document(responses={200: KycTransactionSerializer(many=True), **_errors(401, 403, 406, 503)})
+read_schema = _document(
+    parameters=retry_after(), responses={200: KycTransactionSerializer, **_errors(401, 403, 404, 406, 429, 503)}
+)
+list_schema = _document(
+    parameters=retry_after(), responses={200: KycTransactionSerializer(many=True), **_errors(401, 403, 406, 429, 503)}
+)
 
 
 def only_ekyc_endpoints(endpoints: list[tuple[str, str, str, Any]], **kwargs: Any) -> list[tuple[str, str, str, Any]]:

@@ -232,6 +232,9 @@ class ErrorSerializer(serializers.Serializer[Any]):
     provider_code = serializers.CharField(
         required=False, allow_null=True, help_text="With a provider failure: the provider's Code."
     )
+    retry_after = serializers.IntegerField(
+        required=False, help_text="With throttled: the seconds to wait, as the Retry-After header says."
+    )
     transaction = KycTransactionSerializer(
         required=False, help_text="With a provider failure: the attempt as stored (status error for a start)."
     )
