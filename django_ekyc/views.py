@@ -10,10 +10,17 @@ import logging
 import re
 
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render, resolve_url
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -53,49 +60,151 @@ RETURN_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,128}")
 CALLBACK_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
-@never_cache
-@require_GET
-@transaction.non_atomic_requests
-def return_view(request: HttpRequest, token: str) -> HttpResponse:
+def returned(token: str) -> KycTransaction | str:
+    """The verification of a return link, after asking the provider; or why there is none to show: ``unknown``
+    (no such link: 404) or ``unavailable`` (the database is down: 503)."""
     try:
         if not RETURN_TOKEN_RE.fullmatch(token):
             raise TransactionNotFound("Not a return token.")
         with request_deadline(ekyc_settings.REQUEST_DEADLINE):
-            kyc = services.handle_return(token)
+            return services.handle_return(token)
     except TransactionNotFound:
-        return render(request, "django_ekyc/result.html", {"transaction": None}, status=404)
+        return "unknown"
     except (OperationalError, InterfaceError):
         logger.error("database unavailable on an eKYC return")
-        return render(request, "django_ekyc/result.html", {"transaction": None, "unavailable": True}, status=503)
+        return "unavailable"
+
+
+NO_RESULT_STATUS = {"unknown": 404, "unavailable": 503}
+
+
+@never_cache
+@require_GET
+@transaction.non_atomic_requests
+def return_view(request: HttpRequest, token: str) -> HttpResponse:
+    kyc = returned(token)
+    if isinstance(kyc, str):
+        return render(request, RESULT_TEMPLATE, no_result_context(request, kyc), status=NO_RESULT_STATUS[kyc])
     redirect_to = result_redirect_url(request, kyc)
     if redirect_to:
         return HttpResponseRedirect(redirect_to)
-    return render(request, "django_ekyc/result.html", result_context(request, kyc))
+    return render(request, RESULT_TEMPLATE, result_context(request, kyc, token))
 
 
-# While the result is not in, the page asks again by itself: every 5 seconds, 6 times (the provider's answer
-# usually follows the user's return within seconds); then the person decides.
+@never_cache
+@require_GET
+@transaction.non_atomic_requests
+def return_status_view(request: HttpRequest, token: str) -> JsonResponse:
+    """The waiting page's script asks here instead of reloading the page: the state, when to ask again (the
+    server decides: ``recheck_url`` is empty once the page should stop), and the result's HTML once it is in.
+    It reveals what the page does, to whoever holds the same link; the provider is asked at most once per
+    ``REFRESH_MIN_INTERVAL`` however often it is called."""
+    kyc = returned(token)
+    if isinstance(kyc, str):
+        context = no_result_context(request, kyc)
+        status = NO_RESULT_STATUS[kyc]
+    else:
+        context, status = result_context(request, kyc, token), 200
+    waiting = bool(context.get("waiting"))
+    answer: dict[str, object] = {
+        "status": context["verdict"],
+        "waiting": waiting,
+        "title": context["document_title"],
+        "heading": str(context["heading"]),
+        "recheck_url": context.get("recheck_url", ""),
+        "recheck_seconds": RECHECK_SECONDS,
+    }
+    if not waiting:
+        answer["html"] = render_to_string(RESULT_BODY_TEMPLATE, context, request)
+    return JsonResponse(answer, status=status)
+
+
+RESULT_TEMPLATE = "django_ekyc/result.html"
+RESULT_BODY_TEMPLATE = "django_ekyc/result_body.html"  # the part the waiting page's script swaps in
+
+# While the result is not in, the page's script asks again by itself: every 5 seconds, 6 times (the provider's
+# answer usually follows the user's return within seconds); then the person decides ("Check again").
 RECHECK_SECONDS = 5
 RECHECKS = 6
 
 
-def result_context(request: HttpRequest, kyc: KycTransaction) -> dict[str, object]:
+def result_context(request: HttpRequest, kyc: KycTransaction, token: str = "") -> dict[str, object]:
+    """The result page's context; ``token``, the return link's, gives the waiting page its links."""
     outcome = describe(kyc)
     checks = _int(request.GET.get("check"))
-    recheck = outcome.waiting and checks < RECHECKS
+    recheck = bool(token) and outcome.waiting and checks < RECHECKS
+    status_url = reverse("django_ekyc:return-status", args=[token]) if token else ""
     return {
+        **page_context(request, outcome.title),
         "transaction": kyc,
         "outcome": outcome,
         "verdict": verdict(kyc),  # the effective verdict, as the API says it: never the provider's under a decision
-        "home_url": resolve_url(ekyc_settings.HOME_URL),
+        "waiting": outcome.waiting,
         "verify_url": _start_page(kyc),
         # A new attempt of the same kind (a re-verification's product is the site's, never the page's).
         "retry_purpose": "reverify" if kyc.purpose == "reverify" else "",
         "retry_product": "" if kyc.purpose == "reverify" else kyc.product_code,
         "retry_doc_type": "" if kyc.purpose == "reverify" else kyc.doc_type,
-        "recheck_url": f"{request.path}?check={checks + 1}" if recheck else "",
+        "page_url": reverse("django_ekyc:return", args=[token]) if token else "",  # the no-script "Check again"
+        "recheck_url": f"{status_url}?check={checks + 1}" if recheck else "",
         "recheck_seconds": RECHECK_SECONDS,
+        "recheck_messages": recheck_messages() if recheck else {},
     }
+
+
+def recheck_messages() -> dict[str, str]:
+    """What the waiting page's script may say in its live region, in the request's language."""
+    return {
+        "waiting": ngettext(
+            "Waiting for the result: this page checks again by itself every %(seconds)d second.",
+            "Waiting for the result: this page checks again by itself every %(seconds)d seconds.",
+            RECHECK_SECONDS,
+        )
+        % {"seconds": RECHECK_SECONDS},
+        "paused": gettext("Automatic checks paused. Press the button again to resume them."),
+        "resumed": gettext("Automatic checks resumed."),
+        "stopped": gettext("No result yet. Check again in a moment, or start again."),
+        "failed": gettext("The result could not be checked just now. Check again in a moment."),
+    }
+
+
+NO_RESULT_HEADINGS: dict[str, Promise] = {
+    "unknown": _("Unknown verification"),
+    "unavailable": _("Temporarily unavailable"),
+}
+
+
+def no_result_context(request: HttpRequest, reason: str) -> dict[str, object]:
+    """The page for a link that shows no verification: ``unknown`` or ``unavailable``."""
+    return {
+        **page_context(request, NO_RESULT_HEADINGS[reason]),
+        "transaction": None,
+        "unavailable": reason == "unavailable",
+        "verdict": reason,
+    }
+
+
+def page_context(request: HttpRequest, heading: Promise | str) -> dict[str, object]:
+    """What every result page has: its heading, its ``<title>`` (the heading and the site), the way back."""
+    site = _site_name(request)
+    home = ekyc_settings.HOME_URL
+    # Translators: a page's title: what the page says, then the site's name.
+    title = gettext("%(page)s – %(site)s") % {"page": heading, "site": site} if site else str(heading)
+    return {
+        "heading": heading,
+        "document_title": title,
+        "home_url": resolve_url(home) if home else "",  # no target, no link
+    }
+
+
+def _site_name(request: HttpRequest) -> str:
+    """The Sites framework's name of this site where it is installed and knows this site, else the host the
+    request named: every result page must render, the one that says the database is down included, whether the
+    database is down, or the Sites framework has no ``SITE_ID`` and no row for this host."""
+    try:
+        return get_current_site(request).name
+    except (OperationalError, InterfaceError, ObjectDoesNotExist, ImproperlyConfigured):
+        return request.get_host()
 
 
 def _start_page(kyc: KycTransaction) -> str:

@@ -176,7 +176,7 @@ def test_the_start_button_starts_nothing_by_itself():
     assert html.startswith('<button type="button"') and ">Verify</button>" in html
     for attribute in ("data-ekyc-start", 'data-product-code="eKYC_PRO"', 'data-doc-type="GLB03002"'):
         assert attribute in html
-    assert 'data-url="/ekyc/api/transactions/"' in html and 'role="alert"' in html
+    assert 'data-url="/ekyc/api/transactions/"' in html and 'role="status"' in html  # its words, announced
     assert "<script" not in html  # nothing runs on page load: the helper binds to the click
 
 
@@ -244,8 +244,10 @@ def test_after_quitting_the_page_checks_a_few_times_then_leaves_it_to_the_person
     path = return_path(initialize_params(simulator))
     first = client.get(path).content.decode()
     assert "If you stopped before the end, you can start again." in first
-    assert f'content="5;url={path}?check=1"' in first and "data-ekyc-start" in first
-    assert "http-equiv" not in client.get(f"{path}?check=6").content.decode()  # no endless reloading
+    assert f'data-status-url="{path}status/?check=1"' in first and "data-ekyc-start" in first
+    assert "http-equiv" not in first  # it asks again without reloading the page
+    last = client.get(f"{path}status/?check=6").json()
+    assert (last["waiting"], last["recheck_url"]) == (True, "")  # no endless checking: the person decides
 
 
 @pytest.mark.django_db(transaction=True)

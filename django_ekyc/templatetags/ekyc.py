@@ -3,6 +3,7 @@
 - ``{% ekyc_scripts %}``: the provider's web SDK script (the simulator's in development mode), this app's helper
   ``ekyc.js`` and its messages in the page's language; once per page, before any start button.
 - ``{% ekyc_web_sdk %}``: the web SDK script alone (for a frontend that starts verifications its own way).
+- ``{% ekyc_messages %}``: the helper's messages alone, for a page that imports the ES module ``ekyc.mjs``.
 - ``{% ekyc_start_button _("Verify my identity") product_code="eKYC" doc_type="01000000" %}``: a button that starts
   a verification when the user presses it (never on page load), with a place for its error message;
   ``purpose="reverify"`` starts a re-verification.
@@ -19,7 +20,7 @@ from typing import Any
 from django import template
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -45,14 +46,14 @@ def ekyc_web_sdk() -> SafeString:
 
 
 @register.simple_tag
-def ekyc_scripts() -> SafeString:
-    from django.utils.html import json_script
+def ekyc_messages() -> SafeString:
+    return json_script(script_messages(), "ekyc-messages")
 
+
+@register.simple_tag
+def ekyc_scripts() -> SafeString:
     return format_html(
-        '{}\n{}\n<script src="{}"></script>',
-        ekyc_web_sdk(),
-        json_script(script_messages(), "ekyc-messages"),
-        static("django_ekyc/ekyc.js"),
+        '{}\n{}\n<script src="{}"></script>', ekyc_web_sdk(), ekyc_messages(), static("django_ekyc/ekyc.js")
     )
 
 
