@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EkycConfig(AppConfig):
     name = "django_ekyc"
     label = "django_ekyc"
-    verbose_name = "eKYC identity verification"
+    verbose_name = _("eKYC identity verification")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -1,5 +1,5 @@
 """What a verification's state means to the person who did it, in words: the result page, the API's ``message``
-and the admin all say it the same way.
+and the admin all say it the same way; and, for staff, what the keys of its checks (``spoofResult``...) are.
 
 The provider answers sub codes (``204``...) and this app adds a few codes of its own (``not_the_same_person``);
 people should never have to read either. Unknown codes get the general message for the state.
@@ -7,7 +7,9 @@ people should never have to read either. Unknown codes get the general message f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +42,59 @@ CODE_MESSAGES: dict[str, Promise] = {
     "ToolargeImage": _("The picture is too large. Send a smaller one."),
     "expired": _("The verification was not finished in time."),
 }
+
+
+@dataclass(frozen=True)
+class CheckWords:
+    """One key of a result's checks as staff read it: what it is, and what its coded answers mean."""
+
+    name: Promise
+    values: Mapping[str, Promise] = field(default_factory=dict)
+
+
+DETECTED = {"Y": _("detected"), "N": _("not detected")}
+YES_NO = {"Y": _("yes"), "N": _("no")}
+# The keys of a result's checks: CheckResult's ExtIdInfo and ExtFaceInfo (the API notes: Y/N answers, spoofResult=Y a
+# spoof), the picture checks' ExtFaceInfo (FaceQualityScore... as results.faces.FaceQuality reads them; the SDK: quality
+# scores 0 to 100, a higher value better quality, the occlusion's too; FaceAttack Y an attack detected, OcclusionResult
+# Y occlusion detected) and this app's scores of a check from pictures (results.pictures.PictureResult: risk 0 low, 1
+# high, 2 suspicious). A key not here shows as the provider wrote it.
+CHECK_WORDS: dict[str, CheckWords] = {
+    "ocrIdPassed": CheckWords(_("Document read"), YES_NO),
+    "spoofResult": CheckWords(_("Forged or altered document"), DETECTED),
+    "facePassed": CheckWords(_("Face check passed"), YES_NO),
+    "faceAttack": CheckWords(_("Liveness attack (a photo, a screen, a mask)"), DETECTED),
+    "faceComparisonScore": CheckWords(_("Face comparison score (0-100)")),
+    "faceQualityScore": CheckWords(_("Face picture quality (0-100, higher is better)")),
+    "illuminationScore": CheckWords(_("Lighting score (0-100, higher is better)")),
+    "sharpnessScore": CheckWords(_("Sharpness score (0-100, higher is better)")),
+    "occlusionScore": CheckWords(_("Occlusion score (0-100, higher is better)")),
+    "kaOcclusionScore": CheckWords(_("Key-area occlusion score (0-100, higher is better)")),
+    "occlusionResult": CheckWords(_("Face covered (occlusion)"), DETECTED),
+    "comparison_score": CheckWords(_("Face comparison score (0-100)")),
+    "attacked": CheckWords(_("Liveness attack (a photo, a screen, a mask)"), DETECTED),
+    "risk": CheckWords(_("Deepfake risk"), {"0": _("low"), "1": _("high"), "2": _("suspicious")}),
+    "risk_tags": CheckWords(_("Deepfake risk tags")),
+    "risk_scores": CheckWords(_("Deepfake risk scores")),
+    "quality": CheckWords(_("Picture quality scores (0-100, higher is better)")),
+}
+
+
+def _answer_code(value: Any) -> str:
+    if isinstance(value, bool):  # this app's scores store a yes or no as a boolean
+        return "Y" if value else "N"
+    return str(value).upper()
+
+
+def check_in_words(key: str, value: Any) -> tuple[str, str | None]:
+    """A check's key and answer in words: its name (the key itself when unknown) and what a coded answer means
+    (None for a score or an answer without words, shown as it is). The picture checks' keys start with a capital
+    (``FaceAttack``) where the hosted flow's do not (``faceAttack``): both read the same."""
+    words = CHECK_WORDS.get(key) or CHECK_WORDS.get(key[:1].lower() + key[1:])
+    if words is None:
+        return key, None
+    meaning = words.values.get(_answer_code(value)) if not isinstance(value, dict | list) else None
+    return str(words.name), None if meaning is None else str(meaning)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from django_ekyc.catalogue.annotations import JSON_OPTION_MAX_LENGTH, META_INFO_MAX_LENGTH, Role
 from django_ekyc.catalogue.operations import Parameter, operation
@@ -31,6 +32,7 @@ from django_ekyc.catalogue.values import value_problem
 from django_ekyc.conf import ekyc_settings
 from django_ekyc.exceptions import InvalidInput
 from django_ekyc.offering import default_product, get_product, offered_codes
+from django_ekyc.text import join_list
 
 # NUL and lone surrogates: no database column can hold them (PostgreSQL refuses both).
 UNSAFE_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
@@ -104,7 +106,7 @@ def validate_product(value: Any) -> Product:
         raise InvalidInput(
             "product_code",
             "product_not_offered",
-            _("This site offers these products: %(products)s.") % {"products": ", ".join(offered)},
+            _("This site offers these products: %(products)s.") % {"products": join_list(offered)},
         )
     product = get_product(value)
     if product is None:  # offered but unknown: check E012 reports it
@@ -142,13 +144,13 @@ def validate_doc_type(value: Any, product: Product | None = None, region: str | 
             "doc_type",
             "doc_type_not_in_region",
             _("%(product)s does not read %(doc_type)s in %(region)s; it reads: %(known)s.")
-            % {"product": product.code, "doc_type": value, "region": _region_label(region), "known": ", ".join(known)},
+            % {"product": product.code, "doc_type": value, "region": _region_label(region), "known": join_list(known)},
         )
     if not isinstance(value, str) or value not in known:
         raise InvalidInput(
             "doc_type",
             "unknown_doc_type",
-            _("Unknown document type; expected one of: %(known)s.") % {"known": ", ".join(known)},
+            _("Unknown document type; expected one of: %(known)s.") % {"known": join_list(known)},
         )
     return value
 
@@ -235,7 +237,8 @@ def validate_options(
         raise InvalidInput(
             "options",
             "unknown_option",
-            _("Unknown option(s): %(options)s.") % {"options": ", ".join(map(str, unknown))[:200]},
+            ngettext("Unknown option: %(options)s.", "Unknown options: %(options)s.", len(unknown))
+            % {"options": join_list(unknown)[:200]},
         )
     permitted = frozenset(ekyc_settings.FRONTEND_OPTIONS if allowed is None else allowed)
     refused = sorted(name for name in options if name not in permitted)
@@ -244,7 +247,7 @@ def validate_options(
             "options",
             "option_not_allowed",
             _("This site does not let the frontend set: %(options)s. It decides them itself.")
-            % {"options": ", ".join(refused)},
+            % {"options": join_list(refused)},
         )
     if product is not None:
         misplaced = sorted(name for name in options if not product.accepts_parameter(OPTIONS[name].name))
@@ -253,7 +256,7 @@ def validate_options(
                 "options",
                 "option_not_applicable",
                 _("%(product)s does not take: %(options)s.")
-                % {"product": product.code, "options": ", ".join(misplaced)},
+                % {"product": product.code, "options": join_list(misplaced)},
             )
     return {OPTIONS[name].name: _option_value(name, value) for name, value in options.items()}
 
@@ -263,7 +266,7 @@ def _option_value(name: str, value: Any) -> str:
     if parameter.json_object:
         return _validate_json_option(name, value)
     if not isinstance(value, str) or value_problem(parameter, value):
-        allowed = ", ".join(sorted(parameter.choices)) if parameter.choices else (parameter.pattern or "")
+        allowed = join_list(sorted(parameter.choices)) if parameter.choices else (parameter.pattern or "")
         raise InvalidInput(
             "options",
             "invalid_option_value",

@@ -93,7 +93,9 @@ def test_detail_is_read_only_and_shows_results_and_history(admin_client_logged_i
     # givenname, not surname: a two-letter surname such as "NG" can occur inside a random CSRF token
     assert "<dt>passportNo</dt><dd>\u2022\u2022\u2022\u2022\u2022\u2022</dd>" in html  # masked until revealed
     assert ocr["passportNo"] not in html and ocr["givenname"] not in html
-    assert "<dt>faceComparisonScore</dt>" in html and "<dt>spoofResult</dt>" in html  # checks are not identity data
+    # the checks are not identity data: shown, in words, with the provider's key in the tooltip
+    assert '<dt title="faceComparisonScore">Face comparison score (0-100)</dt>' in html
+    assert '<dt title="spoofResult">Forged or altered document</dt><dd><span title="N">not detected</span></dd>' in html
     assert "CheckResult" in html and "Initialize" in html  # the history inline
     assert 'name="_save"' not in html
     assert admin_client_logged_in.post(url, {"status": "passed"}).status_code == 403
@@ -107,10 +109,60 @@ def test_refresh_action(admin_client_logged_in, start, simulator):
     response = admin_client_logged_in.post(
         LIST, {"action": "refresh_from_provider", "_selected_action": [kyc.pk]}, follow=True
     )
-    assert "Asked the provider about 1 transaction(s); 0 failed." in response.content.decode()
+    html = response.content.decode()
+    assert "Refreshed 1 transaction from the provider." in html and "could not be refreshed" not in html
     kyc.refresh_from_db()
     assert (kyc.status, kyc.sub_code) == (Status.FAILED, "212")
     assert kyc.events.filter(source="admin").exists()
+
+
+def test_the_refresh_message_is_a_real_plural_and_counts_failures_apart(admin_client_logged_in, start, simulator):
+    """Each count is its own ngettext message ("1 transaction", "2 transactions"), never "transaction(s)"."""
+    made = [start().transaction for _ in range(3)]
+    simulator.control.add_fault("error", action="CheckResult", code="Forbidden.AccountAccessDenied", status=403)
+    response = admin_client_logged_in.post(
+        LIST, {"action": "refresh_from_provider", "_selected_action": [kyc.pk for kyc in made]}, follow=True
+    )
+    html = response.content.decode()
+    assert "Refreshed 2 transactions from the provider." in html
+    assert "1 transaction could not be refreshed (its code is above)." in html
+    assert "Forbidden.AccountAccessDenied" in html and "(s)" not in html
+
+
+def test_the_change_page_names_the_document_product_and_codes(admin_client_logged_in, start, finish):
+    """The page says what the list says: the document's and the product's names (the code beside them), and a sub
+    code in words; no provider key stands alone."""
+    kyc = finish(start(doc_type="00000008").transaction, "face_mismatch")
+    html = admin_client_logged_in.get(f"{LIST}{kyc.pk}/change/").content.decode()
+    readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, re.S)
+    assert "Hong Kong (China) identity card (2018 version) <small>(00000008)</small>" in readonly
+    assert "Identity verification (greater-China documents) <small>(eKYC)</small>" in readonly
+    assert "The face did not match the photo on the document. <small>(204)</small>" in readonly
+    assert "00000008" not in readonly and "204" not in readonly  # never the bare code
+    assert re.search(r"<dt>(ocrIdPassed|spoofResult|facePassed|faceAttack|faceComparisonScore)</dt>", html) is None
+    assert '<dt title="facePassed">Face check passed</dt><dd><span title="N">no</span></dd>' in html
+
+
+def test_a_check_key_reads_the_same_whatever_its_first_letter():
+    from django_ekyc.outcomes import check_in_words
+
+    assert (
+        check_in_words("FaceAttack", "Y")
+        == check_in_words("faceAttack", "y")
+        == (
+            "Liveness attack (a photo, a screen, a mask)",
+            "detected",
+        )
+    )
+    assert check_in_words("attacked", False) == ("Liveness attack (a photo, a screen, a mask)", "not detected")
+    assert check_in_words("risk", "2") == ("Deepfake risk", "suspicious")
+    assert check_in_words("faceComparisonScore", 91.5) == ("Face comparison score (0-100)", None)
+    # The SDK's quality scores: 0 to 100, a higher value better quality (the occlusion's too).
+    assert check_in_words("OcclusionScore", 97.0) == ("Occlusion score (0-100, higher is better)", None)
+    assert check_in_words("sharpnessScore", 80) == ("Sharpness score (0-100, higher is better)", None)
+    assert check_in_words("OcclusionResult", "Y") == ("Face covered (occlusion)", "detected")  # the SDK: Y, occluded
+    assert check_in_words("OcclusionResult", "N") == ("Face covered (occlusion)", "not detected")
+    assert check_in_words("somethingNew", "Y") == ("somethingNew", None)  # an unknown key shows as it is
 
 
 def test_refresh_action_needs_its_permission(client, django_user_model, start, simulator):

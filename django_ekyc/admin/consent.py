@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from django_ekyc.admin.display import definition_list
+from django_ekyc.admin.display import checks_list
 from django_ekyc.models import Consent, KycTransaction
 
 if TYPE_CHECKING:
@@ -43,6 +47,11 @@ class ConsentAdmin(_ConsentAdmin):
         return False
 
 
+def _when(moment: datetime) -> str:
+    """A moment in the site's time zone, in the active language's format."""
+    return str(date_format(timezone.localtime(moment), "DATETIME_FORMAT"))
+
+
 class ConsentDisplay(_Admin):
     """On a check's page: the consent it was made under, and its scores (no picture, no identity data)."""
 
@@ -51,19 +60,18 @@ class ConsentDisplay(_Admin):
         consent = obj.consent
         if consent is None:
             return "-"
-        withdrawn = consent.withdrawn_at.isoformat() if consent.withdrawn_at else _("no")
-        return format_html(
-            "{} v{} ({}), {} {}, {} {}",
-            consent.purpose,
-            consent.version,
-            consent.language or "-",
-            _("given"),
-            consent.given_at.isoformat(),
-            _("withdrawn:"),
-            withdrawn,
-        )
+        withdrawn = _when(consent.withdrawn_at) if consent.withdrawn_at else gettext("no")
+        # One sentence with placeholders, not fragments: each language puts the parts in its own order.
+        said = gettext("%(purpose)s v%(version)s (%(language)s), given %(given)s, withdrawn: %(withdrawn)s") % {
+            "purpose": consent.purpose,
+            "version": consent.version,
+            "language": consent.language or "-",
+            "given": _when(consent.given_at),
+            "withdrawn": withdrawn,
+        }
+        return format_html("{}", said)
 
     @admin.display(description=_("Scores of a check from pictures"))
     def picture_scores(self, obj: KycTransaction) -> str:
         scores = obj.result_part("scores")
-        return definition_list(dict(scores))
+        return checks_list(dict(scores))

@@ -29,6 +29,7 @@ from django_ekyc.conf import ekyc_settings
 from django_ekyc.models import KycTransaction
 from django_ekyc.services.stats import DIMENSIONS, Counts, OperatorReport, Queue, operator_report
 from django_ekyc.services.stats_calls import LATENCY_BOUNDS_MS, OperationCalls, QuotaUse
+from django_ekyc.text import join_list
 
 if TYPE_CHECKING:
     _Admin = admin.ModelAdmin[KycTransaction]
@@ -190,7 +191,7 @@ def endings_sections(report: OperatorReport) -> list[dict[str, Any]]:
 
 
 def _codes(calls: OperationCalls) -> str:
-    return ", ".join(f"{code}: {_n(n)}" for code, n in list(calls.errors.items())[:3]) or "-"
+    return join_list(f"{code}: {_n(n)}" for code, n in list(calls.errors.items())[:3]) or "-"
 
 
 def _percentiles(calls: OperationCalls) -> list[str]:

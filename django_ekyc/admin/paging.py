@@ -25,6 +25,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from django_ekyc.models import KycTransaction
@@ -37,6 +38,11 @@ else:
 COUNT_CAP = 10_000
 # Columns no list shows, and which cost a decryption each (the change page reads them).
 DEFERRED = ("result", "reference_face", "verify_log")
+
+
+def _cap() -> str:
+    """The cap as the active language writes a number (``10,000``, ``10.000``...)."""
+    return number_format(COUNT_CAP, force_grouping=True)
 
 
 class CappedPaginator(Paginator):  # type: ignore[type-arg]
@@ -78,8 +84,11 @@ class LargeTableList(_Admin):
         context = getattr(response, "context_data", None) if isinstance(response, TemplateResponse) else None
         changelist = (context or {}).get("cl")
         if changelist is not None and getattr(changelist.paginator, "capped", False):
-            note = _("More than %(count)s verifications match: the list shows the first %(count)s in this order.")
-            messages.info(request, note % {"count": f"{COUNT_CAP:,}"} + " " + _("Narrow it with the filters."))
+            note = _(
+                "More than %(count)s verifications match: the list shows the first %(count)s in this order. "
+                "Narrow it with the filters."
+            )
+            messages.info(request, note % {"count": _cap()})
         return response
 
     def response_action(
@@ -90,7 +99,7 @@ class LargeTableList(_Admin):
             self.message_user(
                 request,
                 _("An action applies to at most %(count)s verifications: narrow the list with the filters.")
-                % {"count": f"{COUNT_CAP:,}"},
+                % {"count": _cap()},
                 messages.WARNING,
             )
             return HttpResponseRedirect(request.get_full_path())

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from django_ekyc import services
 from django_ekyc.client.deadline import request_deadline
@@ -44,4 +45,23 @@ class ProviderRefresh(_Admin):
                 self.message_user(
                     request, f"{kyc.public_id}: {failure.error.code or type(failure.error).__name__}", messages.WARNING
                 )
-        self.message_user(request, f"Asked the provider about {refreshed} transaction(s); {failed} failed.")
+        # Two messages, not one sentence with two counts: each count is a real plural, in every language's forms.
+        self.message_user(request, answered_message(refreshed))
+        if failed:
+            self.message_user(request, unasked_message(failed), messages.WARNING)
+
+
+def answered_message(count: int) -> str:
+    return ngettext(
+        "Refreshed %(count)d transaction from the provider.",
+        "Refreshed %(count)d transactions from the provider.",
+        count,
+    ) % {"count": count}
+
+
+def unasked_message(count: int) -> str:
+    return ngettext(
+        "%(count)d transaction could not be refreshed (its code is above).",
+        "%(count)d transactions could not be refreshed (their codes are above).",
+        count,
+    ) % {"count": count}

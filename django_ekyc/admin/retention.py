@@ -18,6 +18,7 @@ from django_ekyc.admin.faces import ReadOnly
 from django_ekyc.exceptions import InvalidInput
 from django_ekyc.models import AuditEntry, KycSubject, KycTransaction, LegalHold, PurgeRun
 from django_ekyc.services import erasure, holds
+from django_ekyc.text import join_list
 
 if TYPE_CHECKING:
     _HoldAdmin = admin.ModelAdmin[LegalHold]
@@ -36,7 +37,7 @@ class RetentionDisplay:
         holds_on = LegalHold.objects.active().filter(Q(transaction=obj) | Q(subject_reference=obj.merchant_user_id))
         subject = KycSubject.objects.filter(reference=obj.merchant_user_id).first()
         facts = {
-            _("Legal holds"): ", ".join(f"{hold.placed_at:%Y-%m-%d} {hold.placed_by_name}" for hold in holds_on)
+            _("Legal holds"): join_list(f"{hold.placed_at:%Y-%m-%d} {hold.placed_by_name}" for hold in holds_on)
             or _("none"),
             _("Relationship ended"): subject.relationship_ended_at
             if subject and subject.relationship_ended_at

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponseBadRequest
+from django.utils.translation import gettext
 
 from django_ekyc.models import KycTransaction
 from django_ekyc.validation import has_unsafe_text
@@ -40,7 +41,7 @@ class TransactionSearch(_Admin):
         # NUL and lone surrogates cannot reach a database query (PostgreSQL refuses them with an error).
         texts = [text for key, values in request.GET.lists() for text in (key, *values)]
         if any(has_unsafe_text(text) for text in texts):
-            return HttpResponseBadRequest("The query string contains characters that are not allowed.")
+            return HttpResponseBadRequest(gettext("The query string contains characters that are not allowed."))
         return super().changelist_view(request, extra_context)
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from django_ekyc.admin.consent import ConsentDisplay
-from django_ekyc.admin.display import change_link, definition_list, unreadable
+from django_ekyc.admin.display import change_link, checks_list, code_and_words, unreadable
 from django_ekyc.admin.events import KycTransactionEventInline
 from django_ekyc.admin.exports import PersonExportAdminMixin
 from django_ekyc.admin.faces import ReadOnly, ReferenceFaceReview
@@ -24,6 +24,7 @@ from django_ekyc.admin.retention import RetentionDisplay
 from django_ekyc.admin.review import ReviewDecisions
 from django_ekyc.admin.search import TransactionSearch
 from django_ekyc.models import KycTransaction, Purpose, Status
+from django_ekyc.outcomes import CODE_MESSAGES
 from django_ekyc.outcomes import reason as reason_in_words
 
 if TYPE_CHECKING:  # django-stubs makes these generic; Django's runtime classes are not subscriptable
@@ -76,15 +77,15 @@ class KycTransactionAdmin(
         "public_id",
         "user",
         "status",
-        "product_code",
+        "product",
         "channel",
         "account",
-        "doc_type",
+        "document",
         "scene_code",
         "options",
         "passed",
-        "sub_code",
-        "error_code",
+        "sub_code_in_words",
+        "error_code_in_words",
         "error_message",
         "completed_at",
         "checks",
@@ -126,9 +127,9 @@ class KycTransactionAdmin(
                         "public_id",
                         "user",
                         "status",
-                        "product_code",
+                        "product",
                         "channel",
-                        "doc_type",
+                        "document",
                         "scene_code",
                         "options",
                     )
@@ -136,7 +137,16 @@ class KycTransactionAdmin(
             ),
             (
                 _("Decision"),
-                {"fields": ("passed", "sub_code", "error_code", "error_message", "completed_at", "stopped_at")},
+                {
+                    "fields": (
+                        "passed",
+                        "sub_code_in_words",
+                        "error_code_in_words",
+                        "error_message",
+                        "completed_at",
+                        "stopped_at",
+                    )
+                },
             ),
             *self.review_fieldsets(request),
             (_("Checks"), {"fields": ("checks", "face_result", "picture_scores", "consent_given")}),
@@ -170,13 +180,30 @@ class KycTransactionAdmin(
             ),
         )
 
+    @admin.display(description=_("product"))
+    def product(self, obj: KycTransaction) -> str:
+        return code_and_words(obj.product_label, obj.product_code)
+
+    @admin.display(description=_("document type"))
+    def document(self, obj: KycTransaction) -> str:
+        """The document's name, as the list shows it, with its code beside it (the filter and the provider's)."""
+        return code_and_words(obj.doc_type_label, obj.doc_type)
+
+    @admin.display(description=_("sub code"))
+    def sub_code_in_words(self, obj: KycTransaction) -> str:
+        return code_and_words(CODE_MESSAGES.get(obj.sub_code), obj.sub_code)
+
+    @admin.display(description=_("error code"))
+    def error_code_in_words(self, obj: KycTransaction) -> str:
+        return code_and_words(CODE_MESSAGES.get(obj.error_code), obj.error_code)
+
     @admin.display(description=_("Document checks"))
     def checks(self, obj: KycTransaction) -> str:
-        return definition_list(unreadable(obj) or obj.document_checks)
+        return checks_list(unreadable(obj) or obj.document_checks)
 
     @admin.display(description=_("Face comparison and liveness"))
     def face_result(self, obj: KycTransaction) -> str:
-        return definition_list(unreadable(obj) or obj.face_checks)
+        return checks_list(unreadable(obj) or obj.face_checks)
 
     @admin.display(description=_("verification"), ordering="public_id")
     def short_id(self, obj: KycTransaction) -> str:

@@ -26,6 +26,7 @@ from django_ekyc.offering import account_region
 from django_ekyc.results.pictures import PictureResult
 from django_ekyc.services.consent import check_consent
 from django_ekyc.services.picture_attempts import CheckPlan, complete, open_check, recorded, refuse_when_spent
+from django_ekyc.text import join_list
 
 __all__ = ["run_picture_check"]
 
@@ -34,7 +35,7 @@ def offered_check(code: str) -> PictureCheck:
     """The check ``code``, if the site offers it (``PICTURE_CHECKS``) and the catalogue knows it."""
     check = PICTURE_CHECKS.get(code)
     if check is None or code not in ekyc_settings.PICTURE_CHECKS:
-        offered = ", ".join(ekyc_settings.PICTURE_CHECKS) or _("none")
+        offered = join_list(ekyc_settings.PICTURE_CHECKS) or _("none")
         raise InvalidInput("check", "check_not_offered", _("This site offers no such check (it offers: %s).") % offered)
     return check
 
