@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -29,6 +30,34 @@ def _no_thread_outlives_the_suite() -> Iterator[None]:
     reset_client()
     leftover = [t for t in threading.enumerate() if t not in before and t.is_alive()]
     assert not leftover, f"threads left running: {leftover}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test served by the live server, so that CI runs them all under uvicorn too (``-m live_server``)."""
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live_server)
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """pytest-django's live server (WSGI), or with ``EKYC_TEST_SERVER=uvicorn`` the site's ASGI application
+    under uvicorn (tests/asgi_support.py): the same tests, under both kinds of server."""
+    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    server: Any
+    kind = os.environ.get("EKYC_TEST_SERVER", "wsgi")
+    if kind not in ("wsgi", "uvicorn"):
+        raise pytest.UsageError(f"EKYC_TEST_SERVER={kind!r}: 'wsgi' (the default) or 'uvicorn'")
+    if kind == "uvicorn":
+        from .asgi_support import UvicornLiveServer
+
+        server = UvicornLiveServer(addr.split(":")[0])
+    else:
+        from pytest_django.live_server_helper import LiveServer
+
+        server = LiveServer(addr)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)
