@@ -41,6 +41,9 @@ if find_spec("django.tasks") is None:  # Django 5.2: the backport of django.task
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language, or the one chosen in the header (Django's set_language view): the app's pages, its
+    # API's messages and the document names then come in it.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -50,6 +53,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "example_project.urls"
 WSGI_APPLICATION = "example_project.wsgi.application"
+ASGI_APPLICATION = "example_project.asgi.application"  # uvicorn example_project.asgi:application
 
 TEMPLATES = [
     {
@@ -77,9 +81,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 USE_TZ = True
 TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en"
+# English and the six languages django-ekyc is translated into (the header shows each in its own name).
+LANGUAGES = [
+    ("en", "English"),
+    ("zh-hans", "Simplified Chinese"),
+    ("zh-hant", "Traditional Chinese"),
+    ("id", "Indonesian"),
+    ("ms", "Malay"),
+    ("th", "Thai"),
+    ("vi", "Vietnamese"),
+]
 STATIC_URL = "static/"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
+
+_real_key = env.str("EKYC_ACCESS_KEY_ID", default="")  # none: the demo runs against the local simulator
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -88,9 +105,11 @@ REST_FRAMEWORK = {
     ],
     # The OpenAPI schema at /ekyc/api/schema/ (drf-spectacular, the "openapi" extra).
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # django-ekyc's throttles are DRF scopes (empty: no limit); unset, 10/hour and 30/minute per user.
+    # django-ekyc's throttles are DRF scopes (empty: no limit); unset, 10/hour and 30/minute per user. Against the
+    # simulator, nothing is billed: the demo lets a user start 100 times an hour, enough to try every product,
+    # document and outcome; with a real AccessKey each start is billed, and the app's 10 an hour stands.
     "DEFAULT_THROTTLE_RATES": {
-        "ekyc_start": env.str("EKYC_START_THROTTLE_RATE", default="10/hour") or None,
+        "ekyc_start": env.str("EKYC_START_THROTTLE_RATE", default="10/hour" if _real_key else "100/hour") or None,
         "ekyc_refresh": env.str("EKYC_REFRESH_THROTTLE_RATE", default="30/minute") or None,
         "ekyc_check": env.str("EKYC_CHECK_THROTTLE_RATE", default="20/hour") or None,
     },
@@ -98,7 +117,6 @@ REST_FRAMEWORK = {
 
 # Without a real AccessKey the demo runs against the local simulator.
 SIMULATOR_PORT = env.int("EKYC_SIMULATOR_PORT", default=8765)
-_real_key = env.str("EKYC_ACCESS_KEY_ID", default="")
 EKYC_USES_SIMULATOR = not _real_key
 
 EKYC = {
@@ -147,7 +165,14 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # Request lines and failed-request logs carry the return and callback tokens: keep them out of every log.
-REQUEST_LOGGERS = ("django.server", "django.request", "gunicorn.access", "gunicorn.error")
+REQUEST_LOGGERS = (
+    "django.server",
+    "django.request",
+    "gunicorn.access",
+    "gunicorn.error",
+    "uvicorn.access",
+    "uvicorn.error",
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

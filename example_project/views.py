@@ -19,6 +19,7 @@ from django_ekyc.conf import ekyc_settings
 from django_ekyc.decorators import reverification_required
 from django_ekyc.models import KycTransaction
 from django_ekyc.offering import account_region, offered_products
+from django_ekyc.outcomes import describe
 
 
 def product_choices() -> list[dict[str, object]]:
@@ -54,7 +55,14 @@ def verification(request: HttpRequest, public_id: str) -> HttpResponse:
     """Where EKYC["RESULT_REDIRECT_URL"] sends the user after the provider's page; after a re-verification that
     passed, it offers the way back to the page that asked for it."""
     kyc = get_object_or_404(KycTransaction.objects.for_user(request.user), public_id=public_id)
-    context = {"transaction": kyc, "next": request.session.get(NEXT_KEY) if kyc.purpose == "reverify" else None}
+    reverify = kyc.purpose == "reverify"
+    context = {
+        "transaction": kyc,
+        "outcome": describe(kyc),  # the app's words for the state, in the request's language, as its result page
+        "next": request.session.get(NEXT_KEY) if reverify else None,
+        # Starting again starts the same kind of verification (a re-verification's product is the site's).
+        "retry": {"purpose": "reverify"} if reverify else {"product": kyc.product_code, "doc_type": kyc.doc_type},
+    }
     return render(request, "example_project/verification.html", context)
 
 

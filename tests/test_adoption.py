@@ -309,3 +309,85 @@ def test_trying_again_after_a_failed_reverification_goes_to_the_reverification_p
         )
         first = KycTransaction(status=Status.FAILED, product_code="eKYC_PRO", doc_type="GLB03002")
         assert result_context(rf.get("/"), first)["verify_url"] == "/verify/"
+
+
+# -- the demo (example_project) ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo(client, user):
+    """The example project's pages in the visitor's language, as its settings serve them (LocaleMiddleware)."""
+    from django.conf import settings
+
+    middleware = list(settings.MIDDLEWARE)
+    middleware.insert(middleware.index("django.middleware.common.CommonMiddleware"), LOCALE_MIDDLEWARE)
+    client.force_login(user)
+    with override_settings(ROOT_URLCONF="example_project.urls", MIDDLEWARE=middleware, LANGUAGES=DEMO_LANGUAGES):
+        yield client
+
+
+LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
+DEMO_LANGUAGES = [("en", "English"), ("vi", "Vietnamese")]
+
+
+def in_vietnamese(text: Any) -> str:
+    from django.utils import translation
+
+    with translation.override("vi"):
+        return str(text)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("outcome", ["face_mismatch", "quit"])
+def test_the_demos_result_page_speaks_the_visitors_language_and_starts_again(demo, start, simulator, outcome):
+    kyc = start().transaction
+    simulator.control.complete(kyc.transaction_id, outcome)
+    demo.get(return_path(initialize_params(simulator)))  # the return: asks the provider, as the demo's browser does
+    kyc.refresh_from_db()
+    html = demo.get(f"/verifications/{kyc.public_id}/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    words = describe(kyc)
+    assert in_vietnamese(words.title) in html and in_vietnamese(words.message) in html and "code " not in html
+    assert 'id="try-again"' in html and 'data-product-code="eKYC"' in html and 'data-doc-type="01000000"' in html
+    assert ('id="check-again"' in html) is (outcome == "quit")  # waiting: look again, or start again
+    assert 'lang="vi"' in html and 'value="vi" lang="vi" aria-current="true"' in html  # the header's switcher
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demos_language_buttons_switch_the_language(demo):
+    switched = demo.post("/i18n/setlang/", {"language": "vi", "next": "/"}, follow=True)
+    assert switched.redirect_chain == [("/", 302)] and '<html lang="vi">' in switched.content.decode()
+
+
+def demo_settings(**environment: str) -> dict[str, Any]:
+    """What example_project/settings.py makes of an environment (in a process of its own: it reads os.environ)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps({'middleware': s.MIDDLEWARE, "
+        "'start_rate': s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['ekyc_start'], 'products': s.EKYC['PRODUCTS'], "
+        "'reverify': s.EKYC['REVERIFY_PRODUCT']}))"
+    )
+    runner = {name: value for name, value in os.environ.items() if not name.startswith(("EKYC_", "DJANGO_"))}
+    env = {**runner, "DJANGO_SETTINGS_MODULE": "example_project.settings", "DATABASE_URL": "sqlite://:memory:"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**env, **environment}, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def test_the_demo_lets_a_newcomer_try_every_product_and_outcome_but_not_a_real_account():
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from django_ekyc.simulator.products import BEHAVIOURS
+
+    demo = demo_settings()
+    assert "django.middleware.locale.LocaleMiddleware" in demo["middleware"]
+    every_outcome = sum(len(BEHAVIOURS[code].outcomes) for code in [*demo["products"], demo["reverify"]])
+    starts, seconds = SimpleRateThrottle.parse_rate(None, demo["start_rate"])  # type: ignore[arg-type]
+    assert seconds == 3600 and starts is not None
+    assert starts >= 4 * every_outcome  # every outcome, and again, within the hour
+    billed = demo_settings(EKYC_ACCESS_KEY_ID="LTAI5tRealAccountKeyId", EKYC_ACCESS_KEY_SECRET="real-secret")
+    assert billed["start_rate"] == "10/hour"  # a real account's starts are billed: the app's default stands

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.timeout(240)
 
 def snippets() -> dict[str, str]:
     found = dict(SNIPPET.findall(INSTALL_PAGE.read_text(encoding="utf-8")))
-    expected = {"settings", "urls", "environment", "simulator", "template", "view", "view-url"}
+    expected = {"settings", "urls", "environment", "dotenv", "simulator", "template", "view", "view-url"}
     assert expected <= set(found), f"docs/install.md lost a snippet: {expected - set(found)}"
     return found
 
@@ -45,6 +45,11 @@ def without_comment_line(snippet: str) -> str:
 def environment_from(snippet: str) -> dict[str, str]:
     """``export NAME=value`` lines, as a shell would apply them."""
     return dict(re.findall(r"^export (\w+)=(\S+)", snippet, re.M))
+
+
+def dotenv_from(snippet: str) -> dict[str, str]:
+    """``NAME=value`` lines of a ``.env`` file."""
+    return dict(re.findall(r"^(\w+)=(\S+)", snippet, re.M))
 
 
 @pytest.fixture
@@ -63,15 +68,19 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def running(project: Path) -> Iterator[dict[str, str]]:
-    """The project's environment (the documented variables, on free ports), its simulator and its server."""
-    documented = environment_from(snippets()["environment"])
+@pytest.fixture(params=["export", "dotenv"])
+def running(project: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The project's environment (the documented variable, on a free port: exported, or in ``.env`` as the page
+    offers), its simulator and its server."""
+    exported = request.param == "export"
+    documented = environment_from(snippets()["environment"]) if exported else dotenv_from(snippets()["dotenv"])
     simulator_port, site_port = free_port(), free_port()
     documented["EKYC_SIMULATOR_URL"] = re.sub(r":\d+$", f":{simulator_port}", documented["EKYC_SIMULATOR_URL"])
+    if not exported:  # only the file says it: both manage.py processes must read it there
+        (project / ".env").write_text("".join(f"{name}={value}\n" for name, value in documented.items()))
     # Only the documented EKYC_* variables: any other one (the runner's own) is an error to ekyc_from_env().
     runner = {name: value for name, value in os.environ.items() if not name.startswith("EKYC_")}
-    env = {**runner, **documented, "DJANGO_SUPERUSER_PASSWORD": "fresh-pw"}
+    env = {**runner, **(documented if exported else {}), "DJANGO_SUPERUSER_PASSWORD": "fresh-pw"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
 
     def manage(*args: str) -> subprocess.CompletedProcess[str]:
@@ -106,7 +115,8 @@ def running(project: Path) -> Iterator[dict[str, str]]:
 def test_a_new_project_verifies_a_user_with_the_install_page_as_written(running: dict[str, str]) -> None:
     site = running["site"]
     with requests.Session() as browser:
-        browser.get(f"{site}/admin/login/", timeout=10)
+        signed_out = browser.get(f"{site}/verify/", timeout=10)  # LOGIN_URL: a sign-in page, not a 404
+        assert (signed_out.status_code, signed_out.url) == (200, f"{site}/admin/login/?next=/verify/")
         signed_in = browser.post(
             f"{site}/admin/login/?next=/verify/",
             data={"username": "ada", "password": "fresh-pw", "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
@@ -134,3 +144,14 @@ def test_a_new_project_verifies_a_user_with_the_install_page_as_written(running:
         )
         assert done.url.startswith(f"{site}/ekyc/return/")
         assert 'data-status="passed"' in done.text and "Identity verified" in done.text
+
+
+def test_the_simulator_started_without_development_mode_says_how_to_turn_it_on(settings):
+    """The newcomer's second terminal, without the exported variable: the way out is the simulator's URL."""
+    from django.core.management import CommandError, call_command
+
+    settings.EKYC = {}
+    with pytest.raises(CommandError) as refused:
+        call_command("ekyc_simulator", "--port", "0")
+    assert "EKYC_SIMULATOR_URL=http://127.0.0.1:8765" in str(refused.value)
+    assert "--access-key-id" in str(refused.value)

@@ -48,7 +48,12 @@ class Command(BaseCommand):
         key_id = options["access_key_id"] or site["ACCESS_KEY_ID"]
         secret = options["access_key_secret"] or site["ACCESS_KEY_SECRET"]
         if not key_id or not secret:
-            raise CommandError("Give --access-key-id and --access-key-secret, or set them in settings.EKYC.")
+            # Most often the site's development mode is off in this terminal only: say so before AccessKeys.
+            raise CommandError(
+                "The site is not in development mode here (no SIMULATOR_URL), so there is no AccessKey to accept: "
+                "export EKYC_SIMULATOR_URL=http://127.0.0.1:8765 in this terminal too, or put it in .env (with "
+                "ekyc_from_env), or give --access-key-id and --access-key-secret."
+            )
         if options["verbosity"] > 1:
             simulator_log = logging.getLogger("django_ekyc.simulator")
             simulator_log.setLevel(logging.DEBUG)
