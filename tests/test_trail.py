@@ -148,7 +148,7 @@ def test_the_commands_and_their_exit_statuses(tmp_path, period, capsys):
         ManagementUtility(["manage.py", "ekyc_verify_trail"]).execute()
     assert exit_status.value.code == 1
     printed = capsys.readouterr()
-    assert f"verification {early.public_id} #1: " in printed.out and "1 problem(s)" in printed.err
+    assert f"verification {early.public_id} #1: " in printed.out and "1 problem found in" in printed.err
     (tmp_path / "manifest.json").write_text("{}", encoding="utf-8")
     with pytest.raises(CommandError):
         call_command("ekyc_verify_trail", "--dir", str(tmp_path), stdout=io.StringIO())

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from django_ekyc.services.trail import verify_database, verify_trail_files
 
@@ -30,7 +31,8 @@ class Command(BaseCommand):
         for problem in check:
             self.stdout.write(str(problem))
         if check:
-            raise CommandError(_("%(broken)d problem(s) found in %(chains)d chains.")
-                               % {"broken": len(check), "chains": check.chains})  # fmt: skip
+            found = ngettext("%(broken)d problem found in %(chains)d chains.",
+                             "%(broken)d problems found in %(chains)d chains.", len(check))  # fmt: skip
+            raise CommandError(found % {"broken": len(check), "chains": check.chains})
         self.stdout.write(_("OK: %(chains)d chains, %(records)d records") % {"chains": check.chains,
                                                                               "records": check.records})  # fmt: skip
