@@ -263,6 +263,11 @@ def due_verification(simulator: Any) -> KycTransaction:
     return kyc
 
 
+def spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """A worker process of the engine, its output collected for the failure message."""
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def test_an_rq_worker_with_the_job_class_runs_the_sync_task(shared_database, queue, job_ids, simulator):
     require("django_tasks_rq", "django_rq", "rq")
     kyc = due_verification(simulator)
@@ -271,14 +276,7 @@ def test_an_rq_worker_with_the_job_class_runs_the_sync_task(shared_database, que
     job_ids.append(result.id)  # for the cleanup
     command = [sys.executable, "manage.py", "rqworker", "--burst", "--job-class", "django_tasks_rq.backend.Job"]
     command += ["--name", queue, queue]  # the worker's keys (rq:worker:<name>...) carry the queue's name
-    worker = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=worker_env("rq", queue, shared_database),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = spawn(command, worker_env("rq", queue, shared_database))
     try:
         output = worker.communicate(timeout=DEADLINE)[0]  # --burst: it stops once the queue is empty
     except subprocess.TimeoutExpired:
@@ -301,14 +299,7 @@ def test_a_celery_worker_runs_the_tasks_enqueued_and_scheduled_by_name(shared_da
     kyc = due_verification(simulator)
     command = [sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker", "--pool", "solo"]
     command += ["--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel", "INFO", "-Q", queue]
-    worker = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=worker_env("celery", queue, shared_database),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = spawn(command, worker_env("celery", queue, shared_database))
     try:
         with override_settings(**engine_settings("celery", queue, redis_url("task_worker"))):
             tasks.sync_waiting_transactions.enqueue(batch_size=10)  # django.tasks' API, Celery underneath
