@@ -180,7 +180,7 @@ def _found(pattern: str, *paths: Path) -> set[str]:
 
 def test_the_error_codes_are_every_code_the_api_answers():
     """Each way the API names a top-level ``code``: DRF's exceptions (a ValidationError becomes
-    ``invalid_request``), ours (``default_code``, ``code=``), and the parser's."""
+    ``invalid_request``), ours (``default_code``, ``code=``), the parser's, and the guards' (a site's own views)."""
     drf = {
         value.default_code
         for value in vars(drf_exceptions).values()
@@ -195,7 +195,7 @@ def test_the_error_codes_are_every_code_the_api_answers():
         api / "parsers.py",
         api / "drf_answers.py",
     )
-    ours |= _found(r'\bcode = "(\w+)"', PACKAGE / "exceptions.py")
+    ours |= _found(r'\bcode = "(\w+)"', PACKAGE / "exceptions.py", PACKAGE / "permissions.py")
     found = drf | set(parsers.MESSAGES) | ours
     assert sorted(found) == sorted(ERROR_CODES)
     assert len(set(ERROR_CODES)) == len(ERROR_CODES)

@@ -52,6 +52,9 @@ ERROR_CODES: tuple[str, ...] = (
     "not_acceptable",
     "unsupported_media_type",
     "throttled",
+    # the guards' refusals (django_ekyc.permissions), in a site's own DRF views
+    "verification_required",
+    "reverification_required",
     # this API's
     "csrf_failed",
     "no_verification_to_compare",
