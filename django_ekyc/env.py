@@ -14,7 +14,8 @@ Keyword arguments are the site's defaults, which the environment overrides. Secr
 of version control (a ``.env`` file read by ``environ.Env.read_env`` works too).
 
 The prefix is the app's: an ``EKYC_`` variable that names no setting is an error, as a misspelt key of
-``settings.EKYC`` is, since ``EKYC_ACESS_KEY_ID`` would otherwise be ignored without a word. A site that keeps
+``settings.EKYC`` is, since ``EKYC_ACESS_KEY_ID`` would otherwise be ignored without a word; a setting that was
+renamed or removed (``EKYC_PRODUCT_CODE``) is refused with what to set instead. A site that keeps
 variables of its own under the prefix (``EKYC_SG_ACCESS_KEY_ID`` for a second account) names them in
 ``site_variables``. A flag is a word of :data:`FLAGS` (true/false, yes/no, on/off, 1/0...): "maybe" is an error,
 not False.
@@ -30,7 +31,7 @@ from typing import Any
 import environ
 
 from django_ekyc.conf import EkycSettings
-from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.exceptions import RETIRED_SETTINGS, EkycConfigurationError, retired_setting, unknown_settings
 from django_ekyc.setting import Setting
 
 __all__ = ["ekyc_from_env"]
@@ -48,14 +49,14 @@ def ekyc_from_env(
     """The ``EKYC`` dict: ``defaults``, overridden by each ``EKYC_<NAME>`` variable that is set.
 
     Raises :class:`EkycConfigurationError` for a default or an ``EKYC_`` variable that names no setting (unless
-    ``site_variables`` lists it: full names, such as ``"EKYC_SG_ACCESS_KEY_ID"``) and for a value that is not of
-    the setting's type.
+    ``site_variables`` lists it: full names, such as ``"EKYC_SG_ACCESS_KEY_ID"``), naming the replacement of a
+    setting that was renamed or removed, and for a value that is not of the setting's type.
     """
     env = env or environ.Env()
     declared = EkycSettings.declared()
     unknown = sorted(set(defaults) - set(declared))
-    if unknown:
-        raise EkycConfigurationError(f"Unknown EKYC setting(s): {', '.join(unknown)}.")
+    if unknown:  # a typo, or a setting that went: then the error says what to set, as settings.EKYC's does
+        raise unknown_settings(unknown, where="ekyc_from_env()", spelt="ekyc_from_env({}=...)")
     own = {site_variables} if isinstance(site_variables, str) else set(site_variables)
     _refuse_unknown_variables({PREFIX + name for name in declared}, own)
     config = dict(defaults)
@@ -70,15 +71,21 @@ def _refuse_unknown_variables(known: set[str], site_variables: set[str]) -> None
     unknown = sorted(name for name in os.environ if name.startswith(PREFIX) and name not in known | site_variables)
     if not unknown:
         return
+    # A retired setting's variable says what replaced it (the words settings.EKYC's error uses), not a near miss.
+    retired = [name for name in unknown if name.removeprefix(PREFIX) in RETIRED_SETTINGS]
     problems = []
     for name in unknown:
-        close = get_close_matches(name, known, n=1)
-        problems.append(f"{name} (did you mean {close[0]}?)" if close else name)
-    raise EkycConfigurationError(
-        f"Environment variable(s) that name no EKYC setting: {', '.join(problems)}. The settings reference lists "
-        "every setting; a variable of the site's own under the EKYC_ prefix goes in "
-        "ekyc_from_env(site_variables=[...])."
-    )
+        if name not in retired:
+            close = get_close_matches(name, known, n=1)
+            problems.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    parts = [retired_setting(name.removeprefix(PREFIX), name) for name in retired]
+    if problems:
+        parts.append(
+            f"Environment variable(s) that name no EKYC setting: {', '.join(problems)}. The settings reference lists "
+            "every setting; a variable of the site's own under the EKYC_ prefix goes in "
+            "ekyc_from_env(site_variables=[...])."
+        )
+    raise EkycConfigurationError(" ".join(parts))
 
 
 def _read(env: environ.Env, variable: str, setting: Setting[Any]) -> Any:

@@ -287,7 +287,9 @@ class NothingToCompare(VerificationError):
 RETIRED_SETTINGS: dict[str, str] = {
     "RETENTION_DAYS": "renamed: RETENTION['identity']['DAYS']",
     "PRODUCT_CODE": "renamed: PRODUCTS (its first product is the default of a start that names none)",
-    "PROCEDURE_PRIORITY": "renamed: INITIALIZE_DEFAULTS {'ProcedurePriority': 'keep'} (sent with browser starts only)",
+    "PROCEDURE_PRIORITY": "renamed: INITIALIZE_DEFAULTS with 'ProcedurePriority': <your old value> added, keeping "
+    "'SecurityLevel': '02' (a site's INITIALIZE_DEFAULTS replaces the default, it is not merged; sent with browser "
+    "starts only)",
     "START_THROTTLE_RATE": "renamed: REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['ekyc_start']",
     "REFRESH_THROTTLE_RATE": "renamed: REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['ekyc_refresh']",
     "EXPIRE_AFTER": "renamed: COMPLETION_WINDOW (expiry has one clock, the provider's window)",
@@ -299,15 +301,22 @@ RETIRED_SETTINGS: dict[str, str] = {
 }
 
 
-def unknown_settings(names: list[str]) -> EkycConfigurationError:
+def unknown_settings(
+    names: list[str], *, where: str = "settings.EKYC", spelt: str = "EKYC['{}']"
+) -> EkycConfigurationError:
     """The error for keys of ``settings.EKYC`` that no setting has: a typo, or a setting that went (then the error
-    says what to set instead, or why nothing is needed)."""
+    says what to set instead, or why nothing is needed). ``where`` and ``spelt`` name the keys as the site wrote
+    them (``ekyc_from_env`` passes its own), so every path says the same words."""
     unknown = [name for name in names if name not in RETIRED_SETTINGS]
-    parts = [f"Unknown key(s) in settings.EKYC: {', '.join(unknown)}."] if unknown else []
-    for name in names:
-        change, _, what = RETIRED_SETTINGS.get(name, "").partition(": ")
-        if change == "renamed":
-            parts.append(f"EKYC['{name}'] was renamed: set {what} instead.")
-        elif change == "removed":
-            parts.append(f"EKYC['{name}'] was removed ({what}): delete it.")
+    parts = [f"Unknown key(s) in {where}: {', '.join(unknown)}."] if unknown else []
+    parts += [retired_setting(name, spelt.format(name)) for name in names if name in RETIRED_SETTINGS]
     return EkycConfigurationError(" ".join(parts))
+
+
+def retired_setting(name: str, spelt: str) -> str:
+    """What to do about ``name``, an entry of :data:`RETIRED_SETTINGS`, written as the site wrote it (``spelt``:
+    ``EKYC['PRODUCT_CODE']``, ``EKYC_PRODUCT_CODE``...)."""
+    change, _, what = RETIRED_SETTINGS[name].partition(": ")
+    if change == "renamed":
+        return f"{spelt} was renamed: set {what} instead."
+    return f"{spelt} was removed ({what}): delete it."

@@ -1,9 +1,10 @@
-"""What an adopter meets first: settings from the environment, development mode, template tags and guards in
-templates, a result page and an admin that speak words rather than codes."""
+"""What an adopter meets first: development mode, template tags and guards in templates, a result page and an
+admin that speak words rather than codes, and the demo (settings from the environment: tests/test_env.py)."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,104 +12,12 @@ from django.template import Context, Template
 from django.test import override_settings
 
 from django_ekyc.client.configured import account_config, client_options
-from django_ekyc.conf import SIMULATOR_ACCESS_KEY_ID, ekyc_settings
-from django_ekyc.env import ekyc_from_env
-from django_ekyc.exceptions import EkycConfigurationError
+from django_ekyc.conf import SIMULATOR_ACCESS_KEY_ID
 from django_ekyc.models import KycTransaction, Purpose, Status
 from django_ekyc.outcomes import CODE_MESSAGES, describe
 from django_ekyc.testing import running_simulator
 
 from .helpers import META_INFO, initialize_params, return_path
-
-# -- settings from the environment -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def clean_environ(monkeypatch):
-    """The process's environment without the EKYC_ variables of whoever runs the suite; ``set`` adds some."""
-    import os
-
-    for name in [name for name in os.environ if name.startswith("EKYC_")]:
-        monkeypatch.delenv(name)
-
-    def set_variables(**variables: str) -> None:
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-
-    return set_variables
-
-
-def test_every_setting_can_come_from_the_environment(monkeypatch, clean_environ):
-    environment = {
-        "EKYC_ACCESS_KEY_ID": "LTAI5tFromTheEnvironment",
-        "EKYC_STORE_IMAGES": "true",
-        "EKYC_PRODUCTS": "eKYC,eKYC_PRO",
-        "EKYC_TIMEOUT": "3,9",
-        "EKYC_RATE_LIMIT": "5",
-        "EKYC_SYNC_INTERVAL": "60",
-        "EKYC_INITIALIZE_DEFAULTS": '{"SecurityLevel": "01"}',
-        "EKYC_PUBLIC_BASE_URL": "",
-    }
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    config = ekyc_from_env(REGION="ap-southeast-1", ACCESS_KEY_ID="overridden by the environment")
-    assert config == {
-        "REGION": "ap-southeast-1",
-        "ACCESS_KEY_ID": "LTAI5tFromTheEnvironment",
-        "STORE_IMAGES": True,
-        "PRODUCTS": ["eKYC", "eKYC_PRO"],
-        "TIMEOUT": (3.0, 9.0),
-        "RATE_LIMIT": 5,
-        "SYNC_INTERVAL": 60.0,
-        "INITIALIZE_DEFAULTS": {"SecurityLevel": "01"},
-        "PUBLIC_BASE_URL": None,
-    }
-    with override_settings(EKYC=config):
-        assert ekyc_settings.problems() == []
-
-
-def test_a_wrong_value_or_name_is_an_error_that_names_it(monkeypatch, clean_environ):
-    monkeypatch.setenv("EKYC_RATE_LIMIT", "ten")
-    with pytest.raises(EkycConfigurationError, match="EKYC_RATE_LIMIT"):
-        ekyc_from_env()
-    monkeypatch.delenv("EKYC_RATE_LIMIT")
-    with pytest.raises(EkycConfigurationError, match="ACCES_KEY_ID"):
-        ekyc_from_env(ACCES_KEY_ID="typo")
-
-
-@pytest.mark.parametrize(
-    ("raw", "value"), [("true", True), ("Yes", True), ("on", True), ("1", True), ("false", False), ("OFF", False)]
-)
-def test_a_flag_reads_yes_and_no_words(clean_environ, raw, value):
-    clean_environ(EKYC_STORE_IMAGES=raw)
-    assert ekyc_from_env()["STORE_IMAGES"] is value
-
-
-@pytest.mark.parametrize("raw", ["maybe", "", "enabled", "2"])
-def test_a_flag_that_is_neither_yes_nor_no_is_an_error_not_false(clean_environ, raw):
-    clean_environ(EKYC_STORE_IMAGES=raw)
-    with pytest.raises(EkycConfigurationError, match=rf"EKYC_STORE_IMAGES={raw!r} is not bool: a flag is one of"):
-        ekyc_from_env(STORE_IMAGES=True)
-
-
-def test_a_misspelt_variable_is_an_error_that_names_the_setting_meant(clean_environ):
-    clean_environ(EKYC_ACESS_KEY_ID="LTAI5tFromTheEnvironment", EKYC_ACCESS_KEY_SECRET="secret-from-the-environment")
-    with pytest.raises(EkycConfigurationError) as refused:
-        ekyc_from_env()
-    message = str(refused.value)
-    assert "EKYC_ACESS_KEY_ID (did you mean EKYC_ACCESS_KEY_ID?)" in message
-    assert "site_variables" in message  # how a variable of the site's own is declared
-    assert "secret-from-the-environment" not in message and "LTAI5tFromTheEnvironment" not in message
-
-
-def test_the_sites_own_variables_under_the_prefix_are_declared_and_left_alone(clean_environ):
-    clean_environ(EKYC_SG_ACCESS_KEY_ID="LTAI5tSingapore", EKYC_REGION="ap-southeast-1")
-    with pytest.raises(EkycConfigurationError, match="EKYC_SG_ACCESS_KEY_ID"):
-        ekyc_from_env()
-    config = ekyc_from_env(site_variables=["EKYC_SG_ACCESS_KEY_ID"])
-    assert config == {"REGION": "ap-southeast-1"}
-    assert ekyc_from_env(site_variables="EKYC_SG_ACCESS_KEY_ID") == config  # one name, not its letters
-
 
 # -- development mode ------------------------------------------------------------------------------------------
 
@@ -368,9 +277,9 @@ def demo_settings(**environment: str) -> dict[str, Any]:
     code = (
         "import json; from django.conf import settings as s; print(json.dumps({'middleware': s.MIDDLEWARE, "
         "'start_rate': s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['ekyc_start'], 'products': s.EKYC['PRODUCTS'], "
-        "'reverify': s.EKYC['REVERIFY_PRODUCT']}))"
+        "'reverify': s.EKYC['REVERIFY_PRODUCT'], 'rates': s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']}))"
     )
-    runner = {name: value for name, value in os.environ.items() if not name.startswith(("EKYC_", "DJANGO_"))}
+    runner = {name: value for name, value in os.environ.items() if not name.startswith(("EKYC_", "DJANGO_", "DEMO_"))}
     env = {**runner, "DJANGO_SETTINGS_MODULE": "example_project.settings", "DATABASE_URL": "sqlite://:memory:"}
     done = subprocess.run(
         [sys.executable, "-c", code], env={**env, **environment}, capture_output=True, text=True, check=True
@@ -391,3 +300,55 @@ def test_the_demo_lets_a_newcomer_try_every_product_and_outcome_but_not_a_real_a
     assert starts >= 4 * every_outcome  # every outcome, and again, within the hour
     billed = demo_settings(EKYC_ACCESS_KEY_ID="LTAI5tRealAccountKeyId", EKYC_ACCESS_KEY_SECRET="real-secret")
     assert billed["start_rate"] == "10/hour"  # a real account's starts are billed: the app's default stands
+
+
+def test_the_demo_reads_the_language_after_the_session_and_before_common_middleware():
+    """Django's documented order: LocaleMiddleware uses the session (the language chosen in the header) and comes
+    before CommonMiddleware, whose redirects may depend on the language."""
+    middleware = demo_settings()["middleware"]
+    locale = middleware.index(LOCALE_MIDDLEWARE)
+    assert middleware.index("django.contrib.sessions.middleware.SessionMiddleware") < locale
+    assert locale < middleware.index("django.middleware.common.CommonMiddleware")
+
+
+def test_the_demos_own_variables_are_its_own_not_the_apps_retired_settings():
+    """An EKYC_ variable names a setting of the app: the demo's throttle rates under the prefix would be the
+    retired settings' names, which ekyc_from_env refuses."""
+    from django_ekyc.exceptions import RETIRED_SETTINGS
+
+    source = (Path(__file__).resolve().parent.parent / "example_project" / "settings.py").read_text(encoding="utf-8")
+    read = set(re.findall(r"env\.\w+\(\s*\"EKYC_(\w+)\"", source))  # the variables it reads: env.str("EKYC_...")
+    assert "ACCESS_KEY_ID" in read and sorted(read & set(RETIRED_SETTINGS)) == []
+    rates = {"DEMO_START_THROTTLE_RATE": "7/hour", "DEMO_REFRESH_THROTTLE_RATE": "8/minute"}
+    chosen = demo_settings(**rates, DEMO_CHECK_THROTTLE_RATE="9/hour")["rates"]
+    assert chosen == {"ekyc_start": "7/hour", "ekyc_refresh": "8/minute", "ekyc_check": "9/hour"}
+
+
+def test_the_demo_sets_an_old_database_aside_and_never_overwrites_one_kept_before(tmp_path, monkeypatch):
+    import sqlite3
+    from contextlib import closing
+
+    from scripts.demo import set_aside_a_database_from_before_the_squash as set_aside
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    database = tmp_path / "db.sqlite3"
+
+    def migrated(names: list[str], marker: str) -> None:
+        with closing(sqlite3.connect(database)) as db:
+            db.execute("CREATE TABLE django_migrations (app TEXT, name TEXT)")
+            db.executemany("INSERT INTO django_migrations VALUES ('django_ekyc', ?)", [(name,) for name in names])
+            db.execute("INSERT INTO django_migrations VALUES ('marker', ?)", (marker,))
+            db.commit()
+
+    def marker(path: Path) -> str:
+        with closing(sqlite3.connect(path)) as db:
+            return str(db.execute("SELECT name FROM django_migrations WHERE app = 'marker'").fetchone()[0])
+
+    migrated(["0001_initial"], "current")
+    assert set_aside(database) is None and marker(database) == "current"  # the squashed chain: kept in place
+    database.unlink()
+    for kept in ("first", "second", "third"):
+        migrated(["0001_initial", "0013_operator_page"], kept)
+        assert set_aside(database) is not None and not database.exists()
+    old = {name: marker(tmp_path / name) for name in ("db.sqlite3.old", "db.sqlite3.old.1", "db.sqlite3.old.2")}
+    assert old == {"db.sqlite3.old": "first", "db.sqlite3.old.1": "second", "db.sqlite3.old.2": "third"}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.test import override_settings
 
 from django_ekyc.catalogue.documents import DEFAULT_DOC_TYPES
 from django_ekyc.conf import DEFAULT_ENDPOINT, DEFAULTS, EkycSettings, ekyc_settings
-from django_ekyc.exceptions import RETIRED_SETTINGS, EkycConfigurationError
+from django_ekyc.exceptions import RETIRED_SETTINGS, EkycConfigurationError, unknown_settings
 from django_ekyc.offering import account_endpoint
 
 
@@ -59,6 +62,28 @@ def test_a_retired_key_is_refused_with_what_to_set_instead_and_a_typo_beside_it_
     )
 
 
+# Every name the table ever held: an entry is never taken out (CONTRIBUTING.md), or a site that still sets the old
+# key would lose the error that says what to set. A new entry goes here too.
+EVER_RETIRED = {
+    "RETENTION_DAYS",
+    "PRODUCT_CODE",
+    "PROCEDURE_PRIORITY",
+    "START_THROTTLE_RATE",
+    "REFRESH_THROTTLE_RATE",
+    "EXPIRE_AFTER",
+    "DOC_TYPES",
+    "META_INFO_MAX_LENGTH",
+    "JSON_OPTION_MAX_LENGTH",
+    "PROVIDER_DELETE_TYPES",
+}
+UPGRADING_PAGE = Path(__file__).resolve().parent.parent / "docs" / "upgrading.md"
+
+
+def test_no_retired_setting_is_ever_taken_out_of_the_table():
+    assert sorted(EVER_RETIRED - set(RETIRED_SETTINGS)) == []
+    assert sorted(set(RETIRED_SETTINGS) - EVER_RETIRED) == []  # a new entry is pinned above as well
+
+
 def test_every_retired_setting_is_renamed_to_a_live_one_or_removed_with_a_reason():
     """A table entry that shadows a live setting would refuse it; a rename must point somewhere that exists."""
     live = set(EkycSettings.declared())
@@ -71,11 +96,51 @@ def test_every_retired_setting_is_renamed_to_a_live_one_or_removed_with_a_reason
             assert target in live or target == "REST_FRAMEWORK", name
 
 
-def test_the_upgrading_page_lists_every_retired_setting():
-    from pathlib import Path
+def test_a_throttle_rate_moved_to_a_drf_scope_names_a_scope_one_of_the_apis_throttles_reads():
+    from django_ekyc.api import throttling
 
-    page = (Path(__file__).resolve().parent.parent / "docs" / "upgrading.md").read_text(encoding="utf-8")
-    assert [name for name in RETIRED_SETTINGS if f"| `{name}` |" not in page] == []
+    scopes = {
+        thing.scope
+        for thing in vars(throttling).values()
+        if isinstance(thing, type) and issubclass(thing, throttling.ScopedDefaultThrottle) and thing.scope
+    }
+    moved = {name: change.partition(": ")[2] for name, change in RETIRED_SETTINGS.items() if "REST_FRAMEWORK" in change}
+    assert set(moved) == {"START_THROTTLE_RATE", "REFRESH_THROTTLE_RATE"}
+    for name, what in moved.items():
+        scope = re.fullmatch(r"REST_FRAMEWORK\['DEFAULT_THROTTLE_RATES'\]\['(\w+)'\]", what)
+        assert scope and scope[1] in scopes, name
+
+
+def test_the_procedure_priority_advice_keeps_the_default_initialize_parameters():
+    """A site's INITIALIZE_DEFAULTS replaces the default: advice that names only ProcedurePriority would drop
+    SecurityLevel, and a value picked for the site would not be its old one."""
+    advice = RETIRED_SETTINGS["PROCEDURE_PRIORITY"]
+    default = EkycSettings.declared()["INITIALIZE_DEFAULTS"].default
+    assert default and all(f"{key!r}: {value!r}" in advice for key, value in default.items())
+    assert "'ProcedurePriority': <your old value>" in advice and "'keep'" not in advice
+    with override_settings(EKYC={"INITIALIZE_DEFAULTS": {"ProcedurePriority": "keep"}}):
+        assert "SecurityLevel" not in ekyc_settings.INITIALIZE_DEFAULTS  # why the advice says to keep it
+
+
+def words(text: str) -> str:
+    """A sentence without its Markdown and punctuation, so the page's row and the error's words compare."""
+    text = re.sub(r"\[([^]]*)\]\([^)]*\)", r"\1", text).replace("`", "").replace('"', "'")
+    return " ".join(re.sub(r"[():;,.]", " ", text).split())
+
+
+def test_the_upgrading_page_says_for_each_retired_setting_what_its_error_says():
+    page = UPGRADING_PAGE.read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(\w+)` \| (.+) \|$", page, flags=re.MULTILINE))
+    assert sorted(set(RETIRED_SETTINGS) - set(rows)) == []
+    for name, change in RETIRED_SETTINGS.items():
+        kind, _, what = change.partition(": ")
+        assert words(rows[name]) == words(what if kind == "renamed" else change), name
+
+
+def test_the_upgrading_pages_example_is_the_error_a_site_gets():
+    page = UPGRADING_PAGE.read_text(encoding="utf-8")
+    example = re.search(r"\(django_ekyc\.E006\) (.+?)\n```", page, flags=re.DOTALL)
+    assert example and " ".join(example[1].split()) == str(unknown_settings(["PRODUCT_CODE"]))
 
 
 def test_a_non_dict_is_refused():
