@@ -62,14 +62,14 @@ def child(command: list[str], env: dict[str, str], quiet: bool = True) -> Iterat
 
 
 def site_env(database_url: str, simulator_port: int, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EKYC_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EKYC_", "DEMO_"))}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "example_project.settings",
             "DJANGO_DEBUG": "false",
             "DATABASE_URL": database_url,
             "EKYC_SIMULATOR_PORT": str(simulator_port),
-            "EKYC_START_THROTTLE_RATE": "",
+            "DEMO_START_THROTTLE_RATE": "",
             "EKYC_RATE_LIMIT": "0",
             "EKYC_LOG_LEVEL": "WARNING",
             "EKYC_ENCRYPTION_KEYS": "YmVuY2htYXJrLWtleS1ub3Qtc2VjcmV0LTAwMDAwMDA=",

@@ -35,7 +35,7 @@ SHIPPED = {
     "CACHE_URL": "redis://127.0.0.1:6379/13",
     "EKYC_RATE_LIMIT": "10",
     # The throttles run as shipped; a rate no sample reaches keeps them counting without refusing.
-    "EKYC_START_THROTTLE_RATE": "100000/hour",
+    "DEMO_START_THROTTLE_RATE": "100000/hour",
 }
 SERIES = ("direct Initialize (baseline)", "start through the site", "read one transaction (floor)")
 

@@ -40,7 +40,7 @@ SHIPPED = {  # as bench/start_overhead.py runs it, with a Redis database of its 
     "CACHE_URL": "redis://127.0.0.1:6379/15",
     "EKYC_RATE_LIMIT": str(RATE),
     # The throttles run as shipped; a rate no caller reaches keeps them counting without refusing.
-    "EKYC_START_THROTTLE_RATE": "100000/hour",
+    "DEMO_START_THROTTLE_RATE": "100000/hour",
 }
 SETUPS = {"unlimited (no limit, no throttle)": {}, f"shipped (limit {RATE}/s in Redis)": SHIPPED}
 

@@ -107,11 +107,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # django-ekyc's throttles are DRF scopes (empty: no limit); unset, 10/hour and 30/minute per user. Against the
     # simulator, nothing is billed: the demo lets a user start 100 times an hour, enough to try every product,
-    # document and outcome; with a real AccessKey each start is billed, and the app's 10 an hour stands.
+    # document and outcome; with a real AccessKey each start is billed, and the app's 10 an hour stands. The
+    # demo's own variables are DEMO_*: an EKYC_* variable names a setting of the app (EKYC_START_THROTTLE_RATE
+    # was one, and ekyc_from_env says what replaced it).
     "DEFAULT_THROTTLE_RATES": {
-        "ekyc_start": env.str("EKYC_START_THROTTLE_RATE", default="10/hour" if _real_key else "100/hour") or None,
-        "ekyc_refresh": env.str("EKYC_REFRESH_THROTTLE_RATE", default="30/minute") or None,
-        "ekyc_check": env.str("EKYC_CHECK_THROTTLE_RATE", default="20/hour") or None,
+        "ekyc_start": env.str("DEMO_START_THROTTLE_RATE", default="10/hour" if _real_key else "100/hour") or None,
+        "ekyc_refresh": env.str("DEMO_REFRESH_THROTTLE_RATE", default="30/minute") or None,
+        "ekyc_check": env.str("DEMO_CHECK_THROTTLE_RATE", default="20/hour") or None,
     },
 }
 

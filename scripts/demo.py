@@ -28,20 +28,28 @@ SIMULATOR_PORT = os.environ.get("EKYC_SIMULATOR_PORT", "8765")
 DEMO_DATABASE = ROOT / ".demo" / "db.sqlite3"
 
 
-def set_aside_a_database_from_before_the_squash() -> None:
+def set_aside_a_database_from_before_the_squash(database: Path = DEMO_DATABASE) -> Path | None:
     """A demo database migrated by the development chain (0001..0013, replaced by one initial migration before the
-    first release) cannot take the new one: keep it beside, as ``db.sqlite3.old``, and start a new one."""
-    if "DATABASE_URL" in os.environ or not DEMO_DATABASE.exists():
-        return
+    first release) cannot take the new one: keep it beside, as ``db.sqlite3.old`` (``.old.1``, ``.old.2``... when
+    one is there already: an older copy is never overwritten), and start a new one. Returns where it went."""
+    if "DATABASE_URL" in os.environ or not database.exists():
+        return None
     on_disk = {path.stem for path in (ROOT / "django_ekyc" / "migrations").glob("0*.py")}
-    with closing(sqlite3.connect(DEMO_DATABASE)) as db:
+    with closing(sqlite3.connect(database)) as db:
         try:
             applied = {name for (name,) in db.execute("SELECT name FROM django_migrations WHERE app='django_ekyc'")}
         except sqlite3.OperationalError:  # not migrated yet
-            return
-    if applied - on_disk:
-        DEMO_DATABASE.replace(DEMO_DATABASE.with_suffix(".sqlite3.old"))
-        print(f"The demo database predates django-ekyc's initial migration: kept as {DEMO_DATABASE.name}.old")
+            return None
+    if not applied - on_disk:
+        return None
+    aside = database.with_name(f"{database.name}.old")
+    number = 0
+    while aside.exists():
+        number += 1
+        aside = database.with_name(f"{database.name}.old.{number}")
+    database.rename(aside)  # never replace(): that would overwrite a copy kept before
+    print(f"The demo database predates django-ekyc's initial migration: kept as {aside.name}")
+    return aside
 
 
 def manage(*args: str) -> None:

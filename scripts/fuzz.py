@@ -29,7 +29,7 @@ def main() -> int:
             "DJANGO_SETTINGS_MODULE": "example_project.settings",
             "DATABASE_URL": f"sqlite:///{workdir}/fuzz.sqlite3",
             "EKYC_SIMULATOR_PORT": str(simulator_port),
-            "EKYC_START_THROTTLE_RATE": "",  # let every generated start reach the validation
+            "DEMO_START_THROTTLE_RATE": "",  # let every generated start reach the validation
             "EKYC_LOG_LEVEL": "WARNING",
         }
         env.pop("EKYC_ACCESS_KEY_ID", None)

@@ -1,6 +1,6 @@
-"""The API behind django-cors-headers, configured as docs/spa.md says: a single-page app on another origin may call
-it with the session cookie (and the CSRF token) or a token, reads ``Retry-After`` on a 429, and any other origin
-gets no CORS headers."""
+"""The API behind django-cors-headers, configured as docs/frontend.md says ("Another origin, tokens and JWT"): a
+single-page app on another origin may call it with the session cookie (and the CSRF token) or a token, reads
+``Retry-After`` on a 429, and any other origin gets no CORS headers."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 APP = "https://app.example"
 
-# docs/spa.md's settings: CorsMiddleware as high as it can go, above CommonMiddleware.
+# docs/frontend.md's settings ("Another origin, tokens and JWT"): CorsMiddleware as high as it can go, above
+# CommonMiddleware.
 SPA: dict[str, Any] = {
     "MIDDLEWARE": ["corsheaders.middleware.CorsMiddleware", *settings.MIDDLEWARE],
     "CORS_ALLOWED_ORIGINS": [APP],

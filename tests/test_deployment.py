@@ -124,14 +124,14 @@ def site(tmp_path_factory) -> Iterator[Site]:
     log = workdir / "site.log"
     port = free_port()
     with running_simulator("demo-access-key-id", "demo-access-key-secret") as sim:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("EKYC_", "DJANGO_"))}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("EKYC_", "DJANGO_", "DEMO_"))}
         env.update(
             DJANGO_SETTINGS_MODULE="example_project.settings",
             DJANGO_DEBUG="false",
             DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
             CACHE_URL=f"redis://{REDIS[0]}:{REDIS[1]}/{REDIS_DB}",
             EKYC_SIMULATOR_PORT=sim.url.rsplit(":", 1)[1],
-            EKYC_START_THROTTLE_RATE="10/hour",
+            DEMO_START_THROTTLE_RATE="10/hour",
             EKYC_ENCRYPTION_KEYS="ZGVwbG95bWVudC10ZXN0LWtleS1ub3Qtc2VjcmV0LTA=",
             DJANGO_SILENCED_SYSTEM_CHECKS="django_ekyc.E001,django_ekyc.W002,django_ekyc.W003",
         )

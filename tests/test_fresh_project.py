@@ -147,11 +147,50 @@ def test_a_new_project_verifies_a_user_with_the_install_page_as_written(running:
 
 
 def test_the_simulator_started_without_development_mode_says_how_to_turn_it_on(settings):
-    """The newcomer's second terminal, without the exported variable: the way out is the simulator's URL."""
+    """The newcomer's second terminal, without the exported variable: the way out is the simulator's URL. (On
+    ``--port 0``, any free port: were it not refused, it would not take the demo's 8765.)"""
     from django.core.management import CommandError, call_command
 
     settings.EKYC = {}
     with pytest.raises(CommandError) as refused:
         call_command("ekyc_simulator", "--port", "0")
-    assert "EKYC_SIMULATOR_URL=http://127.0.0.1:8765" in str(refused.value)
-    assert "--access-key-id" in str(refused.value)
+    message = str(refused.value)
+    assert "no SIMULATOR_URL" in message and "EKYC_SIMULATOR_URL=http://127.0.0.1:8765" in message
+    assert "environ.Env.read_env" in message and "--access-key-id" in message
+
+
+@pytest.mark.parametrize(
+    ("ekyc", "says"),
+    [
+        ({"CREDENTIALS": {"type": "ecs_ram_role"}}, "signs with CREDENTIALS"),
+        ({"ACCESS_KEY_ID": "LTAI5tOnlyTheId"}, "sets ACCESS_KEY_ID alone"),
+        ({"ACCESS_KEY_SECRET": "only-the-secret"}, "sets ACCESS_KEY_SECRET alone"),
+    ],
+)
+def test_the_simulator_in_development_mode_says_why_the_sites_own_key_leaves_none_to_accept(settings, ekyc, says):
+    """SIMULATOR_URL is set: telling the reader to set it would send them in circles."""
+    from django.core.management import CommandError, call_command
+
+    settings.EKYC = {"SIMULATOR_URL": "http://127.0.0.1:8765", **ekyc}
+    with pytest.raises(CommandError) as refused:
+        call_command("ekyc_simulator", "--port", "0")
+    message = str(refused.value)
+    assert says in message and "SIMULATOR_URL is set" in message and "--access-key-id" in message
+    assert "no SIMULATOR_URL" not in message and "export EKYC_SIMULATOR_URL" not in message
+    assert "only-the-secret" not in message  # a secret is never echoed
+
+
+def test_the_simulator_on_port_0_listens_on_a_free_port_and_says_which():
+    """``--port 0`` is the operating system's choice, as a test harness or a second copy wants, never 8765."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    command = ["-m", "django", "ekyc_simulator", "--port", "0", "--access-key-id", "k", "--access-key-secret", "s"]
+    process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # written before it serves; empty if the command ended instead
+        listening = re.search(r"listening on (http://127\.0\.0\.1:(\d+))", line)
+        assert listening and int(listening[2]) not in (0, 8765), line
+        assert requests.get(f"{listening[1]}/_sim/health", timeout=10).status_code == 200
+    finally:
+        process.terminate()  # SIGTERM: it stops as after Ctrl-C
+        process.wait(timeout=20)

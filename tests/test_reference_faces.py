@@ -278,7 +278,7 @@ def test_a_reference_awaiting_review_is_not_trusted_until_staff_accept_it(
     library, verified, reverified, user, reviewer, conflicts
 ):
     old = verified(user, "ada")
-    # As migration 0008 leaves a face an earlier version let a liveness check register:
+    # A reference flagged for review, as a site may mark one:
     KycTransaction.objects.filter(pk=old.pk).update(
         face_status=FaceStatus.UNVERIFIED_REFERENCE, review="waiting", review_rule="unverified_reference"
     )

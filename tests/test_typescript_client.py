@@ -1,9 +1,10 @@
 """A TypeScript client generated from the app's OpenAPI schema compiles against a typed program that uses the API.
 
 The schema is the one the app serves (in-process, no server). ``openapi-typescript`` turns it into types, exactly
-as docs/spa.md tells a frontend to, and ``tsc --strict`` compiles ``tests/typescript/`` against them: a start
-for the web and for an app, the checks from pictures, errors narrowed by code. The program's ``@ts-expect-error``
-lines make a schema that claims too much fail too; the last test proves they do, on schemas broken on purpose.
+as docs/frontend.md ("A TypeScript client") tells a frontend to, and ``tsc --strict`` compiles ``tests/typescript/``
+against them: a start for the web and for an app, the checks from pictures, errors narrowed by code. The program's
+``@ts-expect-error`` lines make a schema that claims too much fail too; the last test proves they do, on schemas
+broken on purpose.
 
 Nothing is downloaded but from npm's registry, through npm itself: ``npm ci`` installs the versions pinned in
 ``tests/typescript/package-lock.json`` once into a cache directory (``EKYC_TYPESCRIPT_DIR``, default
@@ -34,8 +35,8 @@ INSTALL_TIMEOUT = 240  # seconds, a guard against a hung npm or tsc, not a measu
 RUN_TIMEOUT = 240
 # The first test also waits for the install (pytest-timeout's default, 120 s, counts the fixtures).
 pytestmark = pytest.mark.timeout(INSTALL_TIMEOUT + 2 * RUN_TIMEOUT)
-# The command docs/spa.md gives: request fields with a default are optional (openapi-typescript's own default
-# makes them required, as if the body were an answer).
+# The command docs/frontend.md gives ("A TypeScript client"): request fields with a default are optional
+# (openapi-typescript's own default makes them required, as if the body were an answer).
 GENERATE = ["--default-non-nullable", "false"]
 
 
