@@ -81,7 +81,7 @@ def test_a_placeholder_access_key_is_refused_in_production(placeholder):
 def test_the_docs_build_strictly(tmp_path):
     mkdocs = Path(sys.executable).with_name("mkdocs")
     if not mkdocs.exists():
-        pytest.skip("mkdocs is not installed here: make docs installs it (the docs extra); CI builds them")
+        pytest.skip("mkdocs is not installed here: make docs installs it (the docs dependency group); CI builds them")
     build = subprocess.run(
         [str(mkdocs), "build", "--strict", "--site-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True
     )
