@@ -96,8 +96,7 @@ def purge_records(delete_at_provider: bool = False, kinds: list[str] | None = No
     with the trigger ``task``): the retention rules (``kinds``: some of them only), then the deletions still
     pending at the provider (with ``delete_at_provider`` the verifications' results; the faces always). Returns
     what each rule removed and how many provider deletions failed. Schedule it daily."""
-    tasks_passes.check_kinds(kinds)
-    with background_calls():
+    with background_calls():  # an unknown kind is refused before anything runs
         return tasks_passes.purge(trigger="task", kinds=kinds, delete_at_provider=delete_at_provider).as_dict()
 
 
@@ -115,7 +114,8 @@ def delete_pending_faces(batch_size: int = 100) -> dict[str, int]:
     """The faces marked for deletion (a deleted user's, a purged verification's) asked out of the provider's face
     library, until it confirms (``DeleteFaceRecordV2``); returns how many went and how many failed (they stay
     pending for the next pass)."""
-    faces = tasks_passes.delete_pending_faces(batch_size=batch_size)
+    with background_calls():  # the provider's quota, at the share background work may take
+        faces = services.delete_pending_faces(batch_size=batch_size)
     return {"deleted": faces.deleted, "failed": faces.deletion_failures}
 
 

@@ -62,15 +62,10 @@ def retry_provider_deletions() -> ProviderDeletions:
     return ProviderDeletions(retried, failures)
 
 
-def delete_pending_faces(batch_size: int = 100) -> FaceReport:
-    """Faces marked for deletion asked out of the provider's face library (at most ``batch_size``)."""
-    return services.delete_pending_faces(batch_size=batch_size)
-
-
 def purge(*, trigger: str, kinds: Iterable[str] | None = None, delete_at_provider: bool = False) -> PurgePass:
     """The retention rules applied and recorded as a purge run (``trigger`` says who ran it), then with
     ``delete_at_provider`` the provider deletions still pending (the run's own failures among them), then the
     faces still to leave the library."""
     report = retention.run_purge(trigger=trigger, kinds=check_kinds(kinds), delete_at_provider=delete_at_provider)
     provider = retry_provider_deletions() if delete_at_provider else None
-    return PurgePass(report, provider, delete_pending_faces())
+    return PurgePass(report, provider, services.delete_pending_faces())

@@ -75,16 +75,13 @@ def returned(token: str) -> KycTransaction | str:
         return "unavailable"
 
 
-NO_RESULT_STATUS = {"unknown": 404, "unavailable": 503}
-
-
 @never_cache
 @require_GET
 @transaction.non_atomic_requests
 def return_view(request: HttpRequest, token: str) -> HttpResponse:
     kyc = returned(token)
     if isinstance(kyc, str):
-        return render(request, RESULT_TEMPLATE, no_result_context(request, kyc), status=NO_RESULT_STATUS[kyc])
+        return render(request, RESULT_TEMPLATE, no_result_context(request, kyc), status=NO_RESULTS[kyc][0])
     redirect_to = result_redirect_url(request, kyc)
     if redirect_to:
         return HttpResponseRedirect(redirect_to)
@@ -102,7 +99,7 @@ def return_status_view(request: HttpRequest, token: str) -> JsonResponse:
     kyc = returned(token)
     if isinstance(kyc, str):
         context = no_result_context(request, kyc)
-        status = NO_RESULT_STATUS[kyc]
+        status = NO_RESULTS[kyc][0]
     else:
         context, status = result_context(request, kyc, token), 200
     waiting = bool(context.get("waiting"))
@@ -112,7 +109,7 @@ def return_status_view(request: HttpRequest, token: str) -> JsonResponse:
         "title": context["document_title"],
         "heading": str(context["heading"]),
         "recheck_url": context.get("recheck_url", ""),
-        "recheck_seconds": RECHECK_SECONDS,
+        "recheck_seconds": context.get("recheck_seconds", RECHECK_SECONDS),
     }
     if not waiting:
         answer["html"] = render_to_string(RESULT_BODY_TEMPLATE, context, request)
@@ -168,16 +165,17 @@ def recheck_messages() -> dict[str, str]:
     }
 
 
-NO_RESULT_HEADINGS: dict[str, Promise] = {
-    "unknown": _("Unknown verification"),
-    "unavailable": _("Temporarily unavailable"),
+# Why a link shows no verification: its answer's status, and the page's heading.
+NO_RESULTS: dict[str, tuple[int, Promise]] = {
+    "unknown": (404, _("Unknown verification")),
+    "unavailable": (503, _("Temporarily unavailable")),
 }
 
 
 def no_result_context(request: HttpRequest, reason: str) -> dict[str, object]:
     """The page for a link that shows no verification: ``unknown`` or ``unavailable``."""
     return {
-        **page_context(request, NO_RESULT_HEADINGS[reason]),
+        **page_context(request, NO_RESULTS[reason][1]),
         "transaction": None,
         "unavailable": reason == "unavailable",
         "verdict": reason,

@@ -21,8 +21,6 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test.utils import modify_settings
 
-SERVER = "EKYC_TEST_SERVER"
-
 
 def _in_memory(conn: BaseDatabaseWrapper) -> bool:
     return bool(conn.is_in_memory_db())  # type: ignore[attr-defined]  # SQLite's wrapper has it

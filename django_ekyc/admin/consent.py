@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from django_ekyc.admin.display import checks_list
 from django_ekyc.models import Consent, KycTransaction
+from django_ekyc.text import moment_text
 
 if TYPE_CHECKING:
     _ConsentAdmin = admin.ModelAdmin[Consent]
@@ -47,11 +45,6 @@ class ConsentAdmin(_ConsentAdmin):
         return False
 
 
-def _when(moment: datetime) -> str:
-    """A moment in the site's time zone, in the active language's format."""
-    return str(date_format(timezone.localtime(moment), "DATETIME_FORMAT"))
-
-
 class ConsentDisplay(_Admin):
     """On a check's page: the consent it was made under, and its scores (no picture, no identity data)."""
 
@@ -60,13 +53,13 @@ class ConsentDisplay(_Admin):
         consent = obj.consent
         if consent is None:
             return "-"
-        withdrawn = _when(consent.withdrawn_at) if consent.withdrawn_at else gettext("no")
+        withdrawn = moment_text(consent.withdrawn_at) if consent.withdrawn_at else gettext("no")
         # One sentence with placeholders, not fragments: each language puts the parts in its own order.
         said = gettext("%(purpose)s v%(version)s (%(language)s), given %(given)s, withdrawn: %(withdrawn)s") % {
             "purpose": consent.purpose,
             "version": consent.version,
             "language": consent.language or "-",
-            "given": _when(consent.given_at),
+            "given": moment_text(consent.given_at),
             "withdrawn": withdrawn,
         }
         return format_html("{}", said)

@@ -29,7 +29,7 @@ from django_ekyc.conf import ekyc_settings
 from django_ekyc.models import KycTransaction
 from django_ekyc.services.stats import DIMENSIONS, Counts, OperatorReport, Queue, operator_report
 from django_ekyc.services.stats_calls import LATENCY_BOUNDS_MS, OperationCalls, QuotaUse
-from django_ekyc.text import join_list
+from django_ekyc.text import join_list, moment_text, number_text
 
 if TYPE_CHECKING:
     _Admin = admin.ModelAdmin[KycTransaction]
@@ -91,10 +91,6 @@ def chosen_period(form: PeriodForm, now: datetime) -> tuple[datetime, datetime, 
     return now - span, now, str(name)
 
 
-def _n(value: float) -> str:
-    return number_format(value, force_grouping=True)
-
-
 def _pct(part: float | None, whole: float = 1.0) -> str:
     return (
         "-" if part is None or not whole else f"{number_format(round(100 * part / whole, 1), 1, force_grouping=True)} %"
@@ -105,18 +101,18 @@ def _latency(bucket: int | None) -> str:
     if bucket is None:
         return "-"
     if bucket >= len(LATENCY_BOUNDS_MS):
-        return _("over %(ms)s ms") % {"ms": _n(LATENCY_BOUNDS_MS[-1])}
-    return _("at most %(ms)s ms") % {"ms": _n(LATENCY_BOUNDS_MS[bucket])}
+        return _("over %(ms)s ms") % {"ms": number_text(LATENCY_BOUNDS_MS[-1])}
+    return _("at most %(ms)s ms") % {"ms": number_text(LATENCY_BOUNDS_MS[bucket])}
 
 
 def _bucket_names() -> list[str]:
-    return [f"\u2264{_n(bound)}" for bound in LATENCY_BOUNDS_MS] + [f">{_n(LATENCY_BOUNDS_MS[-1])}"]
+    return [f"\u2264{number_text(bound)}" for bound in LATENCY_BOUNDS_MS] + [f">{number_text(LATENCY_BOUNDS_MS[-1])}"]
 
 
 def _age(queue: Queue, now: datetime) -> list[str]:
     if queue.oldest is None:
         return ["-", "-"]
-    return [date_format(timezone.localtime(queue.oldest), "DATETIME_FORMAT"), timesince(queue.oldest, now)]
+    return [moment_text(queue.oldest), timesince(queue.oldest, now)]
 
 
 def section(
@@ -139,16 +135,16 @@ def funnel_section(funnel: Counts) -> dict[str, Any]:
         (_("Failed"), funnel.failed),
         (_("Abandoned (expired)"), funnel.abandoned),
     ]
-    bars = [Bar(name, n, f"{_n(n)} ({_pct(n, funnel.started)})") for name, n in stages]
+    bars = [Bar(name, n, f"{number_text(n)} ({_pct(n, funnel.started)})") for name, n in stages]
     extra = [(_("Still waiting"), funnel.waiting), (_("Could not start (error)"), funnel.errors)]
-    rows = [[name, _n(n), _pct(n, funnel.started)] for name, n in [*stages, *extra]]
+    rows = [[name, number_text(n), _pct(n, funnel.started)] for name, n in [*stages, *extra]]
     chart = funnel_chart("chart-funnel", _("The verification funnel"), bars)
     return section("funnel", _("The funnel"), [chart], [_("Stage"), _("Verifications"), _("Of started")], rows)
 
 
 def _row(label: str, *cells: float | str) -> list[str]:
     """A table row: its heading, then each cell (numbers formatted for the locale)."""
-    return [label, *(cell if isinstance(cell, str) else _n(cell) for cell in cells)]
+    return [label, *(cell if isinstance(cell, str) else number_text(cell) for cell in cells)]
 
 
 def breakdown_sections(report: OperatorReport) -> list[dict[str, Any]]:
@@ -160,7 +156,8 @@ def breakdown_sections(report: OperatorReport) -> list[dict[str, Any]]:
     for dimension in DIMENSIONS:
         groups = [(g.label, g.counts) for g in report.breakdowns[dimension]]
         stacks = [
-            Stack(name, [c.passed, c.failed, c.abandoned, c.waiting + c.errors], _n(c.started)) for name, c in groups
+            Stack(name, [c.passed, c.failed, c.abandoned, c.waiting + c.errors], number_text(c.started))
+            for name, c in groups
         ]
         rows = [
             _row(name, c.started, c.came_back, c.passed, c.failed, c.abandoned, _pct(c.pass_rate)) for name, c in groups
@@ -171,7 +168,7 @@ def breakdown_sections(report: OperatorReport) -> list[dict[str, Any]]:
 
 
 def endings_sections(report: OperatorReport) -> list[dict[str, Any]]:
-    stopped = [Bar(page, n, _n(n)) for page, n in report.stopped_at]
+    stopped = [Bar(page, n, number_text(n)) for page, n in report.stopped_at]
     title = _("Where abandoned users stopped")
     chart = bar_chart("chart-stopped", title, stopped, empty=_("None abandoned."))
     abandoned = section(
@@ -182,7 +179,7 @@ def endings_sections(report: OperatorReport) -> list[dict[str, Any]]:
         [_row(page, n) for page, n in report.stopped_at],
     )
     failed = report.funnel.failed
-    reasons = [Bar(r.words, r.count, f"{_n(r.count)} ({_pct(r.count, failed)})") for r in report.reasons]
+    reasons = [Bar(r.words, r.count, f"{number_text(r.count)} ({_pct(r.count, failed)})") for r in report.reasons]
     chart = bar_chart("chart-reasons", _("The most frequent failures"), reasons, empty=_("None failed."))
     headers = [_("Why, in words"), _("Code"), _("Failed"), _("Of failures")]
     rows = [_row(r.words, r.code, r.count, _pct(r.count, failed)) for r in report.reasons]
@@ -191,7 +188,7 @@ def endings_sections(report: OperatorReport) -> list[dict[str, Any]]:
 
 
 def _codes(calls: OperationCalls) -> str:
-    return join_list(f"{code}: {_n(n)}" for code, n in list(calls.errors.items())[:3]) or "-"
+    return join_list(f"{code}: {number_text(n)}" for code, n in list(calls.errors.items())[:3]) or "-"
 
 
 def _percentiles(calls: OperationCalls) -> list[str]:
@@ -200,8 +197,8 @@ def _percentiles(calls: OperationCalls) -> list[str]:
 
 def _latency_chart(index: int, calls: OperationCalls) -> SafeString:
     # Short marks under the columns (the table names each bucket in full): 50 ... 750, 1 s ... 10 s, more.
-    marks = [_n(b) if b < 1000 else f"{number_format(b / 1000)} s" for b in LATENCY_BOUNDS_MS] + [_("more")]
-    bars = [Bar(mark, n, _n(n)) for mark, n in zip(marks, calls.buckets, strict=True)]
+    marks = [number_text(b) if b < 1000 else f"{number_format(b / 1000)} s" for b in LATENCY_BOUNDS_MS] + [_("more")]
+    bars = [Bar(mark, n, number_text(n)) for mark, n in zip(marks, calls.buckets, strict=True)]
     title = _("Latency of %(operation)s") % {"operation": calls.action}
     return histogram(f"chart-latency-{index}", title, bars, axis=_("%(operation)s, ms") % {"operation": calls.action})
 
@@ -209,7 +206,7 @@ def _latency_chart(index: int, calls: OperationCalls) -> SafeString:
 def calls_sections(report: OperatorReport) -> list[dict[str, Any]]:
     legend = [_("Success"), _("Error"), _("Kept back (site limit)")]
     stacks = [
-        Stack(c.action, [c.calls - sum(c.errors.values()), sum(c.errors.values()), c.rejected], _n(c.calls))
+        Stack(c.action, [c.calls - sum(c.errors.values()), sum(c.errors.values()), c.rejected], number_text(c.calls))
         for c in report.calls
     ]
     rows = [
@@ -236,8 +233,8 @@ def quota_section(report: OperatorReport) -> dict[str, Any]:
         return f"{use.action} \u00b7 {use.product_code} \u00b7 {use.account or _('default account')}"
 
     def peak(use: QuotaUse) -> str:
-        limit = _n(use.limit) if use.limit else "-"
-        return _("%(peak)s of %(limit)s a second") % {"peak": _n(use.busiest_second), "limit": limit}
+        limit = number_text(use.limit) if use.limit else "-"
+        return _("%(peak)s of %(limit)s a second") % {"peak": number_text(use.busiest_second), "limit": limit}
 
     bars = [Bar(name(u), 100 * (u.share or 0), peak(u)) for u in report.quota]
     rows = [_row(name(u), u.calls, peak(u), _pct(u.share)) for u in report.quota]
@@ -258,13 +255,13 @@ def quota_section(report: OperatorReport) -> dict[str, Any]:
         limit
         + " "
         + _("In the period, the provider throttled %(throttled)s calls and the site's limiter kept back %(kept)s.")
-        % {"throttled": _n(throttled), "kept": _n(kept_back)}
+        % {"throttled": number_text(throttled), "kept": number_text(kept_back)}
     )
     return section("quota", _("Quota"), [chart], headers, rows, lead=lead)
 
 
 def _queue_section(key: str, title: str, queues: list[tuple[str, Queue]], now: datetime, **more: Any) -> dict[str, Any]:
-    chart = bar_chart(f"chart-{key}", title, [Bar(name, q.count, _n(q.count)) for name, q in queues], **more)
+    chart = bar_chart(f"chart-{key}", title, [Bar(name, q.count, number_text(q.count)) for name, q in queues], **more)
     rows = [_row(name, q.count, *_age(q, now)) for name, q in queues]
     return section(key, title, [chart], [_("Queue"), _("Items"), _("Oldest"), _("Waiting for")], rows)
 

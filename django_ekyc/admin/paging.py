@@ -25,10 +25,10 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from django_ekyc.models import KycTransaction
+from django_ekyc.text import number_text
 
 if TYPE_CHECKING:
     _Admin = admin.ModelAdmin[KycTransaction]
@@ -38,11 +38,6 @@ else:
 COUNT_CAP = 10_000
 # Columns no list shows, and which cost a decryption each (the change page reads them).
 DEFERRED = ("result", "reference_face", "verify_log")
-
-
-def _cap() -> str:
-    """The cap as the active language writes a number (``10,000``, ``10.000``...)."""
-    return number_format(COUNT_CAP, force_grouping=True)
 
 
 class CappedPaginator(Paginator):  # type: ignore[type-arg]
@@ -88,7 +83,7 @@ class LargeTableList(_Admin):
                 "More than %(count)s verifications match: the list shows the first %(count)s in this order. "
                 "Narrow it with the filters."
             )
-            messages.info(request, note % {"count": _cap()})
+            messages.info(request, note % {"count": number_text(COUNT_CAP)})
         return response
 
     def response_action(
@@ -99,7 +94,7 @@ class LargeTableList(_Admin):
             self.message_user(
                 request,
                 _("An action applies to at most %(count)s verifications: narrow the list with the filters.")
-                % {"count": _cap()},
+                % {"count": number_text(COUNT_CAP)},
                 messages.WARNING,
             )
             return HttpResponseRedirect(request.get_full_path())

@@ -205,7 +205,7 @@ def _imported(path: str) -> Any:
     try:
         return import_string(path)
     except ImportError as err:
-        if (getattr(err, "name", None) or "").split(".")[0] == PACKAGE:
+        if _is_the_package(err):
             raise _missing_package() from None
         raise EkycConfigurationError(f"EKYC CREDENTIALS {path!r} does not import: {err}") from None
 
@@ -214,9 +214,14 @@ def _called(factory: Callable[[], Any]) -> Any:
     try:
         return factory()
     except ImportError as err:
-        if (getattr(err, "name", None) or "").split(".")[0] == PACKAGE:
+        if _is_the_package(err):
             raise _missing_package() from None
         raise
+
+
+def _is_the_package(err: ImportError) -> bool:
+    """Whether the import that failed is alibabacloud-credentials itself (not the site's own module)."""
+    return (getattr(err, "name", None) or "").split(".")[0] == PACKAGE
 
 
 def _missing_package() -> EkycConfigurationError:

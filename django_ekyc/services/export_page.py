@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import models
 from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from django_ekyc.conf import ekyc_settings
@@ -32,6 +32,7 @@ from django_ekyc.models import (
     Status,
     Verdict,
 )
+from django_ekyc.text import moment_text
 
 TEMPLATE = "django_ekyc/person_export.html"
 # What a picture's base64 starts with, by type: only these are shown as images on the page.
@@ -47,7 +48,7 @@ def _when(value: Any) -> str:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return str(formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT"))
+    return moment_text(moment)
 
 
 def _dated(row: Mapping[str, Any], *names: str) -> dict[str, Any]:
